@@ -1,0 +1,164 @@
+//! Ledger errors.
+
+use crate::{EventId, ItemId, LocationId, Money, Timestamp};
+
+/// Why the ledger refused an event. When an error is returned nothing was applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LedgerError {
+    /// A quantity that must be positive is zero or negative.
+    #[error("event {event}: quantity {qty} must be positive")]
+    NonPositiveQuantity {
+        /// The event.
+        event: EventId,
+        /// The quantity given.
+        qty: i64,
+    },
+    /// An absolute quantity (count, set) is negative.
+    #[error("event {event}: absolute quantity {qty} must not be negative")]
+    NegativeTarget {
+        /// The event.
+        event: EventId,
+        /// The quantity given.
+        qty: i64,
+    },
+    /// A quantity beyond the configured limit.
+    #[error("event {event}: quantity {qty} exceeds the limit of {max}")]
+    QuantityTooLarge {
+        /// The event.
+        event: EventId,
+        /// The quantity given.
+        qty: i64,
+        /// The limit ([`LedgerConfig::max_quantity`](super::LedgerConfig::max_quantity)).
+        max: i64,
+    },
+    /// A unit cost that is negative or above the limit.
+    #[error("event {event}: unit cost {cost} is negative or above the limit of 10^12")]
+    UnitCostOutOfRange {
+        /// The event.
+        event: EventId,
+        /// The cost given.
+        cost: Money,
+    },
+    /// The movement makes no sense as given (a move to the same bucket, a transfer to the
+    /// same location ...).
+    #[error("event {event}: {reason}")]
+    InvalidMovement {
+        /// The event.
+        event: EventId,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The item is not registered and the ledger is strict.
+    #[error("event {event}: unknown item {item}")]
+    UnknownItem {
+        /// The event.
+        event: EventId,
+        /// The item.
+        item: ItemId,
+    },
+    /// The location is not registered and the ledger is strict.
+    #[error("event {event}: unknown location {location}")]
+    UnknownLocation {
+        /// The event.
+        event: EventId,
+        /// The location.
+        location: LocationId,
+    },
+    /// The event claims to occur further after its recording than the allowed skew.
+    #[error(
+        "event {event}: occurs at {occurred_at}, more than {max_skew_ms} ms after it was recorded at {recorded_at}"
+    )]
+    FutureEvent {
+        /// The event.
+        event: EventId,
+        /// Its event time.
+        occurred_at: Timestamp,
+        /// Its recording time.
+        recorded_at: Timestamp,
+        /// The allowed skew.
+        max_skew_ms: i64,
+    },
+    /// The id was used before with a different payload (ORACLES.md A9).
+    #[error("event {event} was already applied with a different payload")]
+    IdempotencyConflict {
+        /// The event.
+        event: EventId,
+    },
+    /// A cancel, transfer receipt or scheduled-receipt fill names an unknown event.
+    #[error("event {event} refers to unknown event {target}")]
+    UnknownTarget {
+        /// The event.
+        event: EventId,
+        /// The id it refers to.
+        target: EventId,
+    },
+    /// The referenced event exists but cannot be referenced this way.
+    #[error("event {event} cannot refer to event {target}: {reason}")]
+    InvalidTarget {
+        /// The event.
+        event: EventId,
+        /// The id it refers to.
+        target: EventId,
+        /// Why not.
+        reason: &'static str,
+    },
+    /// Compare-and-set failed: the bucket did not hold the expected quantity (A8).
+    #[error("event {event} at {item}/{location}: stale, {bucket} is {actual}, expected {expected}")]
+    Stale {
+        /// The event.
+        event: EventId,
+        /// The item.
+        item: ItemId,
+        /// The location.
+        location: LocationId,
+        /// The bucket compared.
+        bucket: super::Bucket,
+        /// The quantity the event expected.
+        expected: i64,
+        /// The quantity found.
+        actual: i64,
+    },
+    /// The event would drive a quantity below zero, at its own place or at a later entry
+    /// (the future-negative guard, A2), where negative stock is not allowed.
+    #[error(
+        "event {event} at {item}/{location}: {bucket} would be {qty} after event {at_event}, and negative stock is not allowed there"
+    )]
+    NegativeStock {
+        /// The event refused.
+        event: EventId,
+        /// The item.
+        item: ItemId,
+        /// The location.
+        location: LocationId,
+        /// The quantity state that would go negative.
+        bucket: &'static str,
+        /// The negative quantity.
+        qty: i64,
+        /// The entry at which it would go negative (possibly a later one).
+        at_event: EventId,
+    },
+    /// A quantity would leave the `i64` range.
+    #[error("event {event} at {item}/{location}: a quantity would overflow")]
+    Overflow {
+        /// The event.
+        event: EventId,
+        /// The item.
+        item: ItemId,
+        /// The location.
+        location: LocationId,
+    },
+    /// Bucket ends of an available-to-promise query must increase strictly.
+    #[error("available-to-promise bucket ends must be strictly increasing")]
+    BucketsNotAscending,
+}
+
+/// A batch was refused because one of its events was; nothing of the batch was applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("batch event {index}: {error}")]
+pub struct BatchError {
+    /// Zero-based position of the refused event in the batch.
+    pub index: usize,
+    /// Why it was refused.
+    pub error: LedgerError,
+}

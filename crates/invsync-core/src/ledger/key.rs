@@ -1,0 +1,490 @@
+//! One item x location: its entries in event-time order and the re-posting machinery.
+//!
+//! The state after entry `i` is a pure fold of the ops of entries `0..=i` in
+//! `(occurred_at, seq)` order. Each entry stores the scalar part of that state (levels and
+//! value) for audit and as-of queries; every [`CHECKPOINT_EVERY`]-th entry also stores the
+//! full state (FIFO layers, open receipt lines). Inserting or removing an entry in the
+//! middle rebuilds the state just before it from the nearest checkpoint, then re-applies
+//! the later entries until the recomputed state equals a stored checkpoint: from there on
+//! nothing changed, so nothing more is touched. An absolute count makes on hand converge at
+//! once; a receipt with no later count changes every later balance and re-posts to the end.
+
+use super::NegativeStock;
+use super::event::Bucket;
+use super::levels::Levels;
+use super::valuation::{ValState, ValuationMethod};
+use crate::Timestamp;
+
+/// Entries between full-state checkpoints.
+pub(crate) const CHECKPOINT_EVERY: u32 = 16;
+
+/// What an open line is: a scheduled receipt (incoming) or a transfer (in transit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LineKind {
+    Incoming,
+    InTransit,
+}
+
+/// An open scheduled receipt or inbound transfer, named by the seq of the event opening it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OpenLine {
+    pub(crate) seq: u64,
+    pub(crate) kind: LineKind,
+    pub(crate) remaining: i64,
+    pub(crate) expected_at: Option<Timestamp>,
+}
+
+/// A receipt's claim on an open line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LineRef {
+    pub(crate) seq: u64,
+    pub(crate) kind: LineKind,
+    pub(crate) close: bool,
+}
+
+/// The per-key operation an event lowers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Op {
+    Add {
+        bucket: Bucket,
+        qty: i64,
+        rate: Option<i128>,
+        line: Option<LineRef>,
+    },
+    Remove {
+        bucket: Bucket,
+        qty: i64,
+        rate: Option<i128>,
+    },
+    Adjust {
+        bucket: Bucket,
+        delta: i64,
+        rate: Option<i128>,
+    },
+    Set {
+        bucket: Bucket,
+        qty: i64,
+        rate: Option<i128>,
+    },
+    Count {
+        on_hand: i64,
+        rate: Option<i128>,
+    },
+    Move {
+        from: Bucket,
+        to: Bucket,
+        qty: i64,
+    },
+    Open {
+        kind: LineKind,
+        qty: i64,
+        expected_at: Option<Timestamp>,
+    },
+}
+
+/// Full state of a key after some entry.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct KeyState {
+    pub(crate) levels: Levels,
+    pub(crate) val: ValState,
+    pub(crate) lines: Vec<OpenLine>,
+}
+
+/// Why an op could not be applied at its place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum OpError {
+    /// A bucket would go below zero under the reject policy; `at` is the entry where.
+    Negative {
+        at_seq: u64,
+        bucket: &'static str,
+        qty: i64,
+    },
+    /// Compare-and-set mismatch.
+    Stale {
+        bucket: Bucket,
+        expected: i64,
+        actual: i64,
+    },
+    /// A level left the i64 range.
+    Overflow,
+}
+
+/// Admission checks for the op being posted; re-posted entries only face `negative`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Guard {
+    pub(crate) negative: NegativeStock,
+    pub(crate) expected: Option<(Bucket, i64)>,
+}
+
+impl Guard {
+    pub(crate) const NONE: Guard = Guard {
+        negative: NegativeStock::Allow,
+        expected: None,
+    };
+}
+
+impl KeyState {
+    /// Applies `op` atomically: on error nothing is changed.
+    fn apply(
+        &mut self,
+        op: &Op,
+        method: ValuationMethod,
+        seq: u64,
+        guard: Guard,
+    ) -> Result<(), OpError> {
+        if let Some((bucket, expected)) = guard.expected {
+            let actual = self.levels.get(bucket);
+            if actual != expected {
+                return Err(OpError::Stale {
+                    bucket,
+                    expected,
+                    actual,
+                });
+            }
+        }
+        let mut lv = self.levels;
+        let add = |slot: &mut i64, d: i64| -> Result<(), OpError> {
+            *slot = slot.checked_add(d).ok_or(OpError::Overflow)?;
+            Ok(())
+        };
+        // Change of on-hand quantity, for valuation.
+        let mut on_hand_delta: i64 = 0;
+        let mut line_take: Option<(usize, i64)> = None;
+        match *op {
+            Op::Add {
+                bucket, qty, line, ..
+            } => {
+                add(lv.slot(bucket), qty)?;
+                on_hand_delta = qty;
+                if let Some(r) = line
+                    && let Some(i) = self.lines.iter().position(|l| l.seq == r.seq)
+                {
+                    let open = self.lines[i].remaining;
+                    let take = if r.close { open } else { qty.min(open) };
+                    line_take = Some((i, take));
+                    let field = match r.kind {
+                        LineKind::Incoming => &mut lv.incoming,
+                        LineKind::InTransit => &mut lv.in_transit,
+                    };
+                    add(field, -take)?;
+                }
+            }
+            Op::Remove { bucket, qty, .. } => {
+                add(lv.slot(bucket), -qty)?;
+                on_hand_delta = -qty;
+            }
+            Op::Adjust { bucket, delta, .. } => {
+                add(lv.slot(bucket), delta)?;
+                on_hand_delta = delta;
+            }
+            Op::Set { bucket, qty, .. } => {
+                let d = qty.checked_sub(lv.get(bucket)).ok_or(OpError::Overflow)?;
+                *lv.slot(bucket) = qty;
+                on_hand_delta = d;
+            }
+            Op::Count { on_hand, .. } => {
+                let others = lv
+                    .on_hand()
+                    .checked_sub(lv.available)
+                    .ok_or(OpError::Overflow)?;
+                let d = on_hand.checked_sub(lv.on_hand()).ok_or(OpError::Overflow)?;
+                lv.available = on_hand.checked_sub(others).ok_or(OpError::Overflow)?;
+                on_hand_delta = d;
+            }
+            Op::Move { from, to, qty } => {
+                add(lv.slot(from), -qty)?;
+                add(lv.slot(to), qty)?;
+            }
+            Op::Open { kind, qty, .. } => {
+                let field = match kind {
+                    LineKind::Incoming => &mut lv.incoming,
+                    LineKind::InTransit => &mut lv.in_transit,
+                };
+                add(field, qty)?;
+            }
+        }
+        // Every bucket must stay in range for on_hand to be meaningful.
+        Bucket::ALL
+            .iter()
+            .try_fold(0i64, |acc, &b| acc.checked_add(lv.get(b)))
+            .ok_or(OpError::Overflow)?;
+        if guard.negative == NegativeStock::Reject
+            && let Some((bucket, qty)) = lv.first_negative()
+        {
+            return Err(OpError::Negative {
+                at_seq: seq,
+                bucket,
+                qty,
+            });
+        }
+        // Committed from here on: nothing below can fail.
+        self.levels = lv;
+        let rate = match *op {
+            Op::Add { rate, .. }
+            | Op::Remove { rate, .. }
+            | Op::Adjust { rate, .. }
+            | Op::Set { rate, .. }
+            | Op::Count { rate, .. } => rate,
+            Op::Move { .. } | Op::Open { .. } => None,
+        };
+        if on_hand_delta > 0 {
+            self.val.receive(method, on_hand_delta, rate);
+        } else if on_hand_delta < 0 {
+            self.val.remove(method, -on_hand_delta, rate);
+        }
+        if let Some((i, take)) = line_take {
+            self.lines[i].remaining -= take;
+            if self.lines[i].remaining == 0 {
+                self.lines.remove(i);
+            }
+        }
+        if let Op::Open {
+            kind,
+            qty,
+            expected_at,
+        } = *op
+        {
+            self.lines.push(OpenLine {
+                seq,
+                kind,
+                remaining: qty,
+                expected_at,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// One posted entry.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub(crate) at: Timestamp,
+    pub(crate) seq: u64,
+    /// Index of the event in the ledger's log.
+    pub(crate) event: u32,
+    pub(crate) op: Op,
+    /// Levels after this entry.
+    pub(crate) levels: Levels,
+    /// Stock value (micro-units) after this entry.
+    pub(crate) value: i128,
+    /// Full state after this entry, on checkpoint entries.
+    checkpoint: Option<Box<KeyState>>,
+}
+
+/// An entry taken out by [`KeyLedger::remove`], enough to put it back.
+#[derive(Debug, Clone)]
+pub(crate) struct Removed {
+    pub(crate) at: Timestamp,
+    pub(crate) seq: u64,
+    pub(crate) event: u32,
+    pub(crate) op: Op,
+}
+
+/// The ledger of one item x location.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyLedger {
+    pub(crate) method: ValuationMethod,
+    pub(crate) entries: Vec<Entry>,
+    /// State after the last entry.
+    pub(crate) state: KeyState,
+    since_checkpoint: u32,
+}
+
+/// New scalar snapshots for re-posted entries, and what else changes with them.
+struct Repost {
+    snapshots: Vec<(Levels, i128)>,
+    checkpoints: Vec<(usize, KeyState)>,
+    /// `Some` when the re-post ran to the end (the new final state).
+    final_state: Option<KeyState>,
+}
+
+impl KeyLedger {
+    pub(crate) fn new(method: ValuationMethod) -> Self {
+        KeyLedger {
+            method,
+            entries: Vec::new(),
+            state: KeyState::default(),
+            since_checkpoint: 0,
+        }
+    }
+
+    fn position(&self, at: Timestamp, seq: u64) -> usize {
+        self.entries.partition_point(|e| (e.at, e.seq) < (at, seq))
+    }
+
+    /// The full state just before entry `pos`.
+    fn state_before(&self, pos: usize) -> KeyState {
+        let start = self.entries[..pos]
+            .iter()
+            .rposition(|e| e.checkpoint.is_some());
+        let (mut state, from) = match start {
+            Some(c) => (
+                self.entries[c]
+                    .checkpoint
+                    .as_deref()
+                    .cloned()
+                    .unwrap_or_default(),
+                c + 1,
+            ),
+            None => (KeyState::default(), 0),
+        };
+        for e in &self.entries[from..pos] {
+            // These entries were admitted; replaying them without guards cannot fail.
+            let res = state.apply(&e.op, self.method, e.seq, Guard::NONE);
+            debug_assert!(res.is_ok(), "replay of an admitted entry failed: {res:?}");
+        }
+        state
+    }
+
+    /// Re-applies `entries[from..]` (skipping `skip`) onto `state`, until it converges
+    /// with the state stored before the change.
+    ///
+    /// Convergence is exact: once a recomputed scalar snapshot equals the stored one, the
+    /// old full state at that entry is rebuilt (from its checkpoint) and advanced in
+    /// lockstep; the first entry where both full states agree ends the re-post.
+    fn repost(
+        &self,
+        mut state: KeyState,
+        from: usize,
+        skip: Option<usize>,
+        negative: NegativeStock,
+    ) -> Result<Repost, OpError> {
+        let guard = Guard {
+            negative,
+            expected: None,
+        };
+        let mut out = Repost {
+            snapshots: Vec::new(),
+            checkpoints: Vec::new(),
+            final_state: None,
+        };
+        let mut old: Option<KeyState> = None;
+        for (i, e) in self.entries.iter().enumerate().skip(from) {
+            if Some(i) == skip {
+                continue;
+            }
+            state.apply(&e.op, self.method, e.seq, guard)?;
+            if let Some(o) = old.as_mut() {
+                let res = o.apply(&e.op, self.method, e.seq, Guard::NONE);
+                debug_assert!(res.is_ok());
+            } else if (state.levels, state.val.value) == (e.levels, e.value) {
+                old = Some(match &e.checkpoint {
+                    Some(c) => (**c).clone(),
+                    None => self.state_before(i + 1),
+                });
+            }
+            if old.as_ref() == Some(&state) {
+                return Ok(out);
+            }
+            if e.checkpoint.is_some() {
+                out.checkpoints.push((out.snapshots.len(), state.clone()));
+            }
+            out.snapshots.push((state.levels, state.val.value));
+        }
+        out.final_state = Some(state);
+        Ok(out)
+    }
+
+    /// Posts `op` at its place in event-time order. Returns (late, entries re-posted).
+    pub(crate) fn insert(
+        &mut self,
+        at: Timestamp,
+        seq: u64,
+        event: u32,
+        op: Op,
+        guard: Guard,
+    ) -> Result<(bool, u32), OpError> {
+        let pos = self.position(at, seq);
+        if pos == self.entries.len() {
+            // In order: the common, cheap path.
+            self.state.apply(&op, self.method, seq, guard)?;
+            self.since_checkpoint += 1;
+            let checkpoint = if self.since_checkpoint >= CHECKPOINT_EVERY {
+                self.since_checkpoint = 0;
+                Some(Box::new(self.state.clone()))
+            } else {
+                None
+            };
+            let (levels, value) = (self.state.levels, self.state.val.value);
+            self.entries.push(Entry {
+                at,
+                seq,
+                event,
+                op,
+                levels,
+                value,
+                checkpoint,
+            });
+            return Ok((false, 0));
+        }
+        let mut state = self.state_before(pos);
+        state.apply(&op, self.method, seq, guard)?;
+        let own = (state.levels, state.val.value);
+        let repost = self.repost(state, pos, None, guard.negative)?;
+        let n = repost.snapshots.len() as u32;
+        self.entries.insert(
+            pos,
+            Entry {
+                at,
+                seq,
+                event,
+                op,
+                levels: own.0,
+                value: own.1,
+                checkpoint: None,
+            },
+        );
+        self.commit(pos + 1, repost);
+        Ok((true, n))
+    }
+
+    /// Takes out the entry `(at, seq)`; `None` when there is no such entry.
+    pub(crate) fn remove(
+        &mut self,
+        at: Timestamp,
+        seq: u64,
+        negative: NegativeStock,
+    ) -> Result<Option<(Removed, u32)>, OpError> {
+        let pos = self.position(at, seq);
+        if self.entries.get(pos).is_none_or(|e| e.seq != seq) {
+            return Ok(None);
+        }
+        let state = self.state_before(pos);
+        let repost = self.repost(state, pos, Some(pos), negative)?;
+        let n = repost.snapshots.len() as u32;
+        let e = self.entries.remove(pos);
+        self.commit(pos, repost);
+        Ok(Some((
+            Removed {
+                at: e.at,
+                seq: e.seq,
+                event: e.event,
+                op: e.op,
+            },
+            n,
+        )))
+    }
+
+    fn commit(&mut self, from: usize, repost: Repost) {
+        let mut checkpoints = repost.checkpoints.into_iter().peekable();
+        for (k, (levels, value)) in repost.snapshots.into_iter().enumerate() {
+            let e = &mut self.entries[from + k];
+            e.levels = levels;
+            e.value = value;
+            if let Some((_, s)) = checkpoints.next_if(|(i, _)| *i == k) {
+                e.checkpoint = Some(Box::new(s));
+            }
+        }
+        if let Some(s) = repost.final_state {
+            self.state = s;
+        }
+    }
+
+    /// Levels as of `t` (every entry with `occurred_at <= t`).
+    pub(crate) fn levels_at(&self, t: Timestamp) -> (Levels, i128) {
+        let n = self.entries.partition_point(|e| e.at <= t);
+        n.checked_sub(1).map_or((Levels::default(), 0), |i| {
+            (self.entries[i].levels, self.entries[i].value)
+        })
+    }
+}

@@ -1,0 +1,1121 @@
+//! The inventory ledger: stock per item x location as a log of auditable events.
+//!
+//! ```
+//! use invsync_core::ledger::{Event, Ledger, LedgerConfig, Movement};
+//! use invsync_core::{EventId, ItemId, LocationId, SourceId, Timestamp};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let (item, store) = (ItemId::new("SKU-1")?, LocationId::new("S1")?);
+//! let ev = |id: &str, day: i64, m: Movement| -> Result<Event, Box<dyn std::error::Error>> {
+//!     Ok(Event::new(EventId::new(id)?, SourceId::new("erp")?, item.clone(), store.clone(),
+//!                   Timestamp::from_days(day), m))
+//! };
+//! let mut ledger = Ledger::new(LedgerConfig::default());
+//! ledger.apply(ev("r1", 1, Movement::receipt(10))?)?;
+//! ledger.apply(ev("s1", 3, Movement::issue(4))?)?;
+//! // A receipt that happened on day 2 arrives late: it is posted in its place.
+//! let late = ledger.apply(ev("r2", 2, Movement::receipt(5))?)?;
+//! assert!(late.late);
+//! assert_eq!(ledger.levels(&item, &store).on_hand(), 11);
+//! assert_eq!(ledger.levels_at(&item, &store, Timestamp::from_days(2)).on_hand(), 15);
+//! // Delivering the same event again changes nothing.
+//! assert!(ledger.apply(ev("r2", 2, Movement::receipt(5))?)?.duplicate);
+//! # Ok(()) }
+//! ```
+//!
+//! # Semantics
+//!
+//! * **Order.** Entries are ordered by `(occurred_at, seq)`, `seq` being the recording
+//!   order. A back-dated event is inserted where it belongs and later balances and values
+//!   are re-posted, stopping where the state converges (after an absolute count at the
+//!   latest, for quantities: A1, A3).
+//! * **Idempotency.** The event id is the key: same id and payload is a no-op returning the
+//!   original [`Outcome`]; same id with another payload is
+//!   [`LedgerError::IdempotencyConflict`] (A9).
+//! * **Compare-and-set.** `expected` on adjust / set / move is checked against the bucket
+//!   at the event's own instant (A8). It is an admission check: a later back-dated event
+//!   does not re-check earlier compare-and-sets.
+//! * **Negative stock.** Per location, reject by default. The check covers every later
+//!   entry the event re-posts (the future-negative guard, A2), and cancellations.
+//! * **Atomicity.** An event touching two keys (transfers), and a whole
+//!   [`Ledger::apply_batch`], apply entirely or not at all.
+//! * **Persistence.** The ledger is a pure function of its accepted events in recording
+//!   order: replaying [`Ledger::events`] into a fresh ledger with the same configuration
+//!   reproduces it exactly.
+
+mod error;
+mod event;
+mod key;
+mod levels;
+mod valuation;
+
+use std::collections::HashMap;
+
+pub use error::{BatchError, LedgerError};
+pub use event::{Bucket, Event, Movement, UnknownBucket};
+pub use levels::Levels;
+pub use valuation::{Layer, MAX_UNIT_COST_MICROS, ValuationMethod};
+
+use key::{Guard, KeyLedger, LineKind, LineRef, Op, OpError, Removed};
+
+use crate::{EventId, ItemId, LocationId, Money, Timestamp};
+
+/// Whether a location may hold negative quantities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum NegativeStock {
+    /// Refuse any event that would make a quantity negative, now or at a later entry.
+    #[default]
+    Reject,
+    /// Allow negative quantities (valued as in ORACLES.md A4, A6).
+    Allow,
+}
+
+/// Ledger-wide settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerConfig {
+    /// Refuse events for items and locations that were not registered.
+    pub strict: bool,
+    /// How far (ms) an event's `occurred_at` may lie after its `recorded_at`.
+    pub max_future_skew_ms: i64,
+    /// The largest quantity one event may carry (guards sums against overflow).
+    pub max_quantity: i64,
+    /// Valuation of items that were not registered.
+    pub default_valuation: ValuationMethod,
+    /// Negative-stock policy of locations that were not registered.
+    pub default_negative: NegativeStock,
+}
+
+impl Default for LedgerConfig {
+    /// Lenient about registration; 5 minutes of clock skew; quantities up to 10^15;
+    /// moving average; negative stock rejected.
+    fn default() -> Self {
+        LedgerConfig {
+            strict: false,
+            max_future_skew_ms: 5 * 60 * 1000,
+            max_quantity: 1_000_000_000_000_000,
+            default_valuation: ValuationMethod::MovingAverage,
+            default_negative: NegativeStock::Reject,
+        }
+    }
+}
+
+/// What applying an event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    /// Recording order of the event (its position in [`Ledger::events`]).
+    pub seq: u64,
+    /// It was posted before existing entries (back-dated or out of order).
+    pub late: bool,
+    /// How many later entries were re-posted.
+    pub reposted: u32,
+    /// The event had been applied before; this delivery changed nothing and the fields
+    /// above are the original outcome.
+    pub duplicate: bool,
+}
+
+/// One line of an item x location's running history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEntry<'a> {
+    /// The event that caused it.
+    pub event: &'a Event,
+    /// Quantities after it.
+    pub levels: Levels,
+    /// Stock value after it.
+    pub value: Money,
+    /// Change in stock value (negative: cost of goods out).
+    pub value_change: Money,
+}
+
+/// Valuation of one item x location now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Valuation {
+    /// The method.
+    pub method: ValuationMethod,
+    /// Units on hand.
+    pub quantity: i64,
+    /// Their value.
+    pub value: Money,
+    /// Value per unit, rounded half to even (`None` when nothing is on hand).
+    pub unit_cost: Option<Money>,
+    /// FIFO layers, oldest first (empty under moving average).
+    pub layers: Vec<Layer>,
+}
+
+/// One period bucket of an available-to-promise projection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AtpBucket {
+    /// End of the bucket (inclusive).
+    pub end: Timestamp,
+    /// Scheduled receipts and inbound transfers expected in the bucket.
+    pub receipts: i64,
+    /// Cumulative available to promise at the bucket's end.
+    pub cumulative: i64,
+}
+
+#[derive(Debug, Clone)]
+struct LogEntry {
+    event: Event,
+    outcome: Outcome,
+    /// Keys the event posted entries to.
+    keys: [Option<u32>; 2],
+    cancelled_by: Option<u64>,
+    /// Live events that refer to this one (transfer receipts, scheduled-receipt fills).
+    dependents: u32,
+}
+
+/// An effect carried out, with what it takes to undo it.
+#[derive(Debug)]
+enum Done {
+    Inserted { key: u32, at: Timestamp, seq: u64 },
+    Removed { key: u32, removed: Removed },
+}
+
+/// Undo information of one applied event inside a batch.
+#[derive(Debug)]
+struct Applied {
+    done: [Option<Done>; 2],
+    cancel_target: Option<u32>,
+    referenced: Option<u32>,
+}
+
+/// What an event does, before it is done.
+enum Effect {
+    Insert {
+        key: u32,
+        op: Op,
+        expected: Option<(Bucket, i64)>,
+    },
+    Remove {
+        key: u32,
+        at: Timestamp,
+        seq: u64,
+    },
+}
+
+/// An inventory ledger. See the [module docs](self) for the semantics.
+#[derive(Debug, Clone, Default)]
+pub struct Ledger {
+    config: LedgerConfig,
+    items: HashMap<ItemId, ValuationMethod>,
+    locations: HashMap<LocationId, NegativeStock>,
+    index: HashMap<(ItemId, LocationId), u32>,
+    keys: Vec<(ItemId, LocationId, KeyLedger)>,
+    log: Vec<LogEntry>,
+    by_id: HashMap<EventId, u32>,
+}
+
+impl Ledger {
+    /// An empty ledger.
+    pub fn new(config: LedgerConfig) -> Self {
+        Ledger {
+            config,
+            ..Ledger::default()
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &LedgerConfig {
+        &self.config
+    }
+
+    /// Registers an item and its valuation method. The method applies to item x
+    /// locations that have no entries yet; existing ones keep theirs.
+    pub fn register_item(&mut self, item: ItemId, valuation: ValuationMethod) {
+        self.items.insert(item, valuation);
+    }
+
+    /// Registers a location and its negative-stock policy (effective for events applied
+    /// from now on).
+    pub fn register_location(&mut self, location: LocationId, negative: NegativeStock) {
+        self.locations.insert(location, negative);
+    }
+
+    /// Applies one event.
+    ///
+    /// # Errors
+    ///
+    /// A [`LedgerError`] saying why the event was refused; the ledger is then unchanged.
+    pub fn apply(&mut self, event: Event) -> Result<Outcome, LedgerError> {
+        let keys_before = self.keys.len();
+        let mut applied = None;
+        let res = self.apply_inner(event, &mut applied);
+        if res.is_err() {
+            self.drop_keys_from(keys_before);
+        }
+        res
+    }
+
+    /// Applies events in order, all or nothing.
+    ///
+    /// # Errors
+    ///
+    /// A [`BatchError`] naming the first refused event; no event of the batch is applied.
+    pub fn apply_batch(
+        &mut self,
+        events: impl IntoIterator<Item = Event>,
+    ) -> Result<Vec<Outcome>, BatchError> {
+        let keys_before = self.keys.len();
+        let mut undo: Vec<Applied> = Vec::new();
+        let mut outcomes = Vec::new();
+        for (index, event) in events.into_iter().enumerate() {
+            let mut applied = None;
+            match self.apply_inner(event, &mut applied) {
+                Ok(o) => {
+                    outcomes.push(o);
+                    undo.extend(applied);
+                }
+                Err(error) => {
+                    for a in undo.into_iter().rev() {
+                        self.undo_event(a);
+                    }
+                    self.drop_keys_from(keys_before);
+                    return Err(BatchError { index, error });
+                }
+            }
+        }
+        Ok(outcomes)
+    }
+
+    fn apply_inner(
+        &mut self,
+        event: Event,
+        applied: &mut Option<Applied>,
+    ) -> Result<Outcome, LedgerError> {
+        if let Some(&i) = self.by_id.get(&event.id) {
+            let prior = &self.log[i as usize];
+            return if prior.event.same_payload(&event) {
+                Ok(Outcome {
+                    duplicate: true,
+                    ..prior.outcome
+                })
+            } else {
+                Err(LedgerError::IdempotencyConflict { event: event.id })
+            };
+        }
+        self.validate(&event)?;
+        let seq = self.log.len() as u64;
+        let (effects, cancel_target, referenced) = self.lower(&event)?;
+        let mut done: [Option<Done>; 2] = [None, None];
+        let mut late = false;
+        let mut reposted = 0u32;
+        for (slot, effect) in effects.into_iter().enumerate() {
+            let Some(effect) = effect else { continue };
+            match self.execute(effect, &event, seq) {
+                Ok((d, l, n)) => {
+                    late |= l;
+                    reposted += n;
+                    done[slot] = d;
+                }
+                Err(e) => {
+                    for d in done.into_iter().rev().flatten() {
+                        self.undo_effect(d);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        let keys = done.each_ref().map(|d| {
+            d.as_ref().map(|d| match d {
+                Done::Inserted { key, .. } | Done::Removed { key, .. } => *key,
+            })
+        });
+        let keys = if matches!(event.movement, Movement::Cancel { .. }) {
+            [None, None]
+        } else {
+            keys
+        };
+        if let Some(t) = cancel_target {
+            self.log[t as usize].cancelled_by = Some(seq);
+            if let Some(r) = self.referenced_by(&self.log[t as usize].event) {
+                self.log[r as usize].dependents -= 1;
+            }
+        }
+        if let Some(r) = referenced {
+            self.log[r as usize].dependents += 1;
+        }
+        let outcome = Outcome {
+            seq,
+            late,
+            reposted,
+            duplicate: false,
+        };
+        self.by_id.insert(event.id.clone(), seq as u32);
+        self.log.push(LogEntry {
+            event,
+            outcome,
+            keys,
+            cancelled_by: None,
+            dependents: 0,
+        });
+        *applied = Some(Applied {
+            done,
+            cancel_target,
+            referenced,
+        });
+        Ok(outcome)
+    }
+
+    fn undo_event(&mut self, a: Applied) {
+        if let Some(entry) = self.log.pop() {
+            self.by_id.remove(&entry.event.id);
+        }
+        if let Some(r) = a.referenced {
+            self.log[r as usize].dependents -= 1;
+        }
+        if let Some(t) = a.cancel_target {
+            self.log[t as usize].cancelled_by = None;
+            if let Some(r) = self.referenced_by(&self.log[t as usize].event) {
+                self.log[r as usize].dependents += 1;
+            }
+        }
+        for d in a.done.into_iter().rev().flatten() {
+            self.undo_effect(d);
+        }
+    }
+
+    fn undo_effect(&mut self, d: Done) {
+        match d {
+            Done::Inserted { key, at, seq } => {
+                let res = self.keys[key as usize]
+                    .2
+                    .remove(at, seq, NegativeStock::Allow);
+                debug_assert!(matches!(res, Ok(Some(_))), "undo of an insert failed");
+            }
+            Done::Removed { key, removed } => {
+                let Removed { at, seq, event, op } = removed;
+                let res = self.keys[key as usize]
+                    .2
+                    .insert(at, seq, event, op, Guard::NONE);
+                debug_assert!(res.is_ok(), "undo of a removal failed");
+            }
+        }
+    }
+
+    fn drop_keys_from(&mut self, n: usize) {
+        for (item, location, _) in self.keys.drain(n..) {
+            self.index.remove(&(item, location));
+        }
+    }
+
+    fn negative_policy(&self, location: &LocationId) -> NegativeStock {
+        self.locations
+            .get(location)
+            .copied()
+            .unwrap_or(self.config.default_negative)
+    }
+
+    fn key_index(&mut self, item: &ItemId, location: &LocationId) -> u32 {
+        let k = (item.clone(), location.clone());
+        if let Some(&i) = self.index.get(&k) {
+            return i;
+        }
+        let method = self
+            .items
+            .get(item)
+            .copied()
+            .unwrap_or(self.config.default_valuation);
+        let i = self.keys.len() as u32;
+        self.keys
+            .push((k.0.clone(), k.1.clone(), KeyLedger::new(method)));
+        self.index.insert(k, i);
+        i
+    }
+
+    fn execute(
+        &mut self,
+        effect: Effect,
+        event: &Event,
+        seq: u64,
+    ) -> Result<(Option<Done>, bool, u32), LedgerError> {
+        let key = match effect {
+            Effect::Insert { key, .. } | Effect::Remove { key, .. } => key,
+        };
+        let negative = self.negative_policy(&self.keys[key as usize].1);
+        let ledger = &mut self.keys[key as usize].2;
+        let res = match effect {
+            Effect::Insert { op, expected, .. } => ledger
+                .insert(
+                    event.occurred_at,
+                    seq,
+                    seq as u32,
+                    op,
+                    Guard { negative, expected },
+                )
+                .map(|(late, n)| {
+                    (
+                        Some(Done::Inserted {
+                            key,
+                            at: event.occurred_at,
+                            seq,
+                        }),
+                        late,
+                        n,
+                    )
+                }),
+            Effect::Remove {
+                at, seq: target, ..
+            } => ledger.remove(at, target, negative).map(|r| {
+                r.map(|(removed, n)| (Some(Done::Removed { key, removed }), true, n))
+                    .unwrap_or((None, false, 0))
+            }),
+        };
+        res.map_err(|e| self.op_error(e, event, key, seq))
+    }
+
+    fn op_error(&self, e: OpError, event: &Event, key: u32, seq: u64) -> LedgerError {
+        let (item, location, _) = &self.keys[key as usize];
+        let (item, location, id) = (item.clone(), location.clone(), event.id.clone());
+        match e {
+            OpError::Stale {
+                bucket,
+                expected,
+                actual,
+            } => LedgerError::Stale {
+                event: id,
+                item,
+                location,
+                bucket,
+                expected,
+                actual,
+            },
+            OpError::Negative {
+                at_seq,
+                bucket,
+                qty,
+            } => {
+                let at_event = if at_seq == seq {
+                    id.clone()
+                } else {
+                    self.log[at_seq as usize].event.id.clone()
+                };
+                LedgerError::NegativeStock {
+                    event: id,
+                    item,
+                    location,
+                    bucket,
+                    qty,
+                    at_event,
+                }
+            }
+            OpError::Overflow => LedgerError::Overflow {
+                event: id,
+                item,
+                location,
+            },
+        }
+    }
+
+    fn validate(&self, e: &Event) -> Result<(), LedgerError> {
+        let id = || e.id.clone();
+        if e.occurred_at.millis_since(e.recorded_at) > self.config.max_future_skew_ms {
+            return Err(LedgerError::FutureEvent {
+                event: id(),
+                occurred_at: e.occurred_at,
+                recorded_at: e.recorded_at,
+                max_skew_ms: self.config.max_future_skew_ms,
+            });
+        }
+        if self.config.strict {
+            if !self.items.contains_key(&e.item) {
+                return Err(LedgerError::UnknownItem {
+                    event: id(),
+                    item: e.item.clone(),
+                });
+            }
+            let to = match &e.movement {
+                Movement::TransferOut { to, .. } => Some(to),
+                _ => None,
+            };
+            for loc in std::iter::once(&e.location).chain(to) {
+                if !self.locations.contains_key(loc) {
+                    return Err(LedgerError::UnknownLocation {
+                        event: id(),
+                        location: loc.clone(),
+                    });
+                }
+            }
+        }
+        let max = self.config.max_quantity;
+        let positive = |qty: i64| {
+            if qty <= 0 {
+                Err(LedgerError::NonPositiveQuantity { event: id(), qty })
+            } else if qty > max {
+                Err(LedgerError::QuantityTooLarge {
+                    event: id(),
+                    qty,
+                    max,
+                })
+            } else {
+                Ok(())
+            }
+        };
+        let absolute = |qty: i64| {
+            if qty < 0 {
+                Err(LedgerError::NegativeTarget { event: id(), qty })
+            } else if qty > max {
+                Err(LedgerError::QuantityTooLarge {
+                    event: id(),
+                    qty,
+                    max,
+                })
+            } else {
+                Ok(())
+            }
+        };
+        let cost = |c: &Option<Money>| match c {
+            Some(c) if c.as_micros() < 0 || c.as_micros() > MAX_UNIT_COST_MICROS => {
+                Err(LedgerError::UnitCostOutOfRange {
+                    event: id(),
+                    cost: *c,
+                })
+            }
+            _ => Ok(()),
+        };
+        let invalid = |ok: bool, reason: &'static str| {
+            if ok {
+                Ok(())
+            } else {
+                Err(LedgerError::InvalidMovement {
+                    event: id(),
+                    reason,
+                })
+            }
+        };
+        match &e.movement {
+            Movement::Receipt { qty, unit_cost, .. } | Movement::Return { qty, unit_cost, .. } => {
+                positive(*qty)?;
+                cost(unit_cost)
+            }
+            Movement::Issue { qty, unit_cost, .. } => {
+                positive(*qty)?;
+                cost(unit_cost)
+            }
+            Movement::ScheduleReceipt { qty, .. }
+            | Movement::Reserve { qty }
+            | Movement::Release { qty } => positive(*qty),
+            Movement::QualityHold { qty }
+            | Movement::Fulfil { qty, .. }
+            | Movement::TransferIn { qty, .. } => positive(*qty),
+            Movement::Adjust {
+                delta, unit_cost, ..
+            } => {
+                invalid(*delta != 0, "an adjustment needs a non-zero delta")?;
+                positive(delta.checked_abs().unwrap_or(i64::MAX))?;
+                cost(unit_cost)
+            }
+            Movement::Set { qty, unit_cost, .. }
+            | Movement::Count {
+                on_hand: qty,
+                unit_cost,
+            } => {
+                absolute(*qty)?;
+                cost(unit_cost)
+            }
+            Movement::Move { from, to, qty, .. } => {
+                invalid(from != to, "a move needs two different buckets")?;
+                positive(*qty)
+            }
+            Movement::Commit { qty, from } => {
+                invalid(
+                    *from != Bucket::Committed,
+                    "commit moves units into committed from another bucket",
+                )?;
+                positive(*qty)
+            }
+            Movement::Damage { qty, from } => {
+                invalid(
+                    *from != Bucket::Damaged,
+                    "damage moves units into damaged from another bucket",
+                )?;
+                positive(*qty)
+            }
+            Movement::QualityRelease { qty, to } => {
+                invalid(
+                    *to != Bucket::QualityControl,
+                    "a quality release moves units out of quality control",
+                )?;
+                positive(*qty)
+            }
+            Movement::TransferOut {
+                to, qty, unit_cost, ..
+            } => {
+                invalid(
+                    *to != e.location,
+                    "a transfer needs two different locations",
+                )?;
+                positive(*qty)?;
+                cost(unit_cost)
+            }
+            Movement::Cancel { target } => {
+                invalid(*target != e.id, "an event cannot cancel itself")
+            }
+        }
+    }
+
+    /// The live event `id` refers to, checked against `want` (a movement kind).
+    fn target(
+        &self,
+        e: &Event,
+        target: &EventId,
+        want: &'static str,
+        reason: &'static str,
+    ) -> Result<u32, LedgerError> {
+        let &t = self
+            .by_id
+            .get(target)
+            .ok_or_else(|| LedgerError::UnknownTarget {
+                event: e.id.clone(),
+                target: target.clone(),
+            })?;
+        let entry = &self.log[t as usize];
+        let bad = |reason| LedgerError::InvalidTarget {
+            event: e.id.clone(),
+            target: target.clone(),
+            reason,
+        };
+        if entry.event.movement.kind() != want {
+            return Err(bad(reason));
+        }
+        if entry.cancelled_by.is_some() {
+            return Err(bad("it is cancelled"));
+        }
+        if entry.event.item != e.item {
+            return Err(bad("it is for another item"));
+        }
+        if e.occurred_at < entry.event.occurred_at {
+            return Err(bad("it occurs later than this event"));
+        }
+        Ok(t)
+    }
+
+    /// The event a (transfer receipt, scheduled fill) event refers to, if any.
+    fn referenced_by(&self, e: &Event) -> Option<u32> {
+        match &e.movement {
+            Movement::TransferIn { transfer, .. } => self.by_id.get(transfer).copied(),
+            Movement::Receipt {
+                against: Some(s), ..
+            } => self.by_id.get(s).copied(),
+            _ => None,
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn lower(
+        &mut self,
+        e: &Event,
+    ) -> Result<([Option<Effect>; 2], Option<u32>, Option<u32>), LedgerError> {
+        let rate = |c: &Option<Money>| c.map(Money::as_micros);
+        let mv = |from, to, qty| Op::Move { from, to, qty };
+        let mut referenced = None;
+        let (op, expected) = match &e.movement {
+            Movement::Receipt {
+                qty,
+                unit_cost,
+                to,
+                against,
+                close,
+            } => {
+                let line = match against {
+                    Some(s) => {
+                        let t =
+                            self.target(e, s, "schedule_receipt", "it is not a scheduled receipt")?;
+                        if self.log[t as usize].event.location != e.location {
+                            return Err(LedgerError::InvalidTarget {
+                                event: e.id.clone(),
+                                target: s.clone(),
+                                reason: "it is for another location",
+                            });
+                        }
+                        referenced = Some(t);
+                        Some(LineRef {
+                            seq: u64::from(t),
+                            kind: LineKind::Incoming,
+                            close: *close,
+                        })
+                    }
+                    None => None,
+                };
+                (
+                    Op::Add {
+                        bucket: *to,
+                        qty: *qty,
+                        rate: rate(unit_cost),
+                        line,
+                    },
+                    None,
+                )
+            }
+            Movement::ScheduleReceipt { qty, expected_at } => (
+                Op::Open {
+                    kind: LineKind::Incoming,
+                    qty: *qty,
+                    expected_at: Some(*expected_at),
+                },
+                None,
+            ),
+            Movement::Issue {
+                qty,
+                from,
+                unit_cost,
+            } => (
+                Op::Remove {
+                    bucket: *from,
+                    qty: *qty,
+                    rate: rate(unit_cost),
+                },
+                None,
+            ),
+            Movement::Adjust {
+                bucket,
+                delta,
+                expected,
+                unit_cost,
+            } => (
+                Op::Adjust {
+                    bucket: *bucket,
+                    delta: *delta,
+                    rate: rate(unit_cost),
+                },
+                expected.map(|x| (*bucket, x)),
+            ),
+            Movement::Set {
+                bucket,
+                qty,
+                expected,
+                unit_cost,
+            } => (
+                Op::Set {
+                    bucket: *bucket,
+                    qty: *qty,
+                    rate: rate(unit_cost),
+                },
+                expected.map(|x| (*bucket, x)),
+            ),
+            Movement::Count { on_hand, unit_cost } => (
+                Op::Count {
+                    on_hand: *on_hand,
+                    rate: rate(unit_cost),
+                },
+                None,
+            ),
+            Movement::Move {
+                from,
+                to,
+                qty,
+                expected,
+            } => (mv(*from, *to, *qty), expected.map(|x| (*from, x))),
+            Movement::Reserve { qty } => (mv(Bucket::Available, Bucket::Reserved, *qty), None),
+            Movement::Release { qty } => (mv(Bucket::Reserved, Bucket::Available, *qty), None),
+            Movement::Commit { qty, from } => (mv(*from, Bucket::Committed, *qty), None),
+            Movement::Fulfil { qty, from } => (
+                Op::Remove {
+                    bucket: *from,
+                    qty: *qty,
+                    rate: None,
+                },
+                None,
+            ),
+            Movement::Damage { qty, from } => (mv(*from, Bucket::Damaged, *qty), None),
+            Movement::QualityHold { qty } => {
+                (mv(Bucket::Available, Bucket::QualityControl, *qty), None)
+            }
+            Movement::QualityRelease { qty, to } => (mv(Bucket::QualityControl, *to, *qty), None),
+            Movement::Return { qty, to, unit_cost } => (
+                Op::Add {
+                    bucket: *to,
+                    qty: *qty,
+                    rate: rate(unit_cost),
+                    line: None,
+                },
+                None,
+            ),
+            Movement::TransferOut {
+                to,
+                qty,
+                expected_at,
+                ..
+            } => {
+                let src = self.key_index(&e.item, &e.location);
+                let dst = self.key_index(&e.item, to);
+                let out = Op::Remove {
+                    bucket: Bucket::Available,
+                    qty: *qty,
+                    rate: None,
+                };
+                let transit = Op::Open {
+                    kind: LineKind::InTransit,
+                    qty: *qty,
+                    expected_at: *expected_at,
+                };
+                return Ok((
+                    [
+                        Some(Effect::Insert {
+                            key: src,
+                            op: out,
+                            expected: None,
+                        }),
+                        Some(Effect::Insert {
+                            key: dst,
+                            op: transit,
+                            expected: None,
+                        }),
+                    ],
+                    None,
+                    None,
+                ));
+            }
+            Movement::TransferIn {
+                transfer,
+                qty,
+                close,
+            } => {
+                let t = self.target(e, transfer, "transfer_out", "it is not a transfer out")?;
+                let Movement::TransferOut { to, unit_cost, .. } =
+                    &self.log[t as usize].event.movement
+                else {
+                    unreachable!("target() checked the kind")
+                };
+                if *to != e.location {
+                    return Err(LedgerError::InvalidTarget {
+                        event: e.id.clone(),
+                        target: transfer.clone(),
+                        reason: "it is bound for another location",
+                    });
+                }
+                referenced = Some(t);
+                let line = Some(LineRef {
+                    seq: u64::from(t),
+                    kind: LineKind::InTransit,
+                    close: *close,
+                });
+                (
+                    Op::Add {
+                        bucket: Bucket::Available,
+                        qty: *qty,
+                        rate: rate(unit_cost),
+                        line,
+                    },
+                    None,
+                )
+            }
+            Movement::Cancel { target } => {
+                let &t = self
+                    .by_id
+                    .get(target)
+                    .ok_or_else(|| LedgerError::UnknownTarget {
+                        event: e.id.clone(),
+                        target: target.clone(),
+                    })?;
+                let entry = &self.log[t as usize];
+                let bad = |reason| LedgerError::InvalidTarget {
+                    event: e.id.clone(),
+                    target: target.clone(),
+                    reason,
+                };
+                if matches!(entry.event.movement, Movement::Cancel { .. }) {
+                    return Err(bad("a cancellation cannot be cancelled"));
+                }
+                if entry.cancelled_by.is_some() {
+                    return Err(bad("it is already cancelled"));
+                }
+                if entry.dependents > 0 {
+                    return Err(bad("later receipts refer to it; cancel them first"));
+                }
+                let (at, seq) = (entry.event.occurred_at, entry.outcome.seq);
+                let effects = entry
+                    .keys
+                    .map(|k| k.map(|key| Effect::Remove { key, at, seq }));
+                return Ok((effects, Some(t), None));
+            }
+        };
+        let key = self.key_index(&e.item, &e.location);
+        Ok((
+            [Some(Effect::Insert { key, op, expected }), None],
+            None,
+            referenced,
+        ))
+    }
+
+    fn key(&self, item: &ItemId, location: &LocationId) -> Option<&KeyLedger> {
+        self.index
+            .get(&(item.clone(), location.clone()))
+            .map(|&i| &self.keys[i as usize].2)
+    }
+
+    /// Current quantities of one item x location (all zero when it has no entries).
+    pub fn levels(&self, item: &ItemId, location: &LocationId) -> Levels {
+        self.key(item, location)
+            .map(|k| k.state.levels)
+            .unwrap_or_default()
+    }
+
+    /// Quantities as of instant `at`: every entry with `occurred_at <= at`.
+    pub fn levels_at(&self, item: &ItemId, location: &LocationId, at: Timestamp) -> Levels {
+        self.key(item, location)
+            .map(|k| k.levels_at(at).0)
+            .unwrap_or_default()
+    }
+
+    /// Stock value as of instant `at`.
+    pub fn value_at(&self, item: &ItemId, location: &LocationId, at: Timestamp) -> Money {
+        Money::from_micros(self.key(item, location).map_or(0, |k| k.levels_at(at).1))
+    }
+
+    /// Quantities of an item summed over every location (ORACLES.md A10, A11).
+    pub fn levels_across(&self, item: &ItemId) -> Levels {
+        self.keys
+            .iter()
+            .filter(|(i, _, _)| i == item)
+            .fold(Levels::default(), |acc, (_, _, k)| {
+                acc.saturating_add(&k.state.levels)
+            })
+    }
+
+    /// Current valuation of one item x location.
+    pub fn valuation(&self, item: &ItemId, location: &LocationId) -> Valuation {
+        let method = self.key(item, location).map_or_else(
+            || {
+                self.items
+                    .get(item)
+                    .copied()
+                    .unwrap_or(self.config.default_valuation)
+            },
+            |k| k.method,
+        );
+        let Some(k) = self.key(item, location) else {
+            return Valuation {
+                method,
+                quantity: 0,
+                value: Money::ZERO,
+                unit_cost: None,
+                layers: Vec::new(),
+            };
+        };
+        let v = &k.state.val;
+        Valuation {
+            method,
+            quantity: v.qty,
+            value: Money::from_micros(v.value),
+            unit_cost: (v.qty > 0)
+                .then(|| Money::from_micros(v.value).mul_div(1, v.qty))
+                .flatten(),
+            layers: v
+                .fifo
+                .iter()
+                .map(|&(qty, r)| Layer {
+                    qty,
+                    rate: Money::from_micros(r),
+                })
+                .collect(),
+        }
+    }
+
+    /// The running history of one item x location, in event-time order. Cancelled events
+    /// are not in it (they are in [`Ledger::events`], with the cancellation).
+    pub fn history<'a>(
+        &'a self,
+        item: &ItemId,
+        location: &LocationId,
+    ) -> impl Iterator<Item = HistoryEntry<'a>> + 'a {
+        let entries = self.key(item, location).map_or(&[][..], |k| &k.entries[..]);
+        let mut prev = 0i128;
+        entries.iter().map(move |e| {
+            let change = e.value - prev;
+            prev = e.value;
+            HistoryEntry {
+                event: &self.log[e.event as usize].event,
+                levels: e.levels,
+                value: Money::from_micros(e.value),
+                value_change: Money::from_micros(change),
+            }
+        })
+    }
+
+    /// Cumulative available-to-promise at the end of each bucket: current `available`
+    /// (on hand less committed, reserved and held stock) plus open scheduled receipts and
+    /// inbound transfers expected by then. Lines already overdue, and transfers with no
+    /// expected date, count in the first bucket; lines expected after the last end are left
+    /// out.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::BucketsNotAscending`] when `ends` does not increase strictly.
+    pub fn atp(
+        &self,
+        item: &ItemId,
+        location: &LocationId,
+        ends: &[Timestamp],
+    ) -> Result<Vec<AtpBucket>, LedgerError> {
+        if ends.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(LedgerError::BucketsNotAscending);
+        }
+        let Some(k) = self.key(item, location) else {
+            return Ok(ends
+                .iter()
+                .map(|&end| AtpBucket {
+                    end,
+                    receipts: 0,
+                    cumulative: 0,
+                })
+                .collect());
+        };
+        let mut receipts = vec![0i64; ends.len()];
+        for line in &k.state.lines {
+            let at = line.expected_at.unwrap_or(Timestamp::from_millis(i64::MIN));
+            let slot = ends.partition_point(|&end| end < at);
+            if let Some(r) = receipts.get_mut(slot) {
+                *r = r.saturating_add(line.remaining);
+            }
+        }
+        let mut cumulative = k.state.levels.available;
+        Ok(ends
+            .iter()
+            .zip(receipts)
+            .map(|(&end, r)| {
+                cumulative = cumulative.saturating_add(r);
+                AtpBucket {
+                    end,
+                    receipts: r,
+                    cumulative,
+                }
+            })
+            .collect())
+    }
+
+    /// Every accepted event in recording order, cancellations included. Replaying them
+    /// into a fresh ledger with the same configuration reproduces this one.
+    pub fn events(&self) -> impl ExactSizeIterator<Item = &Event> + '_ {
+        self.log.iter().map(|l| &l.event)
+    }
+
+    /// The event with id `id`, if it was accepted.
+    pub fn event(&self, id: &EventId) -> Option<&Event> {
+        self.by_id.get(id).map(|&i| &self.log[i as usize].event)
+    }
+
+    /// Whether event `id` was cancelled.
+    pub fn is_cancelled(&self, id: &EventId) -> bool {
+        self.by_id
+            .get(id)
+            .is_some_and(|&i| self.log[i as usize].cancelled_by.is_some())
+    }
+
+    /// Number of accepted events.
+    pub fn len(&self) -> usize {
+        self.log.len()
+    }
+
+    /// Whether no event was accepted yet.
+    pub fn is_empty(&self) -> bool {
+        self.log.is_empty()
+    }
+
+    /// Every item x location with entries, in order of first appearance.
+    pub fn keys(&self) -> impl Iterator<Item = (&ItemId, &LocationId)> + '_ {
+        self.keys
+            .iter()
+            .filter(|(_, _, k)| !k.entries.is_empty())
+            .map(|(i, l, _)| (i, l))
+    }
+}

@@ -1,0 +1,193 @@
+//! Stock valuation per item x location: FIFO layers or moving average.
+//!
+//! Values are exact micro-units ([`Money`]). Unit costs are bounded by the ledger
+//! ([`MAX_UNIT_COST_MICROS`]) and quantities by `i64`, so every product and sum below fits
+//! an `i128` without overflow. The only rounding is the moving-average cost of a partial
+//! issue, rounded half to even; the last unit out takes whatever value remains, so the
+//! value of an empty position is exactly zero.
+//!
+//! Negative stock (where allowed) follows ERPNext (ORACLES.md A4-A6): FIFO keeps a negative
+//! layer at the outgoing rate, and the next receipt first fills it; moving average values a
+//! receipt into a non-positive position at the incoming rate.
+
+use crate::Money;
+use crate::money::div_round_half_even;
+
+/// The largest unit cost accepted, in micro-units (10^12 currency units).
+pub const MAX_UNIT_COST_MICROS: i128 = 1_000_000_000_000_000_000;
+
+/// How an item x location values its stock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum ValuationMethod {
+    /// Weighted moving average cost.
+    #[default]
+    MovingAverage,
+    /// First in, first out, with cost layers.
+    Fifo,
+}
+
+/// A FIFO cost layer: `qty` units at `rate` per unit (negative `qty` = a negative layer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Layer {
+    /// Units in the layer.
+    pub qty: i64,
+    /// Cost per unit.
+    pub rate: Money,
+}
+
+/// Running valuation state. `qty` mirrors on hand.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct ValState {
+    pub(crate) qty: i64,
+    pub(crate) value: i128,
+    /// Rate of the most recent receipt (used when nothing better is known).
+    pub(crate) last_rate: i128,
+    /// FIFO layers, oldest first; empty under moving average.
+    pub(crate) fifo: Vec<(i64, i128)>,
+}
+
+impl ValState {
+    /// The rate a receipt without an explicit cost is valued at.
+    pub(crate) fn current_rate(&self, method: ValuationMethod) -> i128 {
+        match method {
+            ValuationMethod::MovingAverage if self.qty > 0 => {
+                div_round_half_even(self.value, i128::from(self.qty)).unwrap_or(self.last_rate)
+            }
+            ValuationMethod::Fifo => self.fifo.last().map_or(self.last_rate, |l| l.1),
+            ValuationMethod::MovingAverage => self.last_rate,
+        }
+    }
+
+    /// Adds `q > 0` units at `rate` (or the current rate).
+    pub(crate) fn receive(&mut self, method: ValuationMethod, q: i64, rate: Option<i128>) {
+        let rate = rate.unwrap_or_else(|| self.current_rate(method));
+        self.last_rate = rate;
+        let new_qty = self.qty + q;
+        match method {
+            ValuationMethod::MovingAverage => {
+                if self.qty <= 0 {
+                    self.value = i128::from(new_qty) * rate;
+                } else {
+                    self.value += i128::from(q) * rate;
+                }
+            }
+            ValuationMethod::Fifo => {
+                match self.fifo.first_mut() {
+                    Some(front) if front.0 < 0 => {
+                        // Fill the negative layer first; the remainder starts a fresh layer.
+                        let filled = front.0 + q;
+                        self.fifo.clear();
+                        if filled != 0 {
+                            // Still negative, or positive: either way at the incoming rate.
+                            self.fifo.push((filled, rate));
+                        }
+                    }
+                    _ => match self.fifo.last_mut() {
+                        Some(last) if last.1 == rate => last.0 += q,
+                        _ => self.fifo.push((q, rate)),
+                    },
+                }
+                self.value = self.fifo.iter().map(|&(n, r)| i128::from(n) * r).sum();
+            }
+        }
+        self.qty = new_qty;
+    }
+
+    /// Removes `q > 0` units; `hint` prices units taken below zero.
+    pub(crate) fn remove(&mut self, method: ValuationMethod, q: i64, hint: Option<i128>) {
+        match method {
+            ValuationMethod::MovingAverage => {
+                if self.qty > 0 && q <= self.qty {
+                    let cogs = mul_div_round(self.value, q, self.qty);
+                    self.value -= cogs;
+                } else if self.qty > 0 {
+                    let rate = hint.unwrap_or_else(|| self.current_rate(method));
+                    self.value = -i128::from(q - self.qty) * rate;
+                } else {
+                    let rate = hint.unwrap_or(self.last_rate);
+                    self.value -= i128::from(q) * rate;
+                }
+            }
+            ValuationMethod::Fifo => {
+                let mut left = q;
+                let mut last_rate = hint.unwrap_or(self.last_rate);
+                while left > 0 {
+                    match self.fifo.first_mut() {
+                        Some(front) if front.0 > 0 => {
+                            last_rate = front.1;
+                            let take = left.min(front.0);
+                            front.0 -= take;
+                            left -= take;
+                            if front.0 == 0 {
+                                self.fifo.remove(0);
+                            }
+                        }
+                        Some(front) => {
+                            // Already negative: deepen it.
+                            front.0 -= left;
+                            left = 0;
+                        }
+                        None => {
+                            self.fifo.push((-left, hint.unwrap_or(last_rate)));
+                            left = 0;
+                        }
+                    }
+                }
+                self.value = self.fifo.iter().map(|&(n, r)| i128::from(n) * r).sum();
+            }
+        }
+        self.qty -= q;
+    }
+}
+
+/// `v * q / n`, rounded half to even, for `0 < q <= n` and `|v| <= i64::MAX * MAX_RATE`:
+/// split so no intermediate overflows.
+fn mul_div_round(v: i128, q: i64, n: i64) -> i128 {
+    let (q, n) = (i128::from(q), i128::from(n));
+    // v = a*n + b with 0 <= b < n, so v*q/n = a*q + b*q/n, and b*q < n*q fits.
+    let (a, b) = (v.div_euclid(n), v.rem_euclid(n));
+    let (c, r) = ((b * q).div_euclid(n), (b * q).rem_euclid(n));
+    let quotient = a * q + c;
+    match (2 * r).cmp(&n) {
+        std::cmp::Ordering::Less => quotient,
+        std::cmp::Ordering::Greater => quotient + 1,
+        std::cmp::Ordering::Equal => quotient + (quotient & 1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(units: i64) -> i128 {
+        i128::from(units) * 1_000_000
+    }
+
+    #[test]
+    fn mul_div_matches_exact_rounding() {
+        for (v, q, n) in [
+            (100, 1, 3),
+            (-100, 1, 3),
+            (5, 1, 2),
+            (7, 1, 2),
+            (m(3500), 7, 20),
+        ] {
+            let exact = div_round_half_even(v * i128::from(q), i128::from(n)).unwrap();
+            assert_eq!(mul_div_round(v, q, n), exact, "{v} {q} {n}");
+        }
+    }
+
+    #[test]
+    fn moving_average_last_unit_takes_the_rest() {
+        let mut s = ValState::default();
+        s.receive(ValuationMethod::MovingAverage, 3, Some(m(10)));
+        s.receive(ValuationMethod::MovingAverage, 1, Some(m(11)));
+        for _ in 0..4 {
+            s.remove(ValuationMethod::MovingAverage, 1, None);
+        }
+        assert_eq!((s.qty, s.value), (0, 0));
+    }
+}

@@ -1,0 +1,44 @@
+//! # invsync-core
+//!
+//! The sans-I/O core of invsync: an inventory ledger that is the source of truth for stock,
+//! the identifier, money and unit-of-measure types it rests on, and (in later modules) the
+//! synchronisation and safety-stock engines. The core takes values and returns values: it
+//! reads no files, no clock and no OS entropy.
+//!
+//! ## Quick start
+//!
+//! ```
+//! use invsync_core::ledger::{Event, Ledger, LedgerConfig, Movement};
+//! use invsync_core::{EventId, ItemId, LocationId, SourceId, Timestamp};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let item = ItemId::new("SKU-1")?;
+//! let store = LocationId::new("S1")?;
+//! let mut ledger = Ledger::new(LedgerConfig::default());
+//! ledger.apply(Event::new(
+//!     EventId::new("e1")?, SourceId::new("wms")?, item.clone(), store.clone(),
+//!     "2024-04-08T09:00:00Z".parse()?, Movement::receipt(12),
+//! ))?;
+//! assert_eq!(ledger.levels(&item, &store).available, 12);
+//! # Ok(()) }
+//! ```
+//!
+//! ## Modules
+//!
+//! * [`ledger`]: events, quantity states, valuation, re-posting, as-of queries, ATP.
+//! * [`gs1`]: GTIN / GLN / SSCC check digits.
+//! * [`Timestamp`], [`Money`], [`UnitOfMeasure`] and the id types.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod gs1;
+mod id;
+pub mod ledger;
+mod money;
+mod time;
+mod uom;
+
+pub use id::{EventId, IdError, ItemId, LocationId, MAX_ID_LEN, ReasonCode, SourceId};
+pub use money::{MICROS_PER_UNIT, Money, MoneyError};
+pub use time::{MS_PER_DAY, TimeError, Timestamp};
+pub use uom::{UnitOfMeasure, UomError};

@@ -1,0 +1,8 @@
+//! Integration tests of invsync-core through its public API only.
+
+mod fixture;
+mod gs1;
+mod ledger_errors;
+mod ledger_oracles;
+mod ledger_props;
+mod values;

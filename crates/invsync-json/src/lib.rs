@@ -1,0 +1,41 @@
+//! # invsync-json
+//!
+//! JSON adapters for invsync. Every public core type is serde-serialisable through the core
+//! feature `serde`; this crate turns them into JSON text.
+//!
+//! ```
+//! use invsync_core::ledger::Levels;
+//! let text = invsync_json::to_string(&Levels { available: 3, ..Levels::default() }).unwrap();
+//! assert!(text.contains("\"available\":3"));
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+/// Why a value could not be written or read as JSON.
+#[derive(Debug, thiserror::Error)]
+#[error("json: {message} (line {line}, column {column})")]
+pub struct JsonError {
+    message: String,
+    line: usize,
+    column: usize,
+}
+
+impl From<serde_json::Error> for JsonError {
+    fn from(e: serde_json::Error) -> Self {
+        JsonError {
+            message: e.to_string(),
+            line: e.line(),
+            column: e.column(),
+        }
+    }
+}
+
+/// Serialises `value` as compact JSON.
+///
+/// # Errors
+///
+/// [`JsonError`] when the value cannot be represented.
+pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String, JsonError> {
+    Ok(serde_json::to_string(value)?)
+}
