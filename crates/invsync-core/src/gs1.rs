@@ -91,25 +91,13 @@ fn digits_of(text: &str) -> Result<Vec<u8>, Gs1Error> {
     text.bytes()
         .enumerate()
         .map(|(position, b)| {
-            if b.is_ascii_digit() {
-                Ok(b - b'0')
-            } else {
-                Err(Gs1Error::NotDigits {
-                    text: text.to_owned(),
-                    position,
-                })
-            }
+            if b.is_ascii_digit() { Ok(b - b'0') } else { Err(Gs1Error::NotDigits { text: text.to_owned(), position }) }
         })
         .collect()
 }
 
 fn check_of(payload: &[u8]) -> u8 {
-    let sum: u32 = payload
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &d)| u32::from(d) * if i % 2 == 0 { 3 } else { 1 })
-        .sum();
+    let sum: u32 = payload.iter().rev().enumerate().map(|(i, &d)| u32::from(d) * if i % 2 == 0 { 3 } else { 1 }).sum();
     ((10 - sum % 10) % 10) as u8
 }
 
@@ -132,29 +120,15 @@ pub fn check_digit(payload: &str) -> Result<u8, Gs1Error> {
     Ok(check_of(&digits))
 }
 
-fn validate(
-    text: &str,
-    expected: &'static str,
-    allowed: &'static str,
-    lens: &[usize],
-) -> Result<(), Gs1Error> {
+fn validate(text: &str, expected: &'static str, allowed: &'static str, lens: &[usize]) -> Result<(), Gs1Error> {
     let digits = digits_of(text)?;
     if !lens.contains(&digits.len()) {
-        return Err(Gs1Error::Length {
-            text: text.to_owned(),
-            len: digits.len(),
-            expected,
-            allowed,
-        });
+        return Err(Gs1Error::Length { text: text.to_owned(), len: digits.len(), expected, allowed });
     }
     let (payload, check) = digits.split_at(digits.len() - 1);
     let want = check_of(payload);
     if check[0] != want {
-        return Err(Gs1Error::CheckDigit {
-            text: text.to_owned(),
-            found: check[0],
-            expected: want,
-        });
+        return Err(Gs1Error::CheckDigit { text: text.to_owned(), found: check[0], expected: want });
     }
     Ok(())
 }

@@ -43,16 +43,10 @@ fn validate(kind: &'static str, text: &str) -> Result<(), IdError> {
         return Err(IdError::Empty { kind });
     }
     if text.len() > MAX_ID_LEN {
-        return Err(IdError::TooLong {
-            kind,
-            len: text.len(),
-        });
+        return Err(IdError::TooLong { kind, len: text.len() });
     }
     if text.chars().any(char::is_control) || text.trim() != text {
-        return Err(IdError::Malformed {
-            kind,
-            text: text.to_owned(),
-        });
+        return Err(IdError::Malformed { kind, text: text.to_owned() });
     }
     Ok(())
 }
@@ -201,18 +195,9 @@ mod tests {
         assert!(ItemId::new("a").is_ok());
         assert!(matches!(ItemId::new(""), Err(IdError::Empty { .. })));
         assert!(matches!(ItemId::new(" a"), Err(IdError::Malformed { .. })));
-        assert!(matches!(
-            ItemId::new("a\nb"),
-            Err(IdError::Malformed { .. })
-        ));
-        assert!(matches!(
-            ItemId::new("x".repeat(257)),
-            Err(IdError::TooLong { len: 257, .. })
-        ));
+        assert!(matches!(ItemId::new("a\nb"), Err(IdError::Malformed { .. })));
+        assert!(matches!(ItemId::new("x".repeat(257)), Err(IdError::TooLong { len: 257, .. })));
         assert_eq!(ItemId::new("é-1").unwrap().to_string(), "é-1");
-        assert_eq!(
-            format!("{:?}", LocationId::new("S1").unwrap()),
-            "LocationId(\"S1\")"
-        );
+        assert_eq!(format!("{:?}", LocationId::new("S1").unwrap()), "LocationId(\"S1\")");
     }
 }

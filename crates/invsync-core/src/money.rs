@@ -103,11 +103,7 @@ pub(crate) fn div_round_half_even(n: i128, d: i128) -> Option<i128> {
     if d == 0 {
         return None;
     }
-    let (n, d) = if d < 0 {
-        (n.checked_neg()?, d.checked_neg()?)
-    } else {
-        (n, d)
-    };
+    let (n, d) = if d < 0 { (n.checked_neg()?, d.checked_neg()?) } else { (n, d) };
     let q = n.div_euclid(d);
     let r = n.rem_euclid(d); // 0 <= r < d
     let twice = r.checked_mul(2)?;
@@ -138,9 +134,7 @@ impl FromStr for Money {
     type Err = MoneyError;
 
     fn from_str(text: &str) -> Result<Self, MoneyError> {
-        let syntax = || MoneyError::Syntax {
-            text: text.to_owned(),
-        };
+        let syntax = || MoneyError::Syntax { text: text.to_owned() };
         let (neg, body) = match text.strip_prefix('-') {
             Some(rest) => (true, rest),
             None => (false, text.strip_prefix('+').unwrap_or(text)),
@@ -155,23 +149,12 @@ impl FromStr for Money {
         }
         let frac_trim = frac.trim_end_matches('0');
         if frac_trim.len() > 6 {
-            return Err(MoneyError::TooPrecise {
-                text: text.to_owned(),
-            });
+            return Err(MoneyError::TooPrecise { text: text.to_owned() });
         }
-        let range = || MoneyError::Range {
-            text: text.to_owned(),
-        };
-        let int_v: i128 = if int.is_empty() {
-            0
-        } else {
-            int.parse().map_err(|_| range())?
-        };
+        let range = || MoneyError::Range { text: text.to_owned() };
+        let int_v: i128 = if int.is_empty() { 0 } else { int.parse().map_err(|_| range())? };
         let frac_v: i128 = format!("{frac_trim:0<6}").parse().map_err(|_| syntax())?;
-        let v = int_v
-            .checked_mul(MICROS_PER_UNIT)
-            .and_then(|v| v.checked_add(frac_v))
-            .ok_or_else(range)?;
+        let v = int_v.checked_mul(MICROS_PER_UNIT).and_then(|v| v.checked_add(frac_v)).ok_or_else(range)?;
         Ok(Money(if neg { -v } else { v }))
     }
 }
@@ -209,13 +192,9 @@ mod tests {
 
     #[test]
     fn parse_display() {
-        for (t, m) in [
-            ("12.5", 12_500_000),
-            ("-0.000001", -1),
-            ("3", 3_000_000),
-            (".5", 500_000),
-            ("1.2500000", 1_250_000),
-        ] {
+        for (t, m) in
+            [("12.5", 12_500_000), ("-0.000001", -1), ("3", 3_000_000), (".5", 500_000), ("1.2500000", 1_250_000)]
+        {
             assert_eq!(t.parse::<Money>().unwrap(), Money::from_micros(m), "{t}");
         }
         assert_eq!(Money::from_micros(-1).to_string(), "-0.000001");

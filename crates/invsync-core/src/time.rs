@@ -76,10 +76,8 @@ impl Timestamp {
     ///
     /// [`TimeError::Range`] when the month or day does not exist.
     pub fn from_date(year: i32, month: u32, day: u32) -> Result<Self, TimeError> {
-        let days = days_from_civil_checked(year, month, day).ok_or_else(|| TimeError::Range {
-            field: "date",
-            text: format!("{year:04}-{month:02}-{day:02}"),
-        })?;
+        let days = days_from_civil_checked(year, month, day)
+            .ok_or_else(|| TimeError::Range { field: "date", text: format!("{year:04}-{month:02}-{day:02}") })?;
         Ok(Timestamp::from_days(days))
     }
 
@@ -151,42 +149,25 @@ fn civil_from_days(z: i64) -> (i32, u32, u32) {
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let y = if m <= 2 { y + 1 } else { y };
-    (
-        y.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32,
-        m,
-        d,
-    )
+    (y.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32, m, d)
 }
 
 fn digits(s: &str, text: &str) -> Result<i64, TimeError> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(TimeError::Syntax {
-            text: text.to_owned(),
-        });
+        return Err(TimeError::Syntax { text: text.to_owned() });
     }
-    s.parse().map_err(|_| TimeError::Syntax {
-        text: text.to_owned(),
-    })
+    s.parse().map_err(|_| TimeError::Syntax { text: text.to_owned() })
 }
 
 fn range(v: i64, max: i64, field: &'static str, text: &str) -> Result<i64, TimeError> {
-    if (0..=max).contains(&v) {
-        Ok(v)
-    } else {
-        Err(TimeError::Range {
-            field,
-            text: text.to_owned(),
-        })
-    }
+    if (0..=max).contains(&v) { Ok(v) } else { Err(TimeError::Range { field, text: text.to_owned() }) }
 }
 
 impl FromStr for Timestamp {
     type Err = TimeError;
 
     fn from_str(text: &str) -> Result<Self, TimeError> {
-        let syntax = || TimeError::Syntax {
-            text: text.to_owned(),
-        };
+        let syntax = || TimeError::Syntax { text: text.to_owned() };
         if !text.is_ascii() || text.len() < 10 {
             return Err(syntax());
         }
@@ -198,10 +179,8 @@ impl FromStr for Timestamp {
         let year = digits(&date[0..4], text)? as i32;
         let month = digits(&date[5..7], text)? as u32;
         let day = digits(&date[8..10], text)? as u32;
-        let days = days_from_civil_checked(year, month, day).ok_or_else(|| TimeError::Range {
-            field: "date",
-            text: text.to_owned(),
-        })?;
+        let days = days_from_civil_checked(year, month, day)
+            .ok_or_else(|| TimeError::Range { field: "date", text: text.to_owned() })?;
         if rest.is_empty() {
             return Ok(Timestamp::from_days(days));
         }
@@ -215,9 +194,7 @@ impl FromStr for Timestamp {
         let mut rest = &rest[8..];
         let mut millis = 0;
         if let Some(frac) = rest.strip_prefix('.') {
-            let end = frac
-                .find(|c: char| !c.is_ascii_digit())
-                .unwrap_or(frac.len());
+            let end = frac.find(|c: char| !c.is_ascii_digit()).unwrap_or(frac.len());
             if end == 0 || end > 9 {
                 return Err(syntax());
             }
@@ -243,11 +220,7 @@ impl FromStr for Timestamp {
             }
             _ => return Err(syntax()),
         };
-        let ms = days * MS_PER_DAY
-            + hour * MS_PER_HOUR
-            + minute * MS_PER_MIN
-            + second * MS_PER_SEC
-            + millis
+        let ms = days * MS_PER_DAY + hour * MS_PER_HOUR + minute * MS_PER_MIN + second * MS_PER_SEC + millis
             - offset_min * MS_PER_MIN;
         Ok(Timestamp(ms))
     }
@@ -258,12 +231,8 @@ impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (y, m, d) = self.to_date();
         let ms = self.0.rem_euclid(MS_PER_DAY);
-        let (h, mi, s, frac) = (
-            ms / MS_PER_HOUR,
-            ms % MS_PER_HOUR / MS_PER_MIN,
-            ms % MS_PER_MIN / MS_PER_SEC,
-            ms % MS_PER_SEC,
-        );
+        let (h, mi, s, frac) =
+            (ms / MS_PER_HOUR, ms % MS_PER_HOUR / MS_PER_MIN, ms % MS_PER_MIN / MS_PER_SEC, ms % MS_PER_SEC);
         write!(f, "{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}")?;
         if frac != 0 {
             write!(f, ".{frac:03}")?;
@@ -291,10 +260,7 @@ mod tests {
         assert_eq!(t.to_string(), "2024-02-29T23:59:59.500Z");
         let u: Timestamp = "2024-03-01T01:59:59.500+02:00".parse().unwrap();
         assert_eq!(t, u);
-        assert_eq!(
-            "2021-04-12".parse::<Timestamp>().unwrap().to_date(),
-            (2021, 4, 12)
-        );
+        assert_eq!("2021-04-12".parse::<Timestamp>().unwrap().to_date(), (2021, 4, 12));
         for bad in [
             "",
             "2024-02-30",

@@ -61,10 +61,7 @@ impl UnitOfMeasure {
         if base_per_unit == 0 {
             return Err(UomError::ZeroSize { name });
         }
-        Ok(UnitOfMeasure {
-            name,
-            base_per_unit,
-        })
+        Ok(UnitOfMeasure { name, base_per_unit })
     }
 
     /// The unit's name.
@@ -84,10 +81,7 @@ impl UnitOfMeasure {
     /// [`UomError::Overflow`] when the result does not fit.
     pub fn to_base(&self, qty: i64) -> Result<i64, UomError> {
         qty.checked_mul(i64::from(self.base_per_unit))
-            .ok_or_else(|| UomError::Overflow {
-                qty,
-                name: self.name.clone(),
-            })
+            .ok_or_else(|| UomError::Overflow { qty, name: self.name.clone() })
     }
 
     /// `base` base units in this unit, when that is a whole number.
@@ -98,11 +92,7 @@ impl UnitOfMeasure {
     pub fn from_base(&self, base: i64) -> Result<i64, UomError> {
         let size = i64::from(self.base_per_unit);
         if base % size != 0 {
-            return Err(UomError::Inexact {
-                base,
-                name: self.name.clone(),
-                size: self.base_per_unit,
-            });
+            return Err(UomError::Inexact { base, name: self.name.clone(), size: self.base_per_unit });
         }
         Ok(base / size)
     }

@@ -23,11 +23,7 @@ pub struct JsonError {
 
 impl From<serde_json::Error> for JsonError {
     fn from(e: serde_json::Error) -> Self {
-        JsonError {
-            message: e.to_string(),
-            line: e.line(),
-            column: e.column(),
-        }
+        JsonError { message: e.to_string(), line: e.line(), column: e.column() }
     }
 }
 

@@ -67,18 +67,13 @@ impl fmt::Display for Bucket {
 
 /// A text that names no [`Bucket`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown bucket {0:?}: expected one of available, committed, reserved, damaged, safety_stock, quality_control"
-)]
+#[error("unknown bucket {0:?}: expected one of available, committed, reserved, damaged, safety_stock, quality_control")]
 pub struct UnknownBucket(pub String);
 
 impl FromStr for Bucket {
     type Err = UnknownBucket;
     fn from_str(s: &str) -> Result<Self, UnknownBucket> {
-        Bucket::ALL
-            .into_iter()
-            .find(|b| b.as_str() == s)
-            .ok_or_else(|| UnknownBucket(s.to_owned()))
+        Bucket::ALL.into_iter().find(|b| b.as_str() == s).ok_or_else(|| UnknownBucket(s.to_owned()))
     }
 }
 
@@ -199,7 +194,8 @@ pub enum Movement {
         qty: i64,
         /// When they are expected at the destination.
         expected_at: Option<Timestamp>,
-        /// Cost per unit carried to the destination (default: the destination's rate).
+        /// Cost per unit carried to the destination (default: the source's cost of goods
+        /// for this dispatch, fixed when the transfer is admitted).
         unit_cost: Option<Money>,
     },
     /// Units of a transfer arrive here (the event's location must be the transfer's
@@ -251,51 +247,27 @@ pub enum Movement {
 impl Movement {
     /// A receipt of `qty` into available at the current rate.
     pub fn receipt(qty: i64) -> Self {
-        Movement::Receipt {
-            qty,
-            unit_cost: None,
-            to: Bucket::Available,
-            against: None,
-            close: false,
-        }
+        Movement::Receipt { qty, unit_cost: None, to: Bucket::Available, against: None, close: false }
     }
 
     /// A receipt of `qty` into available at `unit_cost`.
     pub fn receipt_at(qty: i64, unit_cost: Money) -> Self {
-        Movement::Receipt {
-            qty,
-            unit_cost: Some(unit_cost),
-            to: Bucket::Available,
-            against: None,
-            close: false,
-        }
+        Movement::Receipt { qty, unit_cost: Some(unit_cost), to: Bucket::Available, against: None, close: false }
     }
 
     /// An issue of `qty` from available.
     pub fn issue(qty: i64) -> Self {
-        Movement::Issue {
-            qty,
-            from: Bucket::Available,
-            unit_cost: None,
-        }
+        Movement::Issue { qty, from: Bucket::Available, unit_cost: None }
     }
 
     /// An adjustment of available by `delta`.
     pub fn adjust(delta: i64) -> Self {
-        Movement::Adjust {
-            bucket: Bucket::Available,
-            delta,
-            expected: None,
-            unit_cost: None,
-        }
+        Movement::Adjust { bucket: Bucket::Available, delta, expected: None, unit_cost: None }
     }
 
     /// A physical count of on hand.
     pub fn count(on_hand: i64) -> Self {
-        Movement::Count {
-            on_hand,
-            unit_cost: None,
-        }
+        Movement::Count { on_hand, unit_cost: None }
     }
 
     /// A cancellation of event `target`.

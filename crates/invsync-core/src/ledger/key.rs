@@ -45,41 +45,13 @@ pub(crate) struct LineRef {
 /// The per-key operation an event lowers to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Op {
-    Add {
-        bucket: Bucket,
-        qty: i64,
-        rate: Option<i128>,
-        line: Option<LineRef>,
-    },
-    Remove {
-        bucket: Bucket,
-        qty: i64,
-        rate: Option<i128>,
-    },
-    Adjust {
-        bucket: Bucket,
-        delta: i64,
-        rate: Option<i128>,
-    },
-    Set {
-        bucket: Bucket,
-        qty: i64,
-        rate: Option<i128>,
-    },
-    Count {
-        on_hand: i64,
-        rate: Option<i128>,
-    },
-    Move {
-        from: Bucket,
-        to: Bucket,
-        qty: i64,
-    },
-    Open {
-        kind: LineKind,
-        qty: i64,
-        expected_at: Option<Timestamp>,
-    },
+    Add { bucket: Bucket, qty: i64, rate: Option<i64>, line: Option<LineRef> },
+    Remove { bucket: Bucket, qty: i64, rate: Option<i64> },
+    Adjust { bucket: Bucket, delta: i64, rate: Option<i64> },
+    Set { bucket: Bucket, qty: i64, rate: Option<i64> },
+    Count { on_hand: i64, rate: Option<i64> },
+    Move { from: Bucket, to: Bucket, qty: i64 },
+    Open { kind: LineKind, qty: i64, expected_at: Option<Timestamp> },
 }
 
 /// Full state of a key after some entry.
@@ -94,17 +66,9 @@ pub(crate) struct KeyState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum OpError {
     /// A bucket would go below zero under the reject policy; `at` is the entry where.
-    Negative {
-        at_seq: u64,
-        bucket: &'static str,
-        qty: i64,
-    },
+    Negative { at_seq: u64, bucket: &'static str, qty: i64 },
     /// Compare-and-set mismatch.
-    Stale {
-        bucket: Bucket,
-        expected: i64,
-        actual: i64,
-    },
+    Stale { bucket: Bucket, expected: i64, actual: i64 },
     /// A level left the i64 range.
     Overflow,
 }
@@ -117,29 +81,16 @@ pub(crate) struct Guard {
 }
 
 impl Guard {
-    pub(crate) const NONE: Guard = Guard {
-        negative: NegativeStock::Allow,
-        expected: None,
-    };
+    pub(crate) const NONE: Guard = Guard { negative: NegativeStock::Allow, expected: None };
 }
 
 impl KeyState {
     /// Applies `op` atomically: on error nothing is changed.
-    fn apply(
-        &mut self,
-        op: &Op,
-        method: ValuationMethod,
-        seq: u64,
-        guard: Guard,
-    ) -> Result<(), OpError> {
+    fn apply(&mut self, op: &Op, method: ValuationMethod, seq: u64, guard: Guard) -> Result<(), OpError> {
         if let Some((bucket, expected)) = guard.expected {
             let actual = self.levels.get(bucket);
             if actual != expected {
-                return Err(OpError::Stale {
-                    bucket,
-                    expected,
-                    actual,
-                });
+                return Err(OpError::Stale { bucket, expected, actual });
             }
         }
         let mut lv = self.levels;
@@ -151,9 +102,7 @@ impl KeyState {
         let mut on_hand_delta: i64 = 0;
         let mut line_take: Option<(usize, i64)> = None;
         match *op {
-            Op::Add {
-                bucket, qty, line, ..
-            } => {
+            Op::Add { bucket, qty, line, .. } => {
                 add(lv.slot(bucket), qty)?;
                 on_hand_delta = qty;
                 if let Some(r) = line
@@ -183,10 +132,7 @@ impl KeyState {
                 on_hand_delta = d;
             }
             Op::Count { on_hand, .. } => {
-                let others = lv
-                    .on_hand()
-                    .checked_sub(lv.available)
-                    .ok_or(OpError::Overflow)?;
+                let others = lv.on_hand().checked_sub(lv.available).ok_or(OpError::Overflow)?;
                 let d = on_hand.checked_sub(lv.on_hand()).ok_or(OpError::Overflow)?;
                 lv.available = on_hand.checked_sub(others).ok_or(OpError::Overflow)?;
                 on_hand_delta = d;
@@ -204,18 +150,11 @@ impl KeyState {
             }
         }
         // Every bucket must stay in range for on_hand to be meaningful.
-        Bucket::ALL
-            .iter()
-            .try_fold(0i64, |acc, &b| acc.checked_add(lv.get(b)))
-            .ok_or(OpError::Overflow)?;
+        Bucket::ALL.iter().try_fold(0i64, |acc, &b| acc.checked_add(lv.get(b))).ok_or(OpError::Overflow)?;
         if guard.negative == NegativeStock::Reject
             && let Some((bucket, qty)) = lv.first_negative()
         {
-            return Err(OpError::Negative {
-                at_seq: seq,
-                bucket,
-                qty,
-            });
+            return Err(OpError::Negative { at_seq: seq, bucket, qty });
         }
         // Committed from here on: nothing below can fail.
         self.levels = lv;
@@ -224,7 +163,7 @@ impl KeyState {
             | Op::Remove { rate, .. }
             | Op::Adjust { rate, .. }
             | Op::Set { rate, .. }
-            | Op::Count { rate, .. } => rate,
+            | Op::Count { rate, .. } => rate.map(i128::from),
             Op::Move { .. } | Op::Open { .. } => None,
         };
         if on_hand_delta > 0 {
@@ -238,36 +177,20 @@ impl KeyState {
                 self.lines.remove(i);
             }
         }
-        if let Op::Open {
-            kind,
-            qty,
-            expected_at,
-        } = *op
-        {
-            self.lines.push(OpenLine {
-                seq,
-                kind,
-                remaining: qty,
-                expected_at,
-            });
+        if let Op::Open { kind, qty, expected_at } = *op {
+            self.lines.push(OpenLine { seq, kind, remaining: qty, expected_at });
         }
         Ok(())
     }
 }
 
-/// One posted entry.
+/// One posted entry: its place, its op, and on checkpoint entries the full state after it.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
     pub(crate) at: Timestamp,
+    /// Recording order; also the event's index in the ledger's log.
     pub(crate) seq: u64,
-    /// Index of the event in the ledger's log.
-    pub(crate) event: u32,
     pub(crate) op: Op,
-    /// Levels after this entry.
-    pub(crate) levels: Levels,
-    /// Stock value (micro-units) after this entry.
-    pub(crate) value: i128,
-    /// Full state after this entry, on checkpoint entries.
     checkpoint: Option<Box<KeyState>>,
 }
 
@@ -276,7 +199,6 @@ pub(crate) struct Entry {
 pub(crate) struct Removed {
     pub(crate) at: Timestamp,
     pub(crate) seq: u64,
-    pub(crate) event: u32,
     pub(crate) op: Op,
 }
 
@@ -290,42 +212,34 @@ pub(crate) struct KeyLedger {
     since_checkpoint: u32,
 }
 
-/// New scalar snapshots for re-posted entries, and what else changes with them.
+/// The outcome of re-applying later entries after a change at `pos`.
 struct Repost {
-    snapshots: Vec<(Levels, i128)>,
+    /// Entries whose state changed.
+    changed: u32,
+    /// New checkpoint states, by entry index (pre-change indices).
     checkpoints: Vec<(usize, KeyState)>,
-    /// `Some` when the re-post ran to the end (the new final state).
+    /// `Some` when the change reached the last entry: the new final state.
     final_state: Option<KeyState>,
 }
 
 impl KeyLedger {
     pub(crate) fn new(method: ValuationMethod) -> Self {
-        KeyLedger {
-            method,
-            entries: Vec::new(),
-            state: KeyState::default(),
-            since_checkpoint: 0,
-        }
+        KeyLedger { method, entries: Vec::new(), state: KeyState::default(), since_checkpoint: 0 }
     }
 
     fn position(&self, at: Timestamp, seq: u64) -> usize {
         self.entries.partition_point(|e| (e.at, e.seq) < (at, seq))
     }
 
-    /// The full state just before entry `pos`.
-    fn state_before(&self, pos: usize) -> KeyState {
-        let start = self.entries[..pos]
-            .iter()
-            .rposition(|e| e.checkpoint.is_some());
+    /// The full state after `entries[..pos]`: the nearest checkpoint, then at most
+    /// [`CHECKPOINT_EVERY`] entries replayed.
+    pub(crate) fn state_before(&self, pos: usize) -> KeyState {
+        if pos == self.entries.len() {
+            return self.state.clone();
+        }
+        let start = self.entries[..pos].iter().rposition(|e| e.checkpoint.is_some());
         let (mut state, from) = match start {
-            Some(c) => (
-                self.entries[c]
-                    .checkpoint
-                    .as_deref()
-                    .cloned()
-                    .unwrap_or_default(),
-                c + 1,
-            ),
+            Some(c) => (self.entries[c].checkpoint.as_deref().cloned().unwrap_or_default(), c + 1),
             None => (KeyState::default(), 0),
         };
         for e in &self.entries[from..pos] {
@@ -336,67 +250,49 @@ impl KeyLedger {
         state
     }
 
-    /// Re-applies `entries[from..]` (skipping `skip`) onto `state`, until it converges
-    /// with the state stored before the change.
-    ///
-    /// Convergence is exact: once a recomputed scalar snapshot equals the stored one, the
-    /// old full state at that entry is rebuilt (from its checkpoint) and advanced in
-    /// lockstep; the first entry where both full states agree ends the re-post.
+    /// Re-applies `entries[from..]` to the changed state `new` and, in lockstep, to the
+    /// unchanged state `old`, until the two agree: from there on nothing changes.
     fn repost(
         &self,
-        mut state: KeyState,
+        mut new: KeyState,
+        mut old: KeyState,
         from: usize,
-        skip: Option<usize>,
         negative: NegativeStock,
     ) -> Result<Repost, OpError> {
-        let guard = Guard {
-            negative,
-            expected: None,
-        };
-        let mut out = Repost {
-            snapshots: Vec::new(),
-            checkpoints: Vec::new(),
-            final_state: None,
-        };
-        let mut old: Option<KeyState> = None;
+        let guard = Guard { negative, expected: None };
+        let mut out = Repost { changed: 0, checkpoints: Vec::new(), final_state: None };
+        if new == old {
+            return Ok(out);
+        }
         for (i, e) in self.entries.iter().enumerate().skip(from) {
-            if Some(i) == skip {
-                continue;
-            }
-            state.apply(&e.op, self.method, e.seq, guard)?;
-            if let Some(o) = old.as_mut() {
-                let res = o.apply(&e.op, self.method, e.seq, Guard::NONE);
-                debug_assert!(res.is_ok());
-            } else if (state.levels, state.val.value) == (e.levels, e.value) {
-                old = Some(match &e.checkpoint {
-                    Some(c) => (**c).clone(),
-                    None => self.state_before(i + 1),
-                });
-            }
-            if old.as_ref() == Some(&state) {
+            new.apply(&e.op, self.method, e.seq, guard)?;
+            let res = old.apply(&e.op, self.method, e.seq, Guard::NONE);
+            debug_assert!(res.is_ok());
+            if new == old {
                 return Ok(out);
             }
+            out.changed += 1;
             if e.checkpoint.is_some() {
-                out.checkpoints.push((out.snapshots.len(), state.clone()));
+                out.checkpoints.push((i, new.clone()));
             }
-            out.snapshots.push((state.levels, state.val.value));
         }
-        out.final_state = Some(state);
+        out.final_state = Some(new);
         Ok(out)
     }
 
+    fn commit(&mut self, repost: Repost, shift: impl Fn(usize) -> usize) {
+        for (i, s) in repost.checkpoints {
+            self.entries[shift(i)].checkpoint = Some(Box::new(s));
+        }
+        if let Some(s) = repost.final_state {
+            self.state = s;
+        }
+    }
+
     /// Posts `op` at its place in event-time order. Returns (late, entries re-posted).
-    pub(crate) fn insert(
-        &mut self,
-        at: Timestamp,
-        seq: u64,
-        event: u32,
-        op: Op,
-        guard: Guard,
-    ) -> Result<(bool, u32), OpError> {
-        let pos = self.position(at, seq);
-        if pos == self.entries.len() {
-            // In order: the common, cheap path.
+    pub(crate) fn insert(&mut self, at: Timestamp, seq: u64, op: Op, guard: Guard) -> Result<(bool, u32), OpError> {
+        // In order (the common case) is decided by the last entry alone: no search.
+        if self.entries.last().is_none_or(|last| (last.at, last.seq) < (at, seq)) {
             self.state.apply(&op, self.method, seq, guard)?;
             self.since_checkpoint += 1;
             let checkpoint = if self.since_checkpoint >= CHECKPOINT_EVERY {
@@ -405,36 +301,17 @@ impl KeyLedger {
             } else {
                 None
             };
-            let (levels, value) = (self.state.levels, self.state.val.value);
-            self.entries.push(Entry {
-                at,
-                seq,
-                event,
-                op,
-                levels,
-                value,
-                checkpoint,
-            });
+            self.entries.push(Entry { at, seq, op, checkpoint });
             return Ok((false, 0));
         }
-        let mut state = self.state_before(pos);
-        state.apply(&op, self.method, seq, guard)?;
-        let own = (state.levels, state.val.value);
-        let repost = self.repost(state, pos, None, guard.negative)?;
-        let n = repost.snapshots.len() as u32;
-        self.entries.insert(
-            pos,
-            Entry {
-                at,
-                seq,
-                event,
-                op,
-                levels: own.0,
-                value: own.1,
-                checkpoint: None,
-            },
-        );
-        self.commit(pos + 1, repost);
+        let pos = self.position(at, seq);
+        let old = self.state_before(pos);
+        let mut new = old.clone();
+        new.apply(&op, self.method, seq, guard)?;
+        let repost = self.repost(new, old, pos, guard.negative)?;
+        let n = repost.changed;
+        self.entries.insert(pos, Entry { at, seq, op, checkpoint: None });
+        self.commit(repost, |i| i + 1);
         Ok((true, n))
     }
 
@@ -446,45 +323,48 @@ impl KeyLedger {
         negative: NegativeStock,
     ) -> Result<Option<(Removed, u32)>, OpError> {
         let pos = self.position(at, seq);
-        if self.entries.get(pos).is_none_or(|e| e.seq != seq) {
+        let Some(target) = self.entries.get(pos).filter(|e| e.seq == seq) else {
             return Ok(None);
-        }
-        let state = self.state_before(pos);
-        let repost = self.repost(state, pos, Some(pos), negative)?;
-        let n = repost.snapshots.len() as u32;
+        };
+        let new = self.state_before(pos);
+        let mut old = new.clone();
+        let res = old.apply(&target.op, self.method, seq, Guard::NONE);
+        debug_assert!(res.is_ok());
+        let repost = self.repost(new, old, pos + 1, negative)?;
+        let n = repost.changed;
         let e = self.entries.remove(pos);
-        self.commit(pos, repost);
-        Ok(Some((
-            Removed {
-                at: e.at,
-                seq: e.seq,
-                event: e.event,
-                op: e.op,
-            },
-            n,
-        )))
+        if e.checkpoint.is_some() {
+            // Keep checkpoints dense enough after removing one.
+            self.since_checkpoint = self.since_checkpoint.saturating_add(CHECKPOINT_EVERY / 2);
+        }
+        self.commit(repost, |i| i - 1);
+        Ok(Some((Removed { at: e.at, seq: e.seq, op: e.op }, n)))
     }
 
-    fn commit(&mut self, from: usize, repost: Repost) {
-        let mut checkpoints = repost.checkpoints.into_iter().peekable();
-        for (k, (levels, value)) in repost.snapshots.into_iter().enumerate() {
-            let e = &mut self.entries[from + k];
-            e.levels = levels;
-            e.value = value;
-            if let Some((_, s)) = checkpoints.next_if(|(i, _)| *i == k) {
-                e.checkpoint = Some(Box::new(s));
-            }
-        }
-        if let Some(s) = repost.final_state {
-            self.state = s;
-        }
+    /// The change in stock value the entry `(at, seq)` made, if it exists.
+    pub(crate) fn value_change_of(&self, at: Timestamp, seq: u64) -> Option<i128> {
+        let pos = self.position(at, seq);
+        let e = self.entries.get(pos).filter(|e| e.seq == seq)?;
+        let mut state = self.state_before(pos);
+        let before = state.val.value;
+        state.apply(&e.op, self.method, e.seq, Guard::NONE).ok()?;
+        Some(state.val.value - before)
     }
 
-    /// Levels as of `t` (every entry with `occurred_at <= t`).
+    /// Levels and value (micro-units) as of `t` (every entry with `occurred_at <= t`).
     pub(crate) fn levels_at(&self, t: Timestamp) -> (Levels, i128) {
         let n = self.entries.partition_point(|e| e.at <= t);
-        n.checked_sub(1).map_or((Levels::default(), 0), |i| {
-            (self.entries[i].levels, self.entries[i].value)
+        let s = self.state_before(n);
+        (s.levels, s.val.value)
+    }
+
+    /// Every entry with the levels and value after it, in event-time order.
+    pub(crate) fn running(&self) -> impl Iterator<Item = (&Entry, Levels, i128)> + '_ {
+        let mut state = KeyState::default();
+        self.entries.iter().map(move |e| {
+            let res = state.apply(&e.op, self.method, e.seq, Guard::NONE);
+            debug_assert!(res.is_ok());
+            (e, state.levels, state.val.value)
         })
     }
 }

@@ -41,9 +41,7 @@ pub struct Levels {
 impl Levels {
     /// The sum of the six on-hand buckets (saturating).
     pub fn on_hand(&self) -> i64 {
-        self.buckets()
-            .iter()
-            .fold(0i64, |acc, &v| acc.saturating_add(v))
+        self.buckets().iter().fold(0i64, |acc, &v| acc.saturating_add(v))
     }
 
     /// One bucket's quantity.
@@ -57,14 +55,7 @@ impl Levels {
     }
 
     fn buckets(&self) -> [i64; 6] {
-        [
-            self.available,
-            self.committed,
-            self.reserved,
-            self.damaged,
-            self.safety_stock,
-            self.quality_control,
-        ]
+        [self.available, self.committed, self.reserved, self.damaged, self.safety_stock, self.quality_control]
     }
 
     pub(crate) fn slot(&mut self, bucket: Bucket) -> &mut i64 {

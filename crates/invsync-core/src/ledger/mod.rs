@@ -49,6 +49,7 @@ mod levels;
 mod valuation;
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry as MapEntry;
 
 pub use error::{BatchError, LedgerError};
 pub use event::{Bucket, Event, Movement, UnknownBucket};
@@ -162,6 +163,8 @@ struct LogEntry {
     cancelled_by: Option<u64>,
     /// Live events that refer to this one (transfer receipts, scheduled-receipt fills).
     dependents: u32,
+    /// Unit cost a transfer out carries to its destination (micro-units).
+    carried_rate: Option<i64>,
 }
 
 /// An effect carried out, with what it takes to undo it.
@@ -181,16 +184,8 @@ struct Applied {
 
 /// What an event does, before it is done.
 enum Effect {
-    Insert {
-        key: u32,
-        op: Op,
-        expected: Option<(Bucket, i64)>,
-    },
-    Remove {
-        key: u32,
-        at: Timestamp,
-        seq: u64,
-    },
+    Insert { key: u32, op: Op, expected: Option<(Bucket, i64)> },
+    Remove { key: u32, at: Timestamp, seq: u64 },
 }
 
 /// An inventory ledger. See the [module docs](self) for the semantics.
@@ -208,10 +203,7 @@ pub struct Ledger {
 impl Ledger {
     /// An empty ledger.
     pub fn new(config: LedgerConfig) -> Self {
-        Ledger {
-            config,
-            ..Ledger::default()
-        }
+        Ledger { config, ..Ledger::default() }
     }
 
     /// The configuration.
@@ -251,10 +243,7 @@ impl Ledger {
     /// # Errors
     ///
     /// A [`BatchError`] naming the first refused event; no event of the batch is applied.
-    pub fn apply_batch(
-        &mut self,
-        events: impl IntoIterator<Item = Event>,
-    ) -> Result<Vec<Outcome>, BatchError> {
+    pub fn apply_batch(&mut self, events: impl IntoIterator<Item = Event>) -> Result<Vec<Outcome>, BatchError> {
         let keys_before = self.keys.len();
         let mut undo: Vec<Applied> = Vec::new();
         let mut outcomes = Vec::new();
@@ -277,24 +266,32 @@ impl Ledger {
         Ok(outcomes)
     }
 
-    fn apply_inner(
-        &mut self,
-        event: Event,
-        applied: &mut Option<Applied>,
-    ) -> Result<Outcome, LedgerError> {
-        if let Some(&i) = self.by_id.get(&event.id) {
-            let prior = &self.log[i as usize];
-            return if prior.event.same_payload(&event) {
-                Ok(Outcome {
-                    duplicate: true,
-                    ..prior.outcome
-                })
-            } else {
-                Err(LedgerError::IdempotencyConflict { event: event.id })
-            };
-        }
-        self.validate(&event)?;
+    fn apply_inner(&mut self, event: Event, applied: &mut Option<Applied>) -> Result<Outcome, LedgerError> {
         let seq = self.log.len() as u64;
+        // One probe of the id map: claim the id now, give it back if the event is refused.
+        match self.by_id.entry(event.id.clone()) {
+            MapEntry::Occupied(o) => {
+                let prior = &self.log[*o.get() as usize];
+                return if prior.event.same_payload(&event) {
+                    Ok(Outcome { duplicate: true, ..prior.outcome })
+                } else {
+                    Err(LedgerError::IdempotencyConflict { event: event.id })
+                };
+            }
+            MapEntry::Vacant(v) => {
+                v.insert(seq as u32);
+            }
+        }
+        let id = event.id.clone();
+        let res = self.apply_new(event, seq, applied);
+        if res.is_err() {
+            self.by_id.remove(&id);
+        }
+        res
+    }
+
+    fn apply_new(&mut self, event: Event, seq: u64, applied: &mut Option<Applied>) -> Result<Outcome, LedgerError> {
+        self.validate(&event)?;
         let (effects, cancel_target, referenced) = self.lower(&event)?;
         let mut done: [Option<Done>; 2] = [None, None];
         let mut late = false;
@@ -320,11 +317,7 @@ impl Ledger {
                 Done::Inserted { key, .. } | Done::Removed { key, .. } => *key,
             })
         });
-        let keys = if matches!(event.movement, Movement::Cancel { .. }) {
-            [None, None]
-        } else {
-            keys
-        };
+        let keys = if matches!(event.movement, Movement::Cancel { .. }) { [None, None] } else { keys };
         if let Some(t) = cancel_target {
             self.log[t as usize].cancelled_by = Some(seq);
             if let Some(r) = self.referenced_by(&self.log[t as usize].event) {
@@ -334,26 +327,22 @@ impl Ledger {
         if let Some(r) = referenced {
             self.log[r as usize].dependents += 1;
         }
-        let outcome = Outcome {
-            seq,
-            late,
-            reposted,
-            duplicate: false,
-        };
-        self.by_id.insert(event.id.clone(), seq as u32);
-        self.log.push(LogEntry {
-            event,
-            outcome,
-            keys,
-            cancelled_by: None,
-            dependents: 0,
-        });
-        *applied = Some(Applied {
-            done,
-            cancel_target,
-            referenced,
-        });
+        let carried_rate = self.carried_rate(&event, seq, keys[0]);
+        let outcome = Outcome { seq, late, reposted, duplicate: false };
+        self.log.push(LogEntry { event, outcome, keys, cancelled_by: None, dependents: 0, carried_rate });
+        *applied = Some(Applied { done, cancel_target, referenced });
         Ok(outcome)
+    }
+
+    /// A transfer's unit cost: the one given, else the source's cost of goods for the
+    /// dispatch (value out / units out), fixed when the transfer is admitted.
+    fn carried_rate(&self, event: &Event, seq: u64, source: Option<u32>) -> Option<i64> {
+        let Movement::TransferOut { qty, unit_cost, .. } = &event.movement else { return None };
+        if let Some(c) = unit_cost {
+            return i64::try_from(c.as_micros()).ok();
+        }
+        let change = self.keys[source? as usize].2.value_change_of(event.occurred_at, seq)?;
+        crate::money::div_round_half_even(-change, i128::from(*qty)).and_then(|r| i64::try_from(r).ok())
     }
 
     fn undo_event(&mut self, a: Applied) {
@@ -377,16 +366,12 @@ impl Ledger {
     fn undo_effect(&mut self, d: Done) {
         match d {
             Done::Inserted { key, at, seq } => {
-                let res = self.keys[key as usize]
-                    .2
-                    .remove(at, seq, NegativeStock::Allow);
+                let res = self.keys[key as usize].2.remove(at, seq, NegativeStock::Allow);
                 debug_assert!(matches!(res, Ok(Some(_))), "undo of an insert failed");
             }
             Done::Removed { key, removed } => {
-                let Removed { at, seq, event, op } = removed;
-                let res = self.keys[key as usize]
-                    .2
-                    .insert(at, seq, event, op, Guard::NONE);
+                let Removed { at, seq, op } = removed;
+                let res = self.keys[key as usize].2.insert(at, seq, op, Guard::NONE);
                 debug_assert!(res.is_ok(), "undo of a removal failed");
             }
         }
@@ -399,10 +384,7 @@ impl Ledger {
     }
 
     fn negative_policy(&self, location: &LocationId) -> NegativeStock {
-        self.locations
-            .get(location)
-            .copied()
-            .unwrap_or(self.config.default_negative)
+        self.locations.get(location).copied().unwrap_or(self.config.default_negative)
     }
 
     fn key_index(&mut self, item: &ItemId, location: &LocationId) -> u32 {
@@ -410,24 +392,14 @@ impl Ledger {
         if let Some(&i) = self.index.get(&k) {
             return i;
         }
-        let method = self
-            .items
-            .get(item)
-            .copied()
-            .unwrap_or(self.config.default_valuation);
+        let method = self.items.get(item).copied().unwrap_or(self.config.default_valuation);
         let i = self.keys.len() as u32;
-        self.keys
-            .push((k.0.clone(), k.1.clone(), KeyLedger::new(method)));
+        self.keys.push((k.0.clone(), k.1.clone(), KeyLedger::new(method)));
         self.index.insert(k, i);
         i
     }
 
-    fn execute(
-        &mut self,
-        effect: Effect,
-        event: &Event,
-        seq: u64,
-    ) -> Result<(Option<Done>, bool, u32), LedgerError> {
+    fn execute(&mut self, effect: Effect, event: &Event, seq: u64) -> Result<(Option<Done>, bool, u32), LedgerError> {
         let key = match effect {
             Effect::Insert { key, .. } | Effect::Remove { key, .. } => key,
         };
@@ -435,29 +407,10 @@ impl Ledger {
         let ledger = &mut self.keys[key as usize].2;
         let res = match effect {
             Effect::Insert { op, expected, .. } => ledger
-                .insert(
-                    event.occurred_at,
-                    seq,
-                    seq as u32,
-                    op,
-                    Guard { negative, expected },
-                )
-                .map(|(late, n)| {
-                    (
-                        Some(Done::Inserted {
-                            key,
-                            at: event.occurred_at,
-                            seq,
-                        }),
-                        late,
-                        n,
-                    )
-                }),
-            Effect::Remove {
-                at, seq: target, ..
-            } => ledger.remove(at, target, negative).map(|r| {
-                r.map(|(removed, n)| (Some(Done::Removed { key, removed }), true, n))
-                    .unwrap_or((None, false, 0))
+                .insert(event.occurred_at, seq, op, Guard { negative, expected })
+                .map(|(late, n)| (Some(Done::Inserted { key, at: event.occurred_at, seq }), late, n)),
+            Effect::Remove { at, seq: target, .. } => ledger.remove(at, target, negative).map(|r| {
+                r.map(|(removed, n)| (Some(Done::Removed { key, removed }), true, n)).unwrap_or((None, false, 0))
             }),
         };
         res.map_err(|e| self.op_error(e, event, key, seq))
@@ -467,42 +420,14 @@ impl Ledger {
         let (item, location, _) = &self.keys[key as usize];
         let (item, location, id) = (item.clone(), location.clone(), event.id.clone());
         match e {
-            OpError::Stale {
-                bucket,
-                expected,
-                actual,
-            } => LedgerError::Stale {
-                event: id,
-                item,
-                location,
-                bucket,
-                expected,
-                actual,
-            },
-            OpError::Negative {
-                at_seq,
-                bucket,
-                qty,
-            } => {
-                let at_event = if at_seq == seq {
-                    id.clone()
-                } else {
-                    self.log[at_seq as usize].event.id.clone()
-                };
-                LedgerError::NegativeStock {
-                    event: id,
-                    item,
-                    location,
-                    bucket,
-                    qty,
-                    at_event,
-                }
+            OpError::Stale { bucket, expected, actual } => {
+                LedgerError::Stale { event: id, item, location, bucket, expected, actual }
             }
-            OpError::Overflow => LedgerError::Overflow {
-                event: id,
-                item,
-                location,
-            },
+            OpError::Negative { at_seq, bucket, qty } => {
+                let at_event = if at_seq == seq { id.clone() } else { self.log[at_seq as usize].event.id.clone() };
+                LedgerError::NegativeStock { event: id, item, location, bucket, qty, at_event }
+            }
+            OpError::Overflow => LedgerError::Overflow { event: id, item, location },
         }
     }
 
@@ -518,10 +443,7 @@ impl Ledger {
         }
         if self.config.strict {
             if !self.items.contains_key(&e.item) {
-                return Err(LedgerError::UnknownItem {
-                    event: id(),
-                    item: e.item.clone(),
-                });
+                return Err(LedgerError::UnknownItem { event: id(), item: e.item.clone() });
             }
             let to = match &e.movement {
                 Movement::TransferOut { to, .. } => Some(to),
@@ -529,10 +451,7 @@ impl Ledger {
             };
             for loc in std::iter::once(&e.location).chain(to) {
                 if !self.locations.contains_key(loc) {
-                    return Err(LedgerError::UnknownLocation {
-                        event: id(),
-                        location: loc.clone(),
-                    });
+                    return Err(LedgerError::UnknownLocation { event: id(), location: loc.clone() });
                 }
             }
         }
@@ -541,11 +460,7 @@ impl Ledger {
             if qty <= 0 {
                 Err(LedgerError::NonPositiveQuantity { event: id(), qty })
             } else if qty > max {
-                Err(LedgerError::QuantityTooLarge {
-                    event: id(),
-                    qty,
-                    max,
-                })
+                Err(LedgerError::QuantityTooLarge { event: id(), qty, max })
             } else {
                 Ok(())
             }
@@ -554,33 +469,19 @@ impl Ledger {
             if qty < 0 {
                 Err(LedgerError::NegativeTarget { event: id(), qty })
             } else if qty > max {
-                Err(LedgerError::QuantityTooLarge {
-                    event: id(),
-                    qty,
-                    max,
-                })
+                Err(LedgerError::QuantityTooLarge { event: id(), qty, max })
             } else {
                 Ok(())
             }
         };
         let cost = |c: &Option<Money>| match c {
             Some(c) if c.as_micros() < 0 || c.as_micros() > MAX_UNIT_COST_MICROS => {
-                Err(LedgerError::UnitCostOutOfRange {
-                    event: id(),
-                    cost: *c,
-                })
+                Err(LedgerError::UnitCostOutOfRange { event: id(), cost: *c })
             }
             _ => Ok(()),
         };
         let invalid = |ok: bool, reason: &'static str| {
-            if ok {
-                Ok(())
-            } else {
-                Err(LedgerError::InvalidMovement {
-                    event: id(),
-                    reason,
-                })
-            }
+            if ok { Ok(()) } else { Err(LedgerError::InvalidMovement { event: id(), reason }) }
         };
         match &e.movement {
             Movement::Receipt { qty, unit_cost, .. } | Movement::Return { qty, unit_cost, .. } => {
@@ -591,24 +492,18 @@ impl Ledger {
                 positive(*qty)?;
                 cost(unit_cost)
             }
-            Movement::ScheduleReceipt { qty, .. }
-            | Movement::Reserve { qty }
-            | Movement::Release { qty } => positive(*qty),
-            Movement::QualityHold { qty }
-            | Movement::Fulfil { qty, .. }
-            | Movement::TransferIn { qty, .. } => positive(*qty),
-            Movement::Adjust {
-                delta, unit_cost, ..
-            } => {
+            Movement::ScheduleReceipt { qty, .. } | Movement::Reserve { qty } | Movement::Release { qty } => {
+                positive(*qty)
+            }
+            Movement::QualityHold { qty } | Movement::Fulfil { qty, .. } | Movement::TransferIn { qty, .. } => {
+                positive(*qty)
+            }
+            Movement::Adjust { delta, unit_cost, .. } => {
                 invalid(*delta != 0, "an adjustment needs a non-zero delta")?;
                 positive(delta.checked_abs().unwrap_or(i64::MAX))?;
                 cost(unit_cost)
             }
-            Movement::Set { qty, unit_cost, .. }
-            | Movement::Count {
-                on_hand: qty,
-                unit_cost,
-            } => {
+            Movement::Set { qty, unit_cost, .. } | Movement::Count { on_hand: qty, unit_cost } => {
                 absolute(*qty)?;
                 cost(unit_cost)
             }
@@ -617,39 +512,23 @@ impl Ledger {
                 positive(*qty)
             }
             Movement::Commit { qty, from } => {
-                invalid(
-                    *from != Bucket::Committed,
-                    "commit moves units into committed from another bucket",
-                )?;
+                invalid(*from != Bucket::Committed, "commit moves units into committed from another bucket")?;
                 positive(*qty)
             }
             Movement::Damage { qty, from } => {
-                invalid(
-                    *from != Bucket::Damaged,
-                    "damage moves units into damaged from another bucket",
-                )?;
+                invalid(*from != Bucket::Damaged, "damage moves units into damaged from another bucket")?;
                 positive(*qty)
             }
             Movement::QualityRelease { qty, to } => {
-                invalid(
-                    *to != Bucket::QualityControl,
-                    "a quality release moves units out of quality control",
-                )?;
+                invalid(*to != Bucket::QualityControl, "a quality release moves units out of quality control")?;
                 positive(*qty)
             }
-            Movement::TransferOut {
-                to, qty, unit_cost, ..
-            } => {
-                invalid(
-                    *to != e.location,
-                    "a transfer needs two different locations",
-                )?;
+            Movement::TransferOut { to, qty, unit_cost, .. } => {
+                invalid(*to != e.location, "a transfer needs two different locations")?;
                 positive(*qty)?;
                 cost(unit_cost)
             }
-            Movement::Cancel { target } => {
-                invalid(*target != e.id, "an event cannot cancel itself")
-            }
+            Movement::Cancel { target } => invalid(*target != e.id, "an event cannot cancel itself"),
         }
     }
 
@@ -664,16 +543,9 @@ impl Ledger {
         let &t = self
             .by_id
             .get(target)
-            .ok_or_else(|| LedgerError::UnknownTarget {
-                event: e.id.clone(),
-                target: target.clone(),
-            })?;
+            .ok_or_else(|| LedgerError::UnknownTarget { event: e.id.clone(), target: target.clone() })?;
         let entry = &self.log[t as usize];
-        let bad = |reason| LedgerError::InvalidTarget {
-            event: e.id.clone(),
-            target: target.clone(),
-            reason,
-        };
+        let bad = |reason| LedgerError::InvalidTarget { event: e.id.clone(), target: target.clone(), reason };
         if entry.event.movement.kind() != want {
             return Err(bad(reason));
         }
@@ -693,33 +565,22 @@ impl Ledger {
     fn referenced_by(&self, e: &Event) -> Option<u32> {
         match &e.movement {
             Movement::TransferIn { transfer, .. } => self.by_id.get(transfer).copied(),
-            Movement::Receipt {
-                against: Some(s), ..
-            } => self.by_id.get(s).copied(),
+            Movement::Receipt { against: Some(s), .. } => self.by_id.get(s).copied(),
             _ => None,
         }
     }
 
     #[allow(clippy::type_complexity)]
-    fn lower(
-        &mut self,
-        e: &Event,
-    ) -> Result<([Option<Effect>; 2], Option<u32>, Option<u32>), LedgerError> {
-        let rate = |c: &Option<Money>| c.map(Money::as_micros);
+    fn lower(&mut self, e: &Event) -> Result<([Option<Effect>; 2], Option<u32>, Option<u32>), LedgerError> {
+        // Admitted unit costs are at most 10^18 micro-units, so they fit an i64.
+        let rate = |c: &Option<Money>| c.and_then(|m| i64::try_from(m.as_micros()).ok());
         let mv = |from, to, qty| Op::Move { from, to, qty };
         let mut referenced = None;
         let (op, expected) = match &e.movement {
-            Movement::Receipt {
-                qty,
-                unit_cost,
-                to,
-                against,
-                close,
-            } => {
+            Movement::Receipt { qty, unit_cost, to, against, close } => {
                 let line = match against {
                     Some(s) => {
-                        let t =
-                            self.target(e, s, "schedule_receipt", "it is not a scheduled receipt")?;
+                        let t = self.target(e, s, "schedule_receipt", "it is not a scheduled receipt")?;
                         if self.log[t as usize].event.location != e.location {
                             return Err(LedgerError::InvalidTarget {
                                 event: e.id.clone(),
@@ -728,153 +589,59 @@ impl Ledger {
                             });
                         }
                         referenced = Some(t);
-                        Some(LineRef {
-                            seq: u64::from(t),
-                            kind: LineKind::Incoming,
-                            close: *close,
-                        })
+                        Some(LineRef { seq: u64::from(t), kind: LineKind::Incoming, close: *close })
                     }
                     None => None,
                 };
-                (
-                    Op::Add {
-                        bucket: *to,
-                        qty: *qty,
-                        rate: rate(unit_cost),
-                        line,
-                    },
-                    None,
-                )
+                (Op::Add { bucket: *to, qty: *qty, rate: rate(unit_cost), line }, None)
             }
-            Movement::ScheduleReceipt { qty, expected_at } => (
-                Op::Open {
-                    kind: LineKind::Incoming,
-                    qty: *qty,
-                    expected_at: Some(*expected_at),
-                },
-                None,
-            ),
-            Movement::Issue {
-                qty,
-                from,
-                unit_cost,
-            } => (
-                Op::Remove {
-                    bucket: *from,
-                    qty: *qty,
-                    rate: rate(unit_cost),
-                },
-                None,
-            ),
-            Movement::Adjust {
-                bucket,
-                delta,
-                expected,
-                unit_cost,
-            } => (
-                Op::Adjust {
-                    bucket: *bucket,
-                    delta: *delta,
-                    rate: rate(unit_cost),
-                },
-                expected.map(|x| (*bucket, x)),
-            ),
-            Movement::Set {
-                bucket,
-                qty,
-                expected,
-                unit_cost,
-            } => (
-                Op::Set {
-                    bucket: *bucket,
-                    qty: *qty,
-                    rate: rate(unit_cost),
-                },
-                expected.map(|x| (*bucket, x)),
-            ),
-            Movement::Count { on_hand, unit_cost } => (
-                Op::Count {
-                    on_hand: *on_hand,
-                    rate: rate(unit_cost),
-                },
-                None,
-            ),
-            Movement::Move {
-                from,
-                to,
-                qty,
-                expected,
-            } => (mv(*from, *to, *qty), expected.map(|x| (*from, x))),
+            Movement::ScheduleReceipt { qty, expected_at } => {
+                (Op::Open { kind: LineKind::Incoming, qty: *qty, expected_at: Some(*expected_at) }, None)
+            }
+            Movement::Issue { qty, from, unit_cost } => {
+                (Op::Remove { bucket: *from, qty: *qty, rate: rate(unit_cost) }, None)
+            }
+            Movement::Adjust { bucket, delta, expected, unit_cost } => {
+                (Op::Adjust { bucket: *bucket, delta: *delta, rate: rate(unit_cost) }, expected.map(|x| (*bucket, x)))
+            }
+            Movement::Set { bucket, qty, expected, unit_cost } => {
+                (Op::Set { bucket: *bucket, qty: *qty, rate: rate(unit_cost) }, expected.map(|x| (*bucket, x)))
+            }
+            Movement::Count { on_hand, unit_cost } => (Op::Count { on_hand: *on_hand, rate: rate(unit_cost) }, None),
+            Movement::Move { from, to, qty, expected } => (mv(*from, *to, *qty), expected.map(|x| (*from, x))),
             Movement::Reserve { qty } => (mv(Bucket::Available, Bucket::Reserved, *qty), None),
             Movement::Release { qty } => (mv(Bucket::Reserved, Bucket::Available, *qty), None),
             Movement::Commit { qty, from } => (mv(*from, Bucket::Committed, *qty), None),
-            Movement::Fulfil { qty, from } => (
-                Op::Remove {
-                    bucket: *from,
-                    qty: *qty,
-                    rate: None,
-                },
-                None,
-            ),
+            Movement::Fulfil { qty, from } => (Op::Remove { bucket: *from, qty: *qty, rate: None }, None),
             Movement::Damage { qty, from } => (mv(*from, Bucket::Damaged, *qty), None),
-            Movement::QualityHold { qty } => {
-                (mv(Bucket::Available, Bucket::QualityControl, *qty), None)
-            }
+            Movement::QualityHold { qty } => (mv(Bucket::Available, Bucket::QualityControl, *qty), None),
             Movement::QualityRelease { qty, to } => (mv(Bucket::QualityControl, *to, *qty), None),
-            Movement::Return { qty, to, unit_cost } => (
-                Op::Add {
-                    bucket: *to,
-                    qty: *qty,
-                    rate: rate(unit_cost),
-                    line: None,
-                },
-                None,
-            ),
-            Movement::TransferOut {
-                to,
-                qty,
-                expected_at,
-                ..
-            } => {
+            Movement::Return { qty, to, unit_cost } => {
+                (Op::Add { bucket: *to, qty: *qty, rate: rate(unit_cost), line: None }, None)
+            }
+            Movement::TransferOut { to, qty, expected_at, .. } => {
                 let src = self.key_index(&e.item, &e.location);
                 let dst = self.key_index(&e.item, to);
-                let out = Op::Remove {
-                    bucket: Bucket::Available,
-                    qty: *qty,
-                    rate: None,
-                };
-                let transit = Op::Open {
-                    kind: LineKind::InTransit,
-                    qty: *qty,
-                    expected_at: *expected_at,
-                };
+                let out = Op::Remove { bucket: Bucket::Available, qty: *qty, rate: None };
+                let transit = Op::Open { kind: LineKind::InTransit, qty: *qty, expected_at: *expected_at };
                 return Ok((
                     [
-                        Some(Effect::Insert {
-                            key: src,
-                            op: out,
-                            expected: None,
-                        }),
-                        Some(Effect::Insert {
-                            key: dst,
-                            op: transit,
-                            expected: None,
-                        }),
+                        Some(Effect::Insert { key: src, op: out, expected: None }),
+                        Some(Effect::Insert { key: dst, op: transit, expected: None }),
                     ],
                     None,
                     None,
                 ));
             }
-            Movement::TransferIn {
-                transfer,
-                qty,
-                close,
-            } => {
+            Movement::TransferIn { transfer, qty, close } => {
                 let t = self.target(e, transfer, "transfer_out", "it is not a transfer out")?;
-                let Movement::TransferOut { to, unit_cost, .. } =
-                    &self.log[t as usize].event.movement
-                else {
-                    unreachable!("target() checked the kind")
+                let out = &self.log[t as usize];
+                let (Movement::TransferOut { to, .. }, carried) = (&out.event.movement, out.carried_rate) else {
+                    return Err(LedgerError::InvalidTarget {
+                        event: e.id.clone(),
+                        target: transfer.clone(),
+                        reason: "it is not a transfer out",
+                    });
                 };
                 if *to != e.location {
                     return Err(LedgerError::InvalidTarget {
@@ -884,35 +651,16 @@ impl Ledger {
                     });
                 }
                 referenced = Some(t);
-                let line = Some(LineRef {
-                    seq: u64::from(t),
-                    kind: LineKind::InTransit,
-                    close: *close,
-                });
-                (
-                    Op::Add {
-                        bucket: Bucket::Available,
-                        qty: *qty,
-                        rate: rate(unit_cost),
-                        line,
-                    },
-                    None,
-                )
+                let line = Some(LineRef { seq: u64::from(t), kind: LineKind::InTransit, close: *close });
+                (Op::Add { bucket: Bucket::Available, qty: *qty, rate: carried, line }, None)
             }
             Movement::Cancel { target } => {
                 let &t = self
                     .by_id
                     .get(target)
-                    .ok_or_else(|| LedgerError::UnknownTarget {
-                        event: e.id.clone(),
-                        target: target.clone(),
-                    })?;
+                    .ok_or_else(|| LedgerError::UnknownTarget { event: e.id.clone(), target: target.clone() })?;
                 let entry = &self.log[t as usize];
-                let bad = |reason| LedgerError::InvalidTarget {
-                    event: e.id.clone(),
-                    target: target.clone(),
-                    reason,
-                };
+                let bad = |reason| LedgerError::InvalidTarget { event: e.id.clone(), target: target.clone(), reason };
                 if matches!(entry.event.movement, Movement::Cancel { .. }) {
                     return Err(bad("a cancellation cannot be cancelled"));
                 }
@@ -923,38 +671,26 @@ impl Ledger {
                     return Err(bad("later receipts refer to it; cancel them first"));
                 }
                 let (at, seq) = (entry.event.occurred_at, entry.outcome.seq);
-                let effects = entry
-                    .keys
-                    .map(|k| k.map(|key| Effect::Remove { key, at, seq }));
+                let effects = entry.keys.map(|k| k.map(|key| Effect::Remove { key, at, seq }));
                 return Ok((effects, Some(t), None));
             }
         };
         let key = self.key_index(&e.item, &e.location);
-        Ok((
-            [Some(Effect::Insert { key, op, expected }), None],
-            None,
-            referenced,
-        ))
+        Ok(([Some(Effect::Insert { key, op, expected }), None], None, referenced))
     }
 
     fn key(&self, item: &ItemId, location: &LocationId) -> Option<&KeyLedger> {
-        self.index
-            .get(&(item.clone(), location.clone()))
-            .map(|&i| &self.keys[i as usize].2)
+        self.index.get(&(item.clone(), location.clone())).map(|&i| &self.keys[i as usize].2)
     }
 
     /// Current quantities of one item x location (all zero when it has no entries).
     pub fn levels(&self, item: &ItemId, location: &LocationId) -> Levels {
-        self.key(item, location)
-            .map(|k| k.state.levels)
-            .unwrap_or_default()
+        self.key(item, location).map(|k| k.state.levels).unwrap_or_default()
     }
 
     /// Quantities as of instant `at`: every entry with `occurred_at <= at`.
     pub fn levels_at(&self, item: &ItemId, location: &LocationId, at: Timestamp) -> Levels {
-        self.key(item, location)
-            .map(|k| k.levels_at(at).0)
-            .unwrap_or_default()
+        self.key(item, location).map(|k| k.levels_at(at).0).unwrap_or_default()
     }
 
     /// Stock value as of instant `at`.
@@ -967,66 +703,38 @@ impl Ledger {
         self.keys
             .iter()
             .filter(|(i, _, _)| i == item)
-            .fold(Levels::default(), |acc, (_, _, k)| {
-                acc.saturating_add(&k.state.levels)
-            })
+            .fold(Levels::default(), |acc, (_, _, k)| acc.saturating_add(&k.state.levels))
     }
 
     /// Current valuation of one item x location.
     pub fn valuation(&self, item: &ItemId, location: &LocationId) -> Valuation {
-        let method = self.key(item, location).map_or_else(
-            || {
-                self.items
-                    .get(item)
-                    .copied()
-                    .unwrap_or(self.config.default_valuation)
-            },
-            |k| k.method,
-        );
+        let method = self
+            .key(item, location)
+            .map_or_else(|| self.items.get(item).copied().unwrap_or(self.config.default_valuation), |k| k.method);
         let Some(k) = self.key(item, location) else {
-            return Valuation {
-                method,
-                quantity: 0,
-                value: Money::ZERO,
-                unit_cost: None,
-                layers: Vec::new(),
-            };
+            return Valuation { method, quantity: 0, value: Money::ZERO, unit_cost: None, layers: Vec::new() };
         };
         let v = &k.state.val;
         Valuation {
             method,
             quantity: v.qty,
             value: Money::from_micros(v.value),
-            unit_cost: (v.qty > 0)
-                .then(|| Money::from_micros(v.value).mul_div(1, v.qty))
-                .flatten(),
-            layers: v
-                .fifo
-                .iter()
-                .map(|&(qty, r)| Layer {
-                    qty,
-                    rate: Money::from_micros(r),
-                })
-                .collect(),
+            unit_cost: (v.qty > 0).then(|| Money::from_micros(v.value).mul_div(1, v.qty)).flatten(),
+            layers: v.fifo.iter().map(|&(qty, r)| Layer { qty, rate: Money::from_micros(r) }).collect(),
         }
     }
 
     /// The running history of one item x location, in event-time order. Cancelled events
     /// are not in it (they are in [`Ledger::events`], with the cancellation).
-    pub fn history<'a>(
-        &'a self,
-        item: &ItemId,
-        location: &LocationId,
-    ) -> impl Iterator<Item = HistoryEntry<'a>> + 'a {
-        let entries = self.key(item, location).map_or(&[][..], |k| &k.entries[..]);
+    pub fn history<'a>(&'a self, item: &ItemId, location: &LocationId) -> impl Iterator<Item = HistoryEntry<'a>> + 'a {
         let mut prev = 0i128;
-        entries.iter().map(move |e| {
-            let change = e.value - prev;
-            prev = e.value;
+        self.key(item, location).into_iter().flat_map(|k| k.running()).map(move |(e, levels, value)| {
+            let change = value - prev;
+            prev = value;
             HistoryEntry {
-                event: &self.log[e.event as usize].event,
-                levels: e.levels,
-                value: Money::from_micros(e.value),
+                event: &self.log[e.seq as usize].event,
+                levels,
+                value: Money::from_micros(value),
                 value_change: Money::from_micros(change),
             }
         })
@@ -1041,24 +749,12 @@ impl Ledger {
     /// # Errors
     ///
     /// [`LedgerError::BucketsNotAscending`] when `ends` does not increase strictly.
-    pub fn atp(
-        &self,
-        item: &ItemId,
-        location: &LocationId,
-        ends: &[Timestamp],
-    ) -> Result<Vec<AtpBucket>, LedgerError> {
+    pub fn atp(&self, item: &ItemId, location: &LocationId, ends: &[Timestamp]) -> Result<Vec<AtpBucket>, LedgerError> {
         if ends.windows(2).any(|w| w[0] >= w[1]) {
             return Err(LedgerError::BucketsNotAscending);
         }
         let Some(k) = self.key(item, location) else {
-            return Ok(ends
-                .iter()
-                .map(|&end| AtpBucket {
-                    end,
-                    receipts: 0,
-                    cumulative: 0,
-                })
-                .collect());
+            return Ok(ends.iter().map(|&end| AtpBucket { end, receipts: 0, cumulative: 0 }).collect());
         };
         let mut receipts = vec![0i64; ends.len()];
         for line in &k.state.lines {
@@ -1074,11 +770,7 @@ impl Ledger {
             .zip(receipts)
             .map(|(&end, r)| {
                 cumulative = cumulative.saturating_add(r);
-                AtpBucket {
-                    end,
-                    receipts: r,
-                    cumulative,
-                }
+                AtpBucket { end, receipts: r, cumulative }
             })
             .collect())
     }
@@ -1096,9 +788,7 @@ impl Ledger {
 
     /// Whether event `id` was cancelled.
     pub fn is_cancelled(&self, id: &EventId) -> bool {
-        self.by_id
-            .get(id)
-            .is_some_and(|&i| self.log[i as usize].cancelled_by.is_some())
+        self.by_id.get(id).is_some_and(|&i| self.log[i as usize].cancelled_by.is_some())
     }
 
     /// Number of accepted events.
@@ -1113,9 +803,6 @@ impl Ledger {
 
     /// Every item x location with entries, in order of first appearance.
     pub fn keys(&self) -> impl Iterator<Item = (&ItemId, &LocationId)> + '_ {
-        self.keys
-            .iter()
-            .filter(|(_, _, k)| !k.entries.is_empty())
-            .map(|(i, l, _)| (i, l))
+        self.keys.iter().filter(|(_, _, k)| !k.entries.is_empty()).map(|(i, l, _)| (i, l))
     }
 }

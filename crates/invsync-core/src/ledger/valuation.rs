@@ -168,13 +168,7 @@ mod tests {
 
     #[test]
     fn mul_div_matches_exact_rounding() {
-        for (v, q, n) in [
-            (100, 1, 3),
-            (-100, 1, 3),
-            (5, 1, 2),
-            (7, 1, 2),
-            (m(3500), 7, 20),
-        ] {
+        for (v, q, n) in [(100, 1, 3), (-100, 1, 3), (5, 1, 2), (7, 1, 2), (m(3500), 7, 20)] {
             let exact = div_round_half_even(v * i128::from(q), i128::from(n)).unwrap();
             assert_eq!(mul_div_round(v, q, n), exact, "{v} {q} {n}");
         }

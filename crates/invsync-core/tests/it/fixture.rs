@@ -30,22 +30,12 @@ pub fn ev(event_id: &str, at: Timestamp, m: Movement) -> Event {
 }
 
 pub fn ev_at(event_id: &str, i: &str, l: &str, at: Timestamp, m: Movement) -> Event {
-    Event::new(
-        id(event_id),
-        SourceId::new("test").unwrap(),
-        item(i),
-        loc(l),
-        at,
-        m,
-    )
+    Event::new(id(event_id), SourceId::new("test").unwrap(), item(i), loc(l), at, m)
 }
 
 /// On-hand balances of the running history of I/L.
 pub fn balances(ledger: &Ledger) -> Vec<i64> {
-    ledger
-        .history(&item("I"), &loc("L"))
-        .map(|h| h.levels.on_hand())
-        .collect()
+    ledger.history(&item("I"), &loc("L")).map(|h| h.levels.on_hand()).collect()
 }
 
 /// Everything observable about a ledger's stock, for equality checks.
@@ -61,17 +51,8 @@ pub fn fingerprint(ledger: &Ledger) -> Fingerprint {
     let mut keys: Vec<_> = ledger
         .keys()
         .map(|(i, l)| {
-            let hist = ledger
-                .history(i, l)
-                .map(|h| (h.event.id.to_string(), h.levels, h.value))
-                .collect();
-            (
-                i.to_string(),
-                l.to_string(),
-                ledger.levels(i, l),
-                ledger.valuation(i, l),
-                hist,
-            )
+            let hist = ledger.history(i, l).map(|h| (h.event.id.to_string(), h.levels, h.value)).collect();
+            (i.to_string(), l.to_string(), ledger.levels(i, l), ledger.valuation(i, l), hist)
         })
         .collect();
     keys.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));

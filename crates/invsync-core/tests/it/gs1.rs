@@ -34,49 +34,23 @@ fn b_valid_keys() {
 
 #[test]
 fn b_check_digits() {
-    for (payload, check) in [
-        ("629104150021", 3),
-        ("37610425002123456", 9),
-        ("703801005447", 1),
-        ("950110153100", 0),
-        ("708000382434", 9),
-    ] {
+    for (payload, check) in
+        [("629104150021", 3), ("37610425002123456", 9), ("703801005447", 1), ("950110153100", 0), ("708000382434", 9)]
+    {
         assert_eq!(gs1::check_digit(payload), Ok(check), "{payload}");
     }
 }
 
 #[test]
 fn b_invalid_keys() {
-    assert!(matches!(
-        Gtin::new("5901234123458"),
-        Err(Gs1Error::CheckDigit {
-            found: 8,
-            expected: 7,
-            ..
-        })
-    ));
-    assert!(matches!(
-        Gln::new("1234567890127"),
-        Err(Gs1Error::CheckDigit { .. })
-    ));
-    assert!(matches!(
-        Sscc::new("376130321109103421"),
-        Err(Gs1Error::CheckDigit { .. })
-    ));
+    assert!(matches!(Gtin::new("5901234123458"), Err(Gs1Error::CheckDigit { found: 8, expected: 7, .. })));
+    assert!(matches!(Gln::new("1234567890127"), Err(Gs1Error::CheckDigit { .. })));
+    assert!(matches!(Sscc::new("376130321109103421"), Err(Gs1Error::CheckDigit { .. })));
     for bad_len in ["1234567", "123456789", "12345678901", "123456789012345"] {
-        assert!(
-            matches!(Gtin::new(bad_len), Err(Gs1Error::Length { .. })),
-            "{bad_len}"
-        );
+        assert!(matches!(Gtin::new(bad_len), Err(Gs1Error::Length { .. })), "{bad_len}");
     }
     assert!(matches!(Gln::new("96385074"), Err(Gs1Error::Length { .. })));
-    assert!(matches!(
-        Sscc::new("5901234123457"),
-        Err(Gs1Error::Length { .. })
-    ));
-    assert!(matches!(
-        Gtin::new("5901234l23457"),
-        Err(Gs1Error::NotDigits { position: 7, .. })
-    ));
+    assert!(matches!(Sscc::new("5901234123457"), Err(Gs1Error::Length { .. })));
+    assert!(matches!(Gtin::new("5901234l23457"), Err(Gs1Error::NotDigits { position: 7, .. })));
     assert!(gs1::check_digit("").is_err());
 }

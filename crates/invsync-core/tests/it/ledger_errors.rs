@@ -1,9 +1,7 @@
 //! Bad input: typed errors and nothing changed. Transfers, scheduled receipts, ATP, batches.
 
 use invsync_core::Timestamp;
-use invsync_core::ledger::{
-    AtpBucket, BatchError, Bucket, Ledger, LedgerConfig, LedgerError, Movement, NegativeStock,
-};
+use invsync_core::ledger::{AtpBucket, BatchError, Bucket, Ledger, LedgerConfig, LedgerError, Movement, NegativeStock};
 
 use crate::fixture::*;
 
@@ -32,91 +30,46 @@ fn bad_quantities() {
     check_refused(&mut l, ev("n", day(1), Movement::issue(-3)), |e| {
         matches!(e, LedgerError::NonPositiveQuantity { .. })
     });
-    check_refused(
-        &mut l,
-        ev("big", day(1), Movement::receipt(i64::MAX)),
-        |e| matches!(e, LedgerError::QuantityTooLarge { .. }),
-    );
-    check_refused(&mut l, ev("a0", day(1), Movement::adjust(0)), |e| {
-        matches!(e, LedgerError::InvalidMovement { .. })
+    check_refused(&mut l, ev("big", day(1), Movement::receipt(i64::MAX)), |e| {
+        matches!(e, LedgerError::QuantityTooLarge { .. })
     });
-    check_refused(
-        &mut l,
-        ev("amin", day(1), Movement::adjust(i64::MIN)),
-        |e| matches!(e, LedgerError::QuantityTooLarge { .. }),
-    );
-    check_refused(&mut l, ev("cneg", day(1), Movement::count(-1)), |e| {
-        matches!(e, LedgerError::NegativeTarget { .. })
+    check_refused(&mut l, ev("a0", day(1), Movement::adjust(0)), |e| matches!(e, LedgerError::InvalidMovement { .. }));
+    check_refused(&mut l, ev("amin", day(1), Movement::adjust(i64::MIN)), |e| {
+        matches!(e, LedgerError::QuantityTooLarge { .. })
     });
-    check_refused(
-        &mut l,
-        ev("cost", day(1), Movement::receipt_at(1, money(-1))),
-        |e| matches!(e, LedgerError::UnitCostOutOfRange { .. }),
-    );
-    let same = Movement::Move {
-        from: Bucket::Reserved,
-        to: Bucket::Reserved,
-        qty: 1,
-        expected: None,
-    };
-    check_refused(&mut l, ev("mv", day(1), same), |e| {
-        matches!(e, LedgerError::InvalidMovement { .. })
+    check_refused(&mut l, ev("cneg", day(1), Movement::count(-1)), |e| matches!(e, LedgerError::NegativeTarget { .. }));
+    check_refused(&mut l, ev("cost", day(1), Movement::receipt_at(1, money(-1))), |e| {
+        matches!(e, LedgerError::UnitCostOutOfRange { .. })
     });
-    check_refused(&mut l, ev("over", day(1), Movement::issue(11)), |e| {
-        matches!(e, LedgerError::NegativeStock { .. })
-    });
+    let same = Movement::Move { from: Bucket::Reserved, to: Bucket::Reserved, qty: 1, expected: None };
+    check_refused(&mut l, ev("mv", day(1), same), |e| matches!(e, LedgerError::InvalidMovement { .. }));
+    check_refused(&mut l, ev("over", day(1), Movement::issue(11)), |e| matches!(e, LedgerError::NegativeStock { .. }));
 }
 
 #[test]
 fn overflow_is_typed() {
-    let mut l = Ledger::new(LedgerConfig {
-        max_quantity: i64::MAX,
-        ..LedgerConfig::default()
-    });
-    l.apply(ev("a", day(0), Movement::receipt(i64::MAX - 1)))
-        .unwrap();
-    check_refused(&mut l, ev("b", day(1), Movement::receipt(10)), |e| {
-        matches!(e, LedgerError::Overflow { .. })
-    });
+    let mut l = Ledger::new(LedgerConfig { max_quantity: i64::MAX, ..LedgerConfig::default() });
+    l.apply(ev("a", day(0), Movement::receipt(i64::MAX - 1))).unwrap();
+    check_refused(&mut l, ev("b", day(1), Movement::receipt(10)), |e| matches!(e, LedgerError::Overflow { .. }));
     // On hand is a sum over buckets: it must not overflow either.
     l.apply(ev(
         "c",
         day(1),
-        Movement::Receipt {
-            qty: 5,
-            unit_cost: None,
-            to: Bucket::Damaged,
-            against: None,
-            close: false,
-        },
+        Movement::Receipt { qty: 5, unit_cost: None, to: Bucket::Damaged, against: None, close: false },
     ))
     .unwrap_err();
 }
 
 #[test]
 fn strict_registration() {
-    let mut l = Ledger::new(LedgerConfig {
-        strict: true,
-        ..LedgerConfig::default()
-    });
-    check_refused(&mut l, ev("e", day(0), Movement::receipt(1)), |e| {
-        matches!(e, LedgerError::UnknownItem { .. })
-    });
+    let mut l = Ledger::new(LedgerConfig { strict: true, ..LedgerConfig::default() });
+    check_refused(&mut l, ev("e", day(0), Movement::receipt(1)), |e| matches!(e, LedgerError::UnknownItem { .. }));
     l.register_item(item("I"), Default::default());
-    check_refused(&mut l, ev("e", day(0), Movement::receipt(1)), |e| {
-        matches!(e, LedgerError::UnknownLocation { .. })
-    });
+    check_refused(&mut l, ev("e", day(0), Movement::receipt(1)), |e| matches!(e, LedgerError::UnknownLocation { .. }));
     l.register_location(loc("L"), NegativeStock::Reject);
     l.apply(ev("e", day(0), Movement::receipt(1))).unwrap();
-    let t = Movement::TransferOut {
-        to: loc("ELSEWHERE"),
-        qty: 1,
-        expected_at: None,
-        unit_cost: None,
-    };
-    check_refused(&mut l, ev("t", day(1), t), |e| {
-        matches!(e, LedgerError::UnknownLocation { .. })
-    });
+    let t = Movement::TransferOut { to: loc("ELSEWHERE"), qty: 1, expected_at: None, unit_cost: None };
+    check_refused(&mut l, ev("t", day(1), t), |e| matches!(e, LedgerError::UnknownLocation { .. }));
 }
 
 #[test]
@@ -129,8 +82,7 @@ fn cancel_errors() {
         matches!(e, LedgerError::InvalidMovement { .. })
     });
     l.apply(ev("i", day(1), Movement::issue(1))).unwrap();
-    l.apply(ev("x1", day(2), Movement::cancel(id("i"))))
-        .unwrap();
+    l.apply(ev("x1", day(2), Movement::cancel(id("i")))).unwrap();
     check_refused(&mut l, ev("x2", day(2), Movement::cancel(id("i"))), |e| {
         matches!(e, LedgerError::InvalidTarget { .. })
     });
@@ -145,53 +97,25 @@ fn far_future_events_are_refused() {
     let e = ev("f", day(30), Movement::receipt(1)).with_recorded_at(day(0));
     check_refused(&mut l, e, |e| matches!(e, LedgerError::FutureEvent { .. }));
     // Within the skew it is fine.
-    l.apply(ev("ok", day(1).add_millis(60_000), Movement::receipt(1)).with_recorded_at(day(1)))
-        .unwrap();
+    l.apply(ev("ok", day(1).add_millis(60_000), Movement::receipt(1)).with_recorded_at(day(1))).unwrap();
 }
 
 #[test]
 fn transfers_partial_over_short() {
     let mut l = seeded();
     let (i, a, b) = (item("I"), loc("L"), loc("B"));
-    let out = Movement::TransferOut {
-        to: b.clone(),
-        qty: 6,
-        expected_at: Some(day(5)),
-        unit_cost: Some(money(3)),
-    };
+    let out = Movement::TransferOut { to: b.clone(), qty: 6, expected_at: Some(day(5)), unit_cost: Some(money(3)) };
     l.apply(ev("t", day(1), out)).unwrap();
     assert_eq!(l.levels(&i, &a).available, 4);
     assert_eq!(l.levels(&i, &b).in_transit, 6);
-    let tin = |eid: &str, qty, close| {
-        ev_at(
-            eid,
-            "I",
-            "B",
-            day(3),
-            Movement::TransferIn {
-                transfer: id("t"),
-                qty,
-                close,
-            },
-        )
-    };
+    let tin =
+        |eid: &str, qty, close| ev_at(eid, "I", "B", day(3), Movement::TransferIn { transfer: id("t"), qty, close });
     l.apply(tin("in1", 2, false)).unwrap();
-    assert_eq!(
-        (l.levels(&i, &b).available, l.levels(&i, &b).in_transit),
-        (2, 4)
-    );
+    assert_eq!((l.levels(&i, &b).available, l.levels(&i, &b).in_transit), (2, 4));
     // Receiving at the wrong location is refused.
     check_refused(
         &mut l,
-        ev(
-            "in-wrong",
-            day(3),
-            Movement::TransferIn {
-                transfer: id("t"),
-                qty: 1,
-                close: false,
-            },
-        ),
+        ev("in-wrong", day(3), Movement::TransferIn { transfer: id("t"), qty: 1, close: false }),
         |e| matches!(e, LedgerError::InvalidTarget { .. }),
     );
     // The source cannot be cancelled while receipts refer to it.
@@ -199,24 +123,16 @@ fn transfers_partial_over_short() {
         matches!(e, LedgerError::InvalidTarget { .. })
     });
     l.apply(tin("in2", 3, true)).unwrap(); // short by 1, closed
-    assert_eq!(
-        (l.levels(&i, &b).available, l.levels(&i, &b).in_transit),
-        (5, 0)
-    );
+    assert_eq!((l.levels(&i, &b).available, l.levels(&i, &b).in_transit), (5, 0));
     assert_eq!(l.valuation(&i, &b).value, money(15));
     // Over-receipt on a closed transfer is taken in full; in transit stays at zero.
     l.apply(tin("in3", 2, false)).unwrap();
-    assert_eq!(
-        (l.levels(&i, &b).available, l.levels(&i, &b).in_transit),
-        (7, 0)
-    );
+    assert_eq!((l.levels(&i, &b).available, l.levels(&i, &b).in_transit), (7, 0));
     // Cancel the receipts, then the transfer: everything returns.
     for x in ["in3", "in2", "in1"] {
-        l.apply(ev(&format!("x-{x}"), day(6), Movement::cancel(id(x))))
-            .unwrap();
+        l.apply(ev(&format!("x-{x}"), day(6), Movement::cancel(id(x)))).unwrap();
     }
-    l.apply(ev("x-t", day(6), Movement::cancel(id("t"))))
-        .unwrap();
+    l.apply(ev("x-t", day(6), Movement::cancel(id("t")))).unwrap();
     assert_eq!(l.levels(&i, &a).available, 10);
     assert_eq!(l.levels(&i, &b), Default::default());
 }
@@ -225,26 +141,9 @@ fn transfers_partial_over_short() {
 fn scheduled_receipts_and_atp() {
     let mut l = seeded();
     let (i, s) = (item("I"), loc("L"));
-    l.apply(ev(
-        "po1",
-        day(1),
-        Movement::ScheduleReceipt {
-            qty: 20,
-            expected_at: day(7),
-        },
-    ))
-    .unwrap();
-    l.apply(ev(
-        "po2",
-        day(1),
-        Movement::ScheduleReceipt {
-            qty: 5,
-            expected_at: day(20),
-        },
-    ))
-    .unwrap();
-    l.apply(ev("res", day(2), Movement::Reserve { qty: 4 }))
-        .unwrap();
+    l.apply(ev("po1", day(1), Movement::ScheduleReceipt { qty: 20, expected_at: day(7) })).unwrap();
+    l.apply(ev("po2", day(1), Movement::ScheduleReceipt { qty: 5, expected_at: day(20) })).unwrap();
+    l.apply(ev("res", day(2), Movement::Reserve { qty: 4 })).unwrap();
     let ends = [day(3), day(10), day(30)];
     let atp = l.atp(&i, &s, &ends).unwrap();
     let want = [(0, 6), (20, 26), (5, 31)];
@@ -263,18 +162,10 @@ fn scheduled_receipts_and_atp() {
     l.apply(ev("g2", day(9), fill("po1", 1, true))).unwrap(); // short-closed
     assert_eq!(l.levels(&i, &s).incoming, 5);
     let atp: Vec<AtpBucket> = l.atp(&i, &s, &ends).unwrap();
-    assert_eq!(
-        atp.iter().map(|b| b.cumulative).collect::<Vec<_>>(),
-        [22, 22, 27]
-    );
-    assert_eq!(
-        l.atp(&i, &s, &[day(3), day(3)]),
-        Err(LedgerError::BucketsNotAscending)
-    );
+    assert_eq!(atp.iter().map(|b| b.cumulative).collect::<Vec<_>>(), [22, 22, 27]);
+    assert_eq!(l.atp(&i, &s, &[day(3), day(3)]), Err(LedgerError::BucketsNotAscending));
     // A fill dated before its schedule is refused.
-    check_refused(&mut l, ev("g0", day(0), fill("po2", 1, false)), |e| {
-        matches!(e, LedgerError::InvalidTarget { .. })
-    });
+    check_refused(&mut l, ev("g0", day(0), fill("po2", 1, false)), |e| matches!(e, LedgerError::InvalidTarget { .. }));
 }
 
 #[test]
@@ -283,43 +174,17 @@ fn batches_are_atomic() {
     let before = fingerprint(&l);
     let batch = vec![
         ev("b1", day(1), Movement::receipt(5)),
-        ev(
-            "b2",
-            day(2),
-            Movement::TransferOut {
-                to: loc("B"),
-                qty: 12,
-                expected_at: None,
-                unit_cost: None,
-            },
-        ),
+        ev("b2", day(2), Movement::TransferOut { to: loc("B"), qty: 12, expected_at: None, unit_cost: None }),
         ev("b3", day(3), Movement::cancel(id("r"))), // would strand the transfer: refused
     ];
     let err = l.apply_batch(batch).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            BatchError {
-                index: 2,
-                error: LedgerError::NegativeStock { .. }
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, BatchError { index: 2, error: LedgerError::NegativeStock { .. } }), "{err}");
     assert_eq!(fingerprint(&l), before);
     assert_eq!(l.len(), 1);
     assert!(l.event(&id("b1")).is_none());
-    assert_eq!(
-        l.keys().count(),
-        1,
-        "keys created by the refused batch are gone"
-    );
-    let ok = l
-        .apply_batch(vec![
-            ev("b1", day(1), Movement::receipt(5)),
-            ev("b1", day(1), Movement::receipt(5)),
-        ])
-        .unwrap();
+    assert_eq!(l.keys().count(), 1, "keys created by the refused batch are gone");
+    let ok =
+        l.apply_batch(vec![ev("b1", day(1), Movement::receipt(5)), ev("b1", day(1), Movement::receipt(5))]).unwrap();
     assert!(!ok[0].duplicate && ok[1].duplicate);
     assert_eq!(l.levels(&item("I"), &loc("L")).on_hand(), 15);
 }
@@ -333,11 +198,7 @@ fn as_of_queries() {
     assert_eq!(l.levels_at(&i, &s, day(0)).on_hand(), 10);
     assert_eq!(l.levels_at(&i, &s, day(4)).on_hand(), 10);
     assert_eq!(l.levels_at(&i, &s, day(5)).on_hand(), 6);
-    assert_eq!(
-        l.levels_at(&i, &s, Timestamp::from_millis(i64::MAX))
-            .on_hand(),
-        6
-    );
+    assert_eq!(l.levels_at(&i, &s, Timestamp::from_millis(i64::MAX)).on_hand(), 6);
 }
 
 #[test]

@@ -37,8 +37,7 @@ fn a1_backdated_counts() {
     // neither it nor the day 0 receipt is re-posted.
     assert_eq!(o.reposted, 2, "re-posting must stop at the day -1 count");
 
-    l.apply(ev("x", day(0), Movement::cancel(id("c-4"))))
-        .unwrap();
+    l.apply(ev("x", day(0), Movement::cancel(id("c-4")))).unwrap();
     assert_eq!(balances(&l), [10, 11, 6, 7]);
     assert!(l.is_cancelled(&id("c-4")));
 }
@@ -59,10 +58,7 @@ fn a2_future_negative_guard() {
     assert_eq!(fingerprint(&l), before);
     assert!(l.event(&id("c")).is_none());
     // Cancelling the receipt would strand the later issue: refused too.
-    assert!(matches!(
-        l.apply(ev("x", day(0), Movement::cancel(id("r")))),
-        Err(LedgerError::NegativeStock { .. })
-    ));
+    assert!(matches!(l.apply(ev("x", day(0), Movement::cancel(id("r")))), Err(LedgerError::NegativeStock { .. })));
     assert_eq!(fingerprint(&l), before);
 }
 
@@ -80,11 +76,7 @@ fn a3_same_timestamp() {
 }
 
 fn layers(l: &Ledger) -> Vec<(i64, Money)> {
-    l.valuation(&item("I"), &loc("L"))
-        .layers
-        .iter()
-        .map(|&Layer { qty, rate }| (qty, rate))
-        .collect()
+    l.valuation(&item("I"), &loc("L")).layers.iter().map(|&Layer { qty, rate }| (qty, rate)).collect()
 }
 
 fn value(l: &Ledger) -> Money {
@@ -95,17 +87,12 @@ fn value(l: &Ledger) -> Money {
 #[test]
 fn a4_fifo_negative() {
     let mut l = ledger_with(ValuationMethod::Fifo, NegativeStock::Allow);
-    l.apply(ev("r1", day(0), Movement::receipt_at(10, money(10))))
-        .unwrap();
+    l.apply(ev("r1", day(0), Movement::receipt_at(10, money(10)))).unwrap();
     l.apply(ev("i1", day(1), Movement::issue(15))).unwrap();
     assert_eq!((value(&l), layers(&l)), (money(-50), vec![(-5, money(10))]));
     l.apply(ev("i2", day(2), Movement::issue(5))).unwrap();
-    assert_eq!(
-        (value(&l), layers(&l)),
-        (money(-100), vec![(-10, money(10))])
-    );
-    l.apply(ev("r2", day(3), Movement::receipt_at(15, money(15))))
-        .unwrap();
+    assert_eq!((value(&l), layers(&l)), (money(-100), vec![(-10, money(10))]));
+    l.apply(ev("r2", day(3), Movement::receipt_at(15, money(15)))).unwrap();
     assert_eq!(layers(&l), vec![(5, money(15))]);
     let last = l.history(&item("I"), &loc("L")).last().unwrap();
     assert_eq!(last.value_change, money(175));
@@ -116,28 +103,14 @@ fn a4_fifo_negative() {
 fn a5_fifo_units() {
     let mut l = ledger_with(ValuationMethod::Fifo, NegativeStock::Allow);
     for (n, (q, r)) in [(1, 10), (2, 20), (1, 20), (5, 20)].into_iter().enumerate() {
-        l.apply(ev(
-            &format!("r{n}"),
-            day(n as i64),
-            Movement::receipt_at(q, money(r)),
-        ))
-        .unwrap();
+        l.apply(ev(&format!("r{n}"), day(n as i64), Movement::receipt_at(q, money(r)))).unwrap();
     }
     assert_eq!(layers(&l), vec![(1, money(10)), (8, money(20))]);
     l.apply(ev("i", day(9), Movement::issue(4))).unwrap();
     assert_eq!(layers(&l), vec![(5, money(20))]);
 
     let mut e = ledger_with(ValuationMethod::Fifo, NegativeStock::Allow);
-    e.apply(ev(
-        "i",
-        day(0),
-        Movement::Issue {
-            qty: 1,
-            from: Bucket::Available,
-            unit_cost: Some(money(5)),
-        },
-    ))
-    .unwrap();
+    e.apply(ev("i", day(0), Movement::Issue { qty: 1, from: Bucket::Available, unit_cost: Some(money(5)) })).unwrap();
     assert_eq!(layers(&e), vec![(-1, money(5))]);
 }
 
@@ -145,24 +118,15 @@ fn a5_fifo_units() {
 #[test]
 fn a6_moving_average() {
     let mut l = ledger_with(ValuationMethod::MovingAverage, NegativeStock::Allow);
-    l.apply(ev("r1", day(0), Movement::receipt_at(10, money(200))))
-        .unwrap();
-    l.apply(ev("r2", day(1), Movement::receipt_at(10, money(150))))
-        .unwrap();
-    assert_eq!(
-        l.valuation(&item("I"), &loc("L")).unit_cost,
-        Some(money(175))
-    );
+    l.apply(ev("r1", day(0), Movement::receipt_at(10, money(200)))).unwrap();
+    l.apply(ev("r2", day(1), Movement::receipt_at(10, money(150)))).unwrap();
+    assert_eq!(l.valuation(&item("I"), &loc("L")).unit_cost, Some(money(175)));
     // A receipt into a non-positive position takes the incoming rate.
     l.apply(ev("i", day(2), Movement::issue(25))).unwrap();
     assert_eq!(l.levels(&item("I"), &loc("L")).on_hand(), -5);
-    l.apply(ev("r3", day(3), Movement::receipt_at(10, money(30))))
-        .unwrap();
+    l.apply(ev("r3", day(3), Movement::receipt_at(10, money(30)))).unwrap();
     let v = l.valuation(&item("I"), &loc("L"));
-    assert_eq!(
-        (v.quantity, v.value, v.unit_cost),
-        (5, money(150), Some(money(30)))
-    );
+    assert_eq!((v.quantity, v.value, v.unit_cost), (5, money(150), Some(money(30))));
 }
 
 /// A7: quantity states; incoming is outside on hand.
@@ -171,92 +135,32 @@ fn a7_quantity_states() {
     let mut l = ledger();
     let (i, s) = (item("I"), loc("L"));
     l.apply(ev("r", day(0), Movement::receipt(20))).unwrap();
-    l.apply(ev(
-        "m",
-        day(1),
-        Movement::Move {
-            from: Bucket::Available,
-            to: Bucket::Reserved,
-            qty: 10,
-            expected: None,
-        },
-    ))
-    .unwrap();
+    l.apply(ev("m", day(1), Movement::Move { from: Bucket::Available, to: Bucket::Reserved, qty: 10, expected: None }))
+        .unwrap();
     let lv = l.levels(&i, &s);
     assert_eq!((lv.on_hand(), lv.available, lv.reserved), (20, 10, 10));
-    l.apply(ev(
-        "o",
-        day(2),
-        Movement::Commit {
-            qty: 5,
-            from: Bucket::Available,
-        },
-    ))
-    .unwrap();
+    l.apply(ev("o", day(2), Movement::Commit { qty: 5, from: Bucket::Available })).unwrap();
     let lv = l.levels(&i, &s);
     assert_eq!((lv.on_hand(), lv.available, lv.committed), (20, 5, 5));
-    l.apply(ev(
-        "f",
-        day(3),
-        Movement::Fulfil {
-            qty: 5,
-            from: Bucket::Committed,
-        },
-    ))
-    .unwrap();
+    l.apply(ev("f", day(3), Movement::Fulfil { qty: 5, from: Bucket::Committed })).unwrap();
     let lv = l.levels(&i, &s);
     assert_eq!((lv.on_hand(), lv.committed), (15, 0));
-    l.apply(ev(
-        "po",
-        day(4),
-        Movement::ScheduleReceipt {
-            qty: 50,
-            expected_at: day(10),
-        },
-    ))
-    .unwrap();
-    l.apply(ev(
-        "d",
-        day(5),
-        Movement::Damage {
-            qty: 1,
-            from: Bucket::Available,
-        },
-    ))
-    .unwrap();
-    l.apply(ev("q", day(5), Movement::QualityHold { qty: 2 }))
-        .unwrap();
+    l.apply(ev("po", day(4), Movement::ScheduleReceipt { qty: 50, expected_at: day(10) })).unwrap();
+    l.apply(ev("d", day(5), Movement::Damage { qty: 1, from: Bucket::Available })).unwrap();
+    l.apply(ev("q", day(5), Movement::QualityHold { qty: 2 })).unwrap();
     l.apply(ev(
         "ss",
         day(5),
-        Movement::Move {
-            from: Bucket::Available,
-            to: Bucket::SafetyStock,
-            qty: 1,
-            expected: None,
-        },
+        Movement::Move { from: Bucket::Available, to: Bucket::SafetyStock, qty: 1, expected: None },
     ))
     .unwrap();
     let lv = l.levels(&i, &s);
     assert_eq!((lv.incoming, lv.on_hand()), (50, 15));
     assert_eq!(
         lv.on_hand(),
-        lv.available
-            + lv.committed
-            + lv.reserved
-            + lv.damaged
-            + lv.safety_stock
-            + lv.quality_control
+        lv.available + lv.committed + lv.reserved + lv.damaged + lv.safety_stock + lv.quality_control
     );
-    assert_eq!(
-        (
-            lv.available,
-            lv.damaged,
-            lv.quality_control,
-            lv.safety_stock
-        ),
-        (1, 1, 2, 1)
-    );
+    assert_eq!((lv.available, lv.damaged, lv.quality_control, lv.safety_stock), (1, 1, 2, 1));
 }
 
 /// A8: compare-and-set on set and adjust.
@@ -265,31 +169,11 @@ fn a8_compare_and_set() {
     let mut l = ledger();
     l.apply(ev("r", day(0), Movement::receipt(5))).unwrap();
     let set = |eid: &str, expected| {
-        ev(
-            eid,
-            day(1),
-            Movement::Set {
-                bucket: Bucket::Available,
-                qty: 12,
-                expected: Some(expected),
-                unit_cost: None,
-            },
-        )
+        ev(eid, day(1), Movement::Set { bucket: Bucket::Available, qty: 12, expected: Some(expected), unit_cost: None })
     };
     let before = fingerprint(&l);
     let err = l.apply(set("s-stale", 6)).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            LedgerError::Stale {
-                expected: 6,
-                actual: 5,
-                bucket: Bucket::Available,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, LedgerError::Stale { expected: 6, actual: 5, bucket: Bucket::Available, .. }), "{err}");
     assert_eq!(fingerprint(&l), before);
     l.apply(set("s-ok", 5)).unwrap();
     assert_eq!(l.levels(&item("I"), &loc("L")).available, 12);
@@ -298,19 +182,11 @@ fn a8_compare_and_set() {
         ev(
             eid,
             day(2),
-            Movement::Adjust {
-                bucket: Bucket::Available,
-                delta: 10,
-                expected: Some(expected),
-                unit_cost: None,
-            },
+            Movement::Adjust { bucket: Bucket::Available, delta: 10, expected: Some(expected), unit_cost: None },
         )
     };
     l.apply(ev("to50", day(2), Movement::count(50))).unwrap();
-    assert!(matches!(
-        l.apply(adj("a-stale", 49)),
-        Err(LedgerError::Stale { .. })
-    ));
+    assert!(matches!(l.apply(adj("a-stale", 49)), Err(LedgerError::Stale { .. })));
     l.apply(adj("a-ok", 50)).unwrap();
     assert_eq!(l.levels(&item("I"), &loc("L")).available, 60);
 }
@@ -320,18 +196,12 @@ fn a8_compare_and_set() {
 fn a9_idempotency() {
     let mut l = ledger();
     let first = l.apply(ev("k", day(0), Movement::receipt(2))).unwrap();
-    let again = l
-        .apply(ev("k", day(0), Movement::receipt(2)).with_recorded_at(day(1)))
-        .unwrap();
+    let again = l.apply(ev("k", day(0), Movement::receipt(2)).with_recorded_at(day(1))).unwrap();
     assert!(again.duplicate);
     assert_eq!(again.seq, first.seq);
     assert_eq!(l.levels(&item("I"), &loc("L")).on_hand(), 2);
-    assert!(matches!(
-        l.apply(ev("k", day(0), Movement::receipt(3))),
-        Err(LedgerError::IdempotencyConflict { .. })
-    ));
-    l.apply(ev("k2", day(0), Movement::receipt(2)).with_reference("supplier B"))
-        .unwrap();
+    assert!(matches!(l.apply(ev("k", day(0), Movement::receipt(3))), Err(LedgerError::IdempotencyConflict { .. })));
+    l.apply(ev("k2", day(0), Movement::receipt(2)).with_reference("supplier B")).unwrap();
     assert_eq!(l.levels(&item("I"), &loc("L")).on_hand(), 4);
 }
 
@@ -343,23 +213,9 @@ fn a10_quants() {
         for (n, &(qty, reserved)) in spec.iter().enumerate() {
             let q = format!("Q{n}");
             l.register_location(loc(&q), negative);
-            l.apply(ev_at(
-                &format!("r{n}"),
-                "I",
-                &q,
-                day(0),
-                Movement::receipt(qty),
-            ))
-            .unwrap();
+            l.apply(ev_at(&format!("r{n}"), "I", &q, day(0), Movement::receipt(qty))).unwrap();
             if reserved > 0 {
-                l.apply(ev_at(
-                    &format!("s{n}"),
-                    "I",
-                    &q,
-                    day(1),
-                    Movement::Reserve { qty: reserved },
-                ))
-                .unwrap();
+                l.apply(ev_at(&format!("s{n}"), "I", &q, day(1), Movement::Reserve { qty: reserved })).unwrap();
             }
         }
         l
@@ -371,14 +227,7 @@ fn a10_quants() {
     assert_eq!(l.levels_across(&item("I")).available, -5);
     let mut l = quants(&[(20, 10), (18, 9), (12, 6), (8, 4)], NegativeStock::Reject);
     assert_eq!(l.levels_across(&item("I")).sellable(), 29);
-    l.apply(ev_at(
-        "more",
-        "I",
-        "Q0",
-        day(2),
-        Movement::Reserve { qty: 10 },
-    ))
-    .unwrap();
+    l.apply(ev_at("more", "I", "Q0", day(2), Movement::Reserve { qty: 10 })).unwrap();
     assert_eq!(l.levels_across(&item("I")).sellable(), 19);
 }
 
@@ -387,68 +236,18 @@ fn a10_quants() {
 fn a11_reservations() {
     let mut l = ledger();
     for (n, qty) in [20, 25, 10].into_iter().enumerate() {
-        l.apply(ev_at(
-            &format!("src{n}"),
-            "I",
-            &format!("S{n}"),
-            day(0),
-            Movement::receipt(qty),
-        ))
-        .unwrap();
+        l.apply(ev_at(&format!("src{n}"), "I", &format!("S{n}"), day(0), Movement::receipt(qty))).unwrap();
     }
     assert_eq!(l.levels_across(&item("I")).on_hand(), 55);
-    l.apply(ev_at(
-        "res-a",
-        "I",
-        "S0",
-        day(1),
-        Movement::Reserve { qty: 10 },
-    ))
-    .unwrap();
-    l.apply(ev_at(
-        "res-b",
-        "I",
-        "S1",
-        day(1),
-        Movement::Reserve { qty: 5 },
-    ))
-    .unwrap();
+    l.apply(ev_at("res-a", "I", "S0", day(1), Movement::Reserve { qty: 10 })).unwrap();
+    l.apply(ev_at("res-b", "I", "S1", day(1), Movement::Reserve { qty: 5 })).unwrap();
     assert_eq!(l.levels_across(&item("I")).sellable(), 40);
     // An order for 25 at S1 (topped up first): reserve 25, cancel 5 of it, ship 20.
-    l.apply(ev_at("top-up", "I", "S1", day(1), Movement::receipt(10)))
-        .unwrap();
+    l.apply(ev_at("top-up", "I", "S1", day(1), Movement::receipt(10))).unwrap();
     let reserved_before = l.levels_across(&item("I")).reserved;
-    l.apply(ev_at(
-        "placed",
-        "I",
-        "S1",
-        day(2),
-        Movement::Reserve { qty: 25 },
-    ))
-    .unwrap();
-    l.apply(ev_at(
-        "cancelled-part",
-        "I",
-        "S1",
-        day(3),
-        Movement::Release { qty: 5 },
-    ))
-    .unwrap();
-    l.apply(ev_at(
-        "shipped",
-        "I",
-        "S1",
-        day(4),
-        Movement::Fulfil {
-            qty: 20,
-            from: Bucket::Reserved,
-        },
-    ))
-    .unwrap();
-    assert_eq!(
-        l.levels_across(&item("I")).reserved,
-        reserved_before,
-        "-25 + 5 + 20 = 0"
-    );
+    l.apply(ev_at("placed", "I", "S1", day(2), Movement::Reserve { qty: 25 })).unwrap();
+    l.apply(ev_at("cancelled-part", "I", "S1", day(3), Movement::Release { qty: 5 })).unwrap();
+    l.apply(ev_at("shipped", "I", "S1", day(4), Movement::Fulfil { qty: 20, from: Bucket::Reserved })).unwrap();
+    assert_eq!(l.levels_across(&item("I")).reserved, reserved_before, "-25 + 5 + 20 = 0");
     assert_eq!(l.levels_across(&item("I")).on_hand(), 45);
 }

@@ -1,9 +1,7 @@
 //! Ledger invariants by proptest: order independence, idempotency, count anchoring,
 //! non-negativity under the reject policy, replay.
 
-use invsync_core::ledger::{
-    Bucket, Event, Ledger, LedgerConfig, Movement, NegativeStock, ValuationMethod,
-};
+use invsync_core::ledger::{Bucket, Event, Ledger, LedgerConfig, Movement, NegativeStock, ValuationMethod};
 use invsync_core::{Money, Timestamp};
 use proptest::prelude::*;
 
@@ -34,11 +32,7 @@ fn gen_op(with_cancel: bool) -> impl Strategy<Value = Gen> {
         1 => q.clone().prop_map(Gen::Release),
         1 => q.prop_map(Gen::Damage),
     ];
-    if with_cancel {
-        prop_oneof![6 => base, 1 => (0usize..64).prop_map(Gen::Cancel)].boxed()
-    } else {
-        base.boxed()
-    }
+    if with_cancel { prop_oneof![6 => base, 1 => (0usize..64).prop_map(Gen::Cancel)].boxed() } else { base.boxed() }
 }
 
 fn movement(g: &Gen) -> Movement {
@@ -55,10 +49,7 @@ fn movement(g: &Gen) -> Movement {
         Gen::Count(n) => Movement::count(n),
         Gen::Reserve(q) => Movement::Reserve { qty: q },
         Gen::Release(q) => Movement::Release { qty: q },
-        Gen::Damage(q) => Movement::Damage {
-            qty: q,
-            from: Bucket::Available,
-        },
+        Gen::Damage(q) => Movement::Damage { qty: q, from: Bucket::Available },
         Gen::Cancel(j) => Movement::cancel(id(&format!("e{j}"))),
     }
 }
@@ -76,10 +67,7 @@ fn events(ops: &[(usize, Gen)], times: &[i64]) -> Vec<Event> {
 }
 
 fn new_ledger(negative: NegativeStock) -> Ledger {
-    let mut l = Ledger::new(LedgerConfig {
-        default_negative: negative,
-        ..LedgerConfig::default()
-    });
+    let mut l = Ledger::new(LedgerConfig { default_negative: negative, ..LedgerConfig::default() });
     l.register_item(item("A"), ValuationMethod::Fifo);
     l.register_item(item("B"), ValuationMethod::MovingAverage);
     l
@@ -90,11 +78,7 @@ fn scenario(with_cancel: bool) -> impl Strategy<Value = (Vec<(usize, Gen)>, Vec<
     proptest::collection::vec((0usize..4, gen_op(with_cancel)), 1..40).prop_flat_map(|ops| {
         let n = ops.len();
         let times: Vec<i64> = (0..n as i64).map(|t| t * 60).collect();
-        (
-            Just(ops),
-            Just(times).prop_shuffle(),
-            Just((0..n).collect::<Vec<_>>()).prop_shuffle(),
-        )
+        (Just(ops), Just(times).prop_shuffle(), Just((0..n).collect::<Vec<_>>()).prop_shuffle())
     })
 }
 

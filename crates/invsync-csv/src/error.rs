@@ -1,0 +1,144 @@
+//! Positioned CSV errors.
+
+use std::fmt;
+
+/// What went wrong, without the position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CsvErrorKind {
+    /// Reading or writing failed.
+    Io(String),
+    /// The CSV itself is malformed (ragged row, invalid UTF-8, bad quoting).
+    Malformed(String),
+    /// A required column is absent from the header.
+    MissingColumn(&'static str),
+    /// The header names a column this format does not know.
+    UnknownColumn(String),
+    /// The header names a column twice.
+    DuplicateColumn(String),
+    /// A required value is empty.
+    MissingValue,
+    /// A value does not parse as what the column holds.
+    Invalid {
+        /// What the column holds ("an integer", "a timestamp" ...).
+        expected: &'static str,
+        /// The parser's message.
+        message: String,
+    },
+}
+
+impl fmt::Display for CsvErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CsvErrorKind::Io(m) => write!(f, "i/o error: {m}"),
+            CsvErrorKind::Malformed(m) => write!(f, "malformed csv: {m}"),
+            CsvErrorKind::MissingColumn(c) => write!(f, "missing column {c:?}"),
+            CsvErrorKind::UnknownColumn(c) => write!(f, "unknown column {c:?}"),
+            CsvErrorKind::DuplicateColumn(c) => write!(f, "duplicate column {c:?}"),
+            CsvErrorKind::MissingValue => f.write_str("a value is required"),
+            CsvErrorKind::Invalid { expected, message } => write!(f, "expected {expected}: {message}"),
+        }
+    }
+}
+
+/// An error with where it happened: file (when the caller named it), line, column and value.
+///
+/// Displayed as `file:line: column NAME (N): value "V": message`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct CsvError(Box<Details>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Details {
+    file: Option<String>,
+    line: u64,
+    column: Option<(usize, String)>,
+    value: Option<String>,
+    kind: CsvErrorKind,
+}
+
+impl CsvError {
+    pub(crate) fn new(kind: CsvErrorKind) -> Self {
+        CsvError(Box::new(Details { file: None, line: 0, column: None, value: None, kind }))
+    }
+
+    pub(crate) fn at_line(mut self, line: u64) -> Self {
+        self.0.line = line;
+        self
+    }
+
+    pub(crate) fn in_file(mut self, file: Option<&str>) -> Self {
+        if self.0.file.is_none() {
+            self.0.file = file.map(str::to_owned);
+        }
+        self
+    }
+
+    pub(crate) fn at_column(mut self, index: usize, name: &str, value: Option<&str>) -> Self {
+        self.0.column = Some((index, name.to_owned()));
+        self.0.value = value.map(str::to_owned);
+        self
+    }
+
+    /// The file name given to the reader, if any.
+    pub fn file(&self) -> Option<&str> {
+        self.0.file.as_deref()
+    }
+
+    /// One-based line number (0 when not tied to a line).
+    pub fn line(&self) -> u64 {
+        self.0.line
+    }
+
+    /// One-based column number and header name, when tied to a field.
+    pub fn column(&self) -> Option<(usize, &str)> {
+        self.0.column.as_ref().map(|(i, n)| (*i, n.as_str()))
+    }
+
+    /// The offending value, when tied to a field.
+    pub fn value(&self) -> Option<&str> {
+        self.0.value.as_deref()
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &CsvErrorKind {
+        &self.0.kind
+    }
+}
+
+impl fmt::Display for CsvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = &self.0;
+        write!(f, "{}:{}", d.file.as_deref().unwrap_or("<csv>"), d.line)?;
+        if let Some((i, name)) = &d.column {
+            write!(f, ": column {name} ({i})")?;
+        }
+        if let Some(v) = &d.value {
+            write!(f, ": value {v:?}")?;
+        }
+        write!(f, ": {}", d.kind)
+    }
+}
+
+impl From<csv::Error> for CsvError {
+    fn from(e: csv::Error) -> Self {
+        let line = e.position().map_or(0, csv::Position::line);
+        let kind = match e.kind() {
+            csv::ErrorKind::Io(io) => CsvErrorKind::Io(io.to_string()),
+            _ => CsvErrorKind::Malformed(e.to_string()),
+        };
+        CsvError::new(kind).at_line(line)
+    }
+}
+
+impl From<std::io::Error> for CsvError {
+    fn from(e: std::io::Error) -> Self {
+        CsvError::new(CsvErrorKind::Io(e.to_string()))
+    }
+}
+
+/// A CSV writer over `w` that has written `header`.
+pub(crate) fn writer_with_header<W: std::io::Write>(w: W, header: &[&str]) -> Result<csv::Writer<W>, CsvError> {
+    let mut inner = csv::Writer::from_writer(w);
+    inner.write_record(header)?;
+    Ok(inner)
+}
