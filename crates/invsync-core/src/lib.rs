@@ -31,10 +31,12 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod demand;
 pub mod gs1;
 mod id;
 pub mod ledger;
 mod money;
+pub mod rng;
 mod time;
 mod uom;
 

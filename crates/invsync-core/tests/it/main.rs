@@ -1,5 +1,6 @@
 //! Integration tests of invsync-core through its public API only.
 
+mod demand;
 mod fixture;
 mod gs1;
 mod ledger_errors;

@@ -1,0 +1,82 @@
+//! The scenario hot loop: 1,000 scenarios for W = 3 and W = 13, at cascade level 3 (row
+//! bootstrap) and level 1 (gamma with a parameter bootstrap). Each case is measured next
+//! to the raw ChaCha8 output it consumes (the same number of 32-bit words, counted), in
+//! the same group, so the ratio simulate / chacha8_floor is the cost above the RNG floor.
+
+use std::convert::Infallible;
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use invsync::demand::{ErrorForm, Family, UncertaintyModel};
+use invsync::rng::{self, ChaCha8Rng};
+use rand::{Rng, TryRng};
+
+/// Counts the 32-bit words drawn from the inner generator.
+struct Counting {
+    inner: ChaCha8Rng,
+    words: u64,
+}
+
+impl TryRng for Counting {
+    type Error = Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        self.words += 1;
+        Ok(self.inner.next_u32())
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        self.words += 2;
+        Ok(self.inner.next_u64())
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        self.words += dst.len().div_ceil(4) as u64;
+        self.inner.fill_bytes(dst);
+        Ok(())
+    }
+}
+
+const S: usize = 1000;
+
+fn models(w: usize) -> [(&'static str, UncertaintyModel); 2] {
+    let rows: Vec<f64> = (0..100 * w).map(|i| ((i * 37) % 23) as f64 - 11.0).collect();
+    [
+        ("level3", UncertaintyModel::RowBootstrap { w, rows, form: ErrorForm::Additive }),
+        (
+            "level1",
+            UncertaintyModel::Parametric {
+                family: Family::Gamma,
+                bias: 1.0,
+                sd: 12.0,
+                resample: Some(vec![-9.0, 4.0, 12.0, -3.0, 7.0, 1.0, -6.0, 10.0]),
+            },
+        ),
+    ]
+}
+
+fn bench(c: &mut Criterion) {
+    for w in [3usize, 13] {
+        let forecast = vec![20.0; w];
+        for (level, model) in models(w) {
+            let mut g = c.benchmark_group(format!("scenarios/{level}_w{w}"));
+            g.throughput(Throughput::Elements((S * w) as u64));
+            let mut counting = Counting { inner: rng::stream(1, "bench"), words: 0 };
+            model.simulate(&forecast, S, true, &mut counting);
+            let words = counting.words;
+            let mut r = rng::stream(1, "bench");
+            g.bench_function("simulate", |b| b.iter(|| black_box(model.simulate(&forecast, S, true, &mut r))));
+            let mut r = rng::stream(1, "bench");
+            g.bench_function("chacha8_floor", |b| {
+                b.iter(|| {
+                    let mut acc = 0u32;
+                    for _ in 0..words {
+                        acc = acc.wrapping_add(r.next_u32());
+                    }
+                    black_box(acc)
+                })
+            });
+            g.finish();
+        }
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

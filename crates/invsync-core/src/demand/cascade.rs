@@ -1,0 +1,465 @@
+//! The four-level cascade: how to model an item's demand uncertainty from how much
+//! forecast-error evidence it has.
+//!
+//! `n` = complete rows of the error matrix (see [`backtest`](super::backtest)).
+//!
+//! | level | when (defaults) | model | warning |
+//! | --- | --- | --- | --- |
+//! | 0 | n < 2 | blocked: no recommendation | - |
+//! | 1 | 2 <= n < 12 | method-of-moments fits, chosen by AIC, parameter bootstrap | high |
+//! | 2 | 12 <= n < 30 | maximum-likelihood fits; Normal unless Anderson-Darling rejects it at 5 %, else the best AIC | medium |
+//! | 3 | n >= 30 | bootstrap of whole error rows (or moving blocks); Markov bootstrap for intermittent items | low |
+//!
+//! Errors are never de-meaned: a biased forecast shifts the scenarios. The bias is flagged
+//! when `|mean window error| / (sd / sqrt(n)) > 2`.
+
+use rand::Rng;
+
+use super::classify::{Classification, classify};
+use super::errors::{ErrorMatrix, backtest};
+use super::fit::{Family, Fit, WindowData, anderson_darling_normal};
+use super::forecast::{ForecastInput, ForecastMethod, SeasonalIndices, forecast};
+use super::scenario::{ErrorForm, ScenarioSet, UncertaintyModel};
+use super::series::DemandHistory;
+
+/// How severe a warning is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum Severity {
+    /// Rich evidence.
+    Low,
+    /// Moderate evidence.
+    Medium,
+    /// Little evidence: treat the numbers with care.
+    High,
+}
+
+/// A warning attached to a result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Warning {
+    /// Severity.
+    pub severity: Severity,
+    /// What to know.
+    pub message: String,
+}
+
+/// How level 3 resamples errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum Level3Method {
+    /// Whole rows of the error matrix.
+    #[default]
+    Rows,
+    /// Moving blocks of one-step errors of this length.
+    Blocks(usize),
+}
+
+/// Cascade thresholds and options.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct CascadeConfig {
+    /// Fewest complete rows for level 1 (below: level 0, blocked).
+    pub level1_min_rows: usize,
+    /// Fewest complete rows for level 2.
+    pub level2_min_rows: usize,
+    /// Fewest complete rows for level 3.
+    pub level3_min_rows: usize,
+    /// Significance level of the normality test at level 2.
+    pub gof_alpha: f64,
+    /// |t| above which the forecast is flagged as biased.
+    pub bias_t: f64,
+    /// Level 3 resampling.
+    pub level3: Level3Method,
+    /// Use the Markov bootstrap for intermittent items at level 3.
+    pub markov_for_intermittent: bool,
+    /// Jitter Markov sizes.
+    pub jitter: bool,
+    /// Additive or multiplicative errors at level 3.
+    pub error_form: ErrorForm,
+    /// Carry parameter uncertainty at level 1 by a parametric bootstrap.
+    pub parameter_bootstrap: bool,
+}
+
+impl Default for CascadeConfig {
+    fn default() -> Self {
+        CascadeConfig {
+            level1_min_rows: 2,
+            level2_min_rows: 12,
+            level3_min_rows: 30,
+            gof_alpha: 0.05,
+            bias_t: 2.0,
+            level3: Level3Method::Rows,
+            markov_for_intermittent: true,
+            jitter: true,
+            error_form: ErrorForm::Additive,
+            parameter_bootstrap: true,
+        }
+    }
+}
+
+/// Why the cascade chose what it chose.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Diagnostics {
+    /// Cascade level, 0 to 3.
+    pub level: u8,
+    /// Complete rows of the error matrix.
+    pub n: usize,
+    /// The model chosen ("blocked", "gamma+parameter_bootstrap", "row_bootstrap" ...).
+    pub model: String,
+    /// Why, in words.
+    pub reason: String,
+    /// Warnings, most severe first.
+    pub warnings: Vec<Warning>,
+    /// Demand classification of the known history.
+    pub classification: Classification,
+    /// The point forecast method.
+    pub forecast_method: String,
+    /// Mean window error (actual - forecast); positive = under-forecasting.
+    pub bias: f64,
+    /// Its t statistic.
+    pub bias_t: f64,
+    /// Whether the bias is significant.
+    pub biased: bool,
+    /// Parametric fits compared (levels 1 and 2).
+    pub fits: Vec<Fit>,
+    /// Anderson-Darling p-value of normality (level 2).
+    pub normality_p: Option<f64>,
+}
+
+/// Chooses the uncertainty model for an item.
+pub fn choose_model(
+    errors: &ErrorMatrix,
+    history: &DemandHistory,
+    class: Classification,
+    method: &ForecastMethod,
+    config: &CascadeConfig,
+) -> (UncertaintyModel, Diagnostics) {
+    let n = errors.n();
+    let window_errors = errors.window_errors();
+    let data_actual: Vec<f64> = window_errors.iter().zip(errors.window_forecasts()).map(|(e, f)| e + f).collect();
+    let data_forecast = errors.window_forecasts();
+    let wd = WindowData { actual: &data_actual, forecast: &data_forecast, counts: history.is_count_data() };
+    let (bias, sd) = wd.moments();
+    // With no spread at all, any non-zero bias is as significant as it gets.
+    let bias_t = match (n > 1, sd > 0.0) {
+        (true, true) => bias / (sd / (n as f64).sqrt()),
+        (true, false) if bias != 0.0 => f64::INFINITY.copysign(bias),
+        _ => 0.0,
+    };
+    let biased = bias_t.abs() > config.bias_t;
+    let mut d = Diagnostics {
+        level: 0,
+        n,
+        model: String::new(),
+        reason: String::new(),
+        warnings: Vec::new(),
+        classification: class,
+        forecast_method: method.name().to_owned(),
+        bias,
+        bias_t,
+        biased,
+        fits: Vec::new(),
+        normality_p: None,
+    };
+    if biased {
+        d.warnings.push(Warning {
+            severity: Severity::Medium,
+            message: format!(
+                "forecast is biased: mean window error {bias:.3} (t = {bias_t:.2}); scenarios are shifted by it"
+            ),
+        });
+    }
+    let model = if n < config.level1_min_rows {
+        d.reason = format!(
+            "blocked: {n} complete forecast-error rows, fewer than the {} needed to estimate uncertainty",
+            config.level1_min_rows
+        );
+        UncertaintyModel::Blocked { reason: d.reason.clone() }
+    } else if n < config.level2_min_rows {
+        d.level = 1;
+        let fits = wd.fit_moments();
+        let best = best_aic(&fits).unwrap_or(Fit { family: Family::Normal, bias, sd, log_lik: 0.0, aic: 0.0 });
+        d.reason = format!(
+            "level 1: {n} rows (< {}): method-of-moments fits, {} has the lowest AIC; parameters re-estimated per scenario",
+            config.level2_min_rows,
+            best.family.as_str()
+        );
+        d.warnings.push(Warning {
+            severity: Severity::High,
+            message: format!("little history ({n} error rows): parametric model, wide uncertainty"),
+        });
+        d.fits = fits;
+        UncertaintyModel::Parametric {
+            family: best.family,
+            bias: best.bias,
+            sd: best.sd,
+            resample: config.parameter_bootstrap.then(|| window_errors.clone()),
+        }
+    } else if n < config.level3_min_rows {
+        d.level = 2;
+        let fits = wd.fit_mle();
+        let p = anderson_darling_normal(&window_errors).map(|(_, p)| p);
+        d.normality_p = p;
+        let normal = fits.iter().find(|f| f.family == Family::Normal).copied();
+        let chosen = match (p, normal) {
+            (Some(p), Some(nf)) if p >= config.gof_alpha => {
+                d.reason = format!("level 2: {n} rows: normality not rejected (Anderson-Darling p = {p:.3})");
+                nf
+            }
+            _ => {
+                let alt = best_aic(&fits.iter().filter(|f| f.family != Family::Normal).copied().collect::<Vec<_>>())
+                    .or(normal)
+                    .unwrap_or(Fit { family: Family::Normal, bias, sd, log_lik: 0.0, aic: 0.0 });
+                d.reason = format!(
+                    "level 2: {n} rows: normality rejected (Anderson-Darling p = {:.3}); {} has the lowest AIC",
+                    p.unwrap_or(0.0),
+                    alt.family.as_str()
+                );
+                alt
+            }
+        };
+        d.warnings.push(Warning {
+            severity: Severity::Medium,
+            message: format!("moderate history ({n} error rows): fitted distribution"),
+        });
+        d.fits = fits;
+        UncertaintyModel::Parametric { family: chosen.family, bias: chosen.bias, sd: chosen.sd, resample: None }
+    } else {
+        d.level = 3;
+        d.warnings.push(Warning { severity: Severity::Low, message: format!("rich history ({n} error rows)") });
+        let known = history.observed_values();
+        let nonzero: Vec<f64> = known.iter().copied().filter(|v| *v > 0.0).collect();
+        if config.markov_for_intermittent && class.class.is_intermittent() && nonzero.len() >= 2 {
+            d.reason =
+                format!("level 3: {n} rows, {} demand: Markov occurrence + size bootstrap", class.class.as_str());
+            markov(&known, nonzero, config.jitter)
+        } else {
+            match config.level3 {
+                Level3Method::Blocks(block) if !errors.one_step().is_empty() => {
+                    d.reason = format!("level 3: {n} rows: moving-block bootstrap of one-step errors (block {block})");
+                    UncertaintyModel::BlockBootstrap { errors: errors.one_step().to_vec(), block }
+                }
+                _ => {
+                    d.reason = format!("level 3: {n} rows: bootstrap of whole error rows");
+                    let w = errors.w();
+                    let rows = match config.error_form {
+                        ErrorForm::Additive => (0..n).flat_map(|r| errors.row(r).to_vec()).collect(),
+                        ErrorForm::Multiplicative => (0..n)
+                            .flat_map(|r| {
+                                errors
+                                    .row(r)
+                                    .iter()
+                                    .zip(errors.forecast_row(r))
+                                    .map(|(e, f)| if *f > 0.0 { e / f } else { 0.0 })
+                                    .collect::<Vec<_>>()
+                            })
+                            .collect(),
+                    };
+                    UncertaintyModel::RowBootstrap { w, rows, form: config.error_form }
+                }
+            }
+        }
+    };
+    d.model = model.name();
+    d.warnings.sort_by_key(|w| std::cmp::Reverse(w.severity));
+    (model, d)
+}
+
+fn best_aic(fits: &[Fit]) -> Option<Fit> {
+    fits.iter().filter(|f| f.aic.is_finite()).min_by(|a, b| a.aic.total_cmp(&b.aic)).copied()
+}
+
+/// The two-state occurrence chain of a known series (NaN skipped).
+fn markov(known: &[f64], sizes: Vec<f64>, jitter: bool) -> UncertaintyModel {
+    let seq: Vec<bool> = known.iter().filter(|v| !v.is_nan()).map(|v| *v > 0.0).collect();
+    let (mut n0, mut n01, mut n1, mut n11) = (0.0, 0.0, 0.0, 0.0);
+    for w in seq.windows(2) {
+        if w[0] {
+            n1 += 1.0;
+            n11 += f64::from(u8::from(w[1]));
+        } else {
+            n0 += 1.0;
+            n01 += f64::from(u8::from(w[1]));
+        }
+    }
+    // Laplace smoothing keeps both transitions possible.
+    let p01 = (n01 + 0.5) / (n0 + 1.0);
+    let p11 = (n11 + 0.5) / (n1 + 1.0);
+    UncertaintyModel::Markov { p01, p11, sizes, jitter, last_nonzero: seq.last().copied().unwrap_or(false) }
+}
+
+/// The point forecast method: fixed, or chosen from the demand class.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum MethodChoice {
+    /// SBA (alpha 0.1) for intermittent and lumpy items; otherwise a 13-period seasonal
+    /// moving average when seasonal indices are in use, else SES (alpha 0.2).
+    #[default]
+    Auto,
+    /// This method for every item.
+    Fixed(ForecastMethod),
+}
+
+/// Where seasonal indices come from.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum Seasonality {
+    /// No seasonality.
+    #[default]
+    None,
+    /// Estimated from the item's own history.
+    Own,
+    /// Given (e.g. pooled over the item's product group).
+    Given(SeasonalIndices),
+}
+
+/// Whether scenario values are rounded to whole units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum Rounding {
+    /// Round when every known history value is a whole number.
+    #[default]
+    Auto,
+    /// Never round.
+    Never,
+    /// Always round.
+    Always,
+}
+
+/// Settings of the demand engine.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct DemandConfig {
+    /// W = lead time + review period, in periods.
+    pub window: usize,
+    /// Scenarios per item (S).
+    pub scenarios: usize,
+    /// Point forecast method.
+    pub method: MethodChoice,
+    /// Known values needed before the first backtest origin.
+    pub min_train: usize,
+    /// Seasonal indices.
+    pub seasonality: Seasonality,
+    /// Cascade settings.
+    pub cascade: CascadeConfig,
+    /// Rounding of scenario values.
+    pub rounding: Rounding,
+}
+
+impl Default for DemandConfig {
+    /// W = 3, 1,000 scenarios, automatic method, 8 training values, no seasonality.
+    fn default() -> Self {
+        DemandConfig {
+            window: 3,
+            scenarios: 1000,
+            method: MethodChoice::Auto,
+            min_train: 8,
+            seasonality: Seasonality::None,
+            cascade: CascadeConfig::default(),
+            rounding: Rounding::Auto,
+        }
+    }
+}
+
+/// Why the demand engine refused its inputs.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DemandError {
+    /// W must be at least 1.
+    #[error("the window W must be at least one period")]
+    ZeroWindow,
+    /// S must be at least 2 (a standard deviation needs two scenarios).
+    #[error("at least 2 scenarios are needed, got {0}")]
+    TooFewScenarios(usize),
+    /// A supplied forecast has the wrong length or a bad value.
+    #[error("the supplied forecast must have {expected} finite values >= 0, got {got:?}")]
+    BadForecast {
+        /// W.
+        expected: usize,
+        /// What was given.
+        got: Vec<f64>,
+    },
+}
+
+/// The demand engine's result for one item.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct DemandOutcome {
+    /// Point forecast for periods 1..=W (empty when there is no known history at all).
+    pub forecast: Vec<f64>,
+    /// The forecast errors the cascade looked at.
+    pub errors: ErrorMatrix,
+    /// The uncertainty model.
+    pub model: UncertaintyModel,
+    /// The cascade's explanation.
+    pub diagnostics: Diagnostics,
+    /// The scenarios; `None` when the cascade blocked the item.
+    pub scenarios: Option<ScenarioSet>,
+}
+
+/// Forecasts, backtests, runs the cascade and draws scenarios for one item.
+///
+/// `consensus` replaces the built-in point forecast (the errors still come from
+/// backtesting the built-in method: they describe the item's forecastability).
+///
+/// # Errors
+///
+/// [`DemandError`] for a zero window, fewer than two scenarios or a bad `consensus`.
+pub fn generate<R: Rng + ?Sized>(
+    history: &DemandHistory,
+    config: &DemandConfig,
+    consensus: Option<&[f64]>,
+    rng: &mut R,
+) -> Result<DemandOutcome, DemandError> {
+    let w = config.window;
+    if w == 0 {
+        return Err(DemandError::ZeroWindow);
+    }
+    if config.scenarios < 2 {
+        return Err(DemandError::TooFewScenarios(config.scenarios));
+    }
+    if let Some(c) = consensus
+        && (c.len() != w || c.iter().any(|v| !(v.is_finite() && *v >= 0.0)))
+    {
+        return Err(DemandError::BadForecast { expected: w, got: c.to_vec() });
+    }
+    let y = history.observed_values();
+    let class = classify(&y);
+    let positions: Vec<usize> = (0..y.len() + w).map(|t| history.season_position(t)).collect();
+    let season_len = history.calendar().season_length();
+    let indices = match &config.seasonality {
+        Seasonality::None => SeasonalIndices::flat(season_len),
+        Seasonality::Own => SeasonalIndices::estimate(&y, &positions, season_len, 13, 2.0),
+        Seasonality::Given(s) => s.clone(),
+    };
+    let method = match config.method {
+        MethodChoice::Fixed(m) => m,
+        MethodChoice::Auto if class.class.is_intermittent() => ForecastMethod::Sba { alpha: 0.1 },
+        MethodChoice::Auto if config.seasonality != Seasonality::None => {
+            ForecastMethod::SeasonalMovingAverage { window: 13 }
+        }
+        MethodChoice::Auto => ForecastMethod::Ses { alpha: 0.2 },
+    };
+    let errors = backtest(&method, &y, &positions, &indices, w, config.min_train);
+    let point = match consensus {
+        Some(c) => c.to_vec(),
+        None => {
+            forecast(&method, ForecastInput { y: &y, positions: &positions, indices: &indices }, w).unwrap_or_default()
+        }
+    };
+    let (model, diagnostics) = choose_model(&errors, history, class, &method, &config.cascade);
+    let round = match config.rounding {
+        Rounding::Auto => history.is_count_data(),
+        Rounding::Never => false,
+        Rounding::Always => true,
+    };
+    let scenarios = if point.len() == w { model.simulate(&point, config.scenarios, round, rng) } else { None };
+    Ok(DemandOutcome { forecast: point, errors, model, diagnostics, scenarios })
+}

@@ -1,0 +1,106 @@
+//! Rolling-origin backtests: the forecast-error matrix.
+//!
+//! For every origin `t` (data known up to and including period `t`, at least `min_train`
+//! known values), the method forecasts periods `t+1 .. t+W`; the row holds
+//! `error_h = actual_{t+h} - forecast_h`. A row is *complete* when all W actuals are known
+//! (present and not censored); the cascade counts complete rows. Censored and missing
+//! actuals never become errors.
+
+use super::forecast::{ForecastInput, ForecastMethod, SeasonalIndices, forecast};
+
+/// Forecast errors of one item for horizons 1..=W.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ErrorMatrix {
+    w: usize,
+    /// Complete rows, row-major (`n x w`).
+    rows: Vec<f64>,
+    /// Forecast of each complete row, row-major (`n x w`).
+    forecasts: Vec<f64>,
+    /// Every known one-step error, in origin order (complete rows or not).
+    one_step: Vec<f64>,
+}
+
+impl ErrorMatrix {
+    /// A matrix from complete rows of errors and the forecasts they were made against.
+    ///
+    /// # Panics
+    ///
+    /// Never; rows whose length differs from `w` are ignored.
+    pub fn from_rows(w: usize, rows: &[(Vec<f64>, Vec<f64>)]) -> Self {
+        let mut m = ErrorMatrix { w, ..Default::default() };
+        for (e, f) in rows.iter().filter(|(e, f)| e.len() == w && f.len() == w) {
+            m.rows.extend(e);
+            m.forecasts.extend(f);
+            m.one_step.push(e[0]);
+        }
+        m
+    }
+
+    /// Window length W.
+    pub fn w(&self) -> usize {
+        self.w
+    }
+
+    /// Number of complete rows.
+    pub fn n(&self) -> usize {
+        self.rows.len().checked_div(self.w).unwrap_or(0)
+    }
+
+    /// Complete row `r`.
+    pub fn row(&self, r: usize) -> &[f64] {
+        &self.rows[r * self.w..(r + 1) * self.w]
+    }
+
+    /// The forecast of complete row `r`.
+    pub fn forecast_row(&self, r: usize) -> &[f64] {
+        &self.forecasts[r * self.w..(r + 1) * self.w]
+    }
+
+    /// Window (W-period cumulative) errors of the complete rows.
+    pub fn window_errors(&self) -> Vec<f64> {
+        (0..self.n()).map(|r| self.row(r).iter().sum()).collect()
+    }
+
+    /// Window forecasts of the complete rows.
+    pub fn window_forecasts(&self) -> Vec<f64> {
+        (0..self.n()).map(|r| self.forecast_row(r).iter().sum()).collect()
+    }
+
+    /// Every known one-step error.
+    pub fn one_step(&self) -> &[f64] {
+        &self.one_step
+    }
+}
+
+/// Backtests `method` over `y` (NaN = unknown) with horizon `w`.
+pub fn backtest(
+    method: &ForecastMethod,
+    y: &[f64],
+    positions: &[usize],
+    indices: &SeasonalIndices,
+    w: usize,
+    min_train: usize,
+) -> ErrorMatrix {
+    let mut m = ErrorMatrix { w, ..Default::default() };
+    let mut known = 0usize;
+    for t in 0..y.len() {
+        if !y[t].is_nan() {
+            known += 1;
+        }
+        if known < min_train.max(1) || t + 1 >= y.len() {
+            continue;
+        }
+        let input = ForecastInput { y: &y[..=t], positions, indices };
+        let Some(f) = forecast(method, input, w) else { continue };
+        let actual: Vec<Option<f64>> = (1..=w).map(|h| y.get(t + h).copied().filter(|v| !v.is_nan())).collect();
+        if let Some(a1) = actual[0] {
+            m.one_step.push(a1 - f[0]);
+        }
+        if actual.iter().all(Option::is_some) {
+            m.rows.extend(actual.iter().zip(&f).map(|(a, f)| a.unwrap_or(0.0) - f));
+            m.forecasts.extend(&f);
+        }
+    }
+    m
+}

@@ -1,0 +1,315 @@
+//! Scenario sets and the uncertainty models that generate them.
+
+use rand::Rng;
+use rand_distr::{Distribution, Gamma as GammaD, LogNormal as LogNormalD, Poisson as PoissonD, StandardNormal};
+
+use super::fit::{Family, lognormal_params};
+use crate::rng::{bounded, unit_f64};
+
+/// S scenarios x W periods of demand, stored contiguously (scenario-major), with their
+/// window totals.
+///
+/// ```text
+/// mu_W    = mean of the window totals
+/// sigma_W = sample standard deviation (n - 1) of the window totals
+/// q(p)    = smallest total t with (number of totals <= t) / S >= p   (inverse ECDF)
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ScenarioSet {
+    w: usize,
+    values: Vec<f64>,
+    totals: Vec<f64>,
+}
+
+impl ScenarioSet {
+    /// A set from scenario-major `values` (`len = S x w`); `None` when the length does not
+    /// divide, `w` is zero or a value is negative or not finite.
+    pub fn from_values(w: usize, values: Vec<f64>) -> Option<Self> {
+        if w == 0 || !values.len().is_multiple_of(w) || values.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
+            return None;
+        }
+        let totals = values.chunks_exact(w).map(|c| c.iter().sum()).collect();
+        Some(ScenarioSet { w, values, totals })
+    }
+
+    /// Number of scenarios S.
+    pub fn len(&self) -> usize {
+        self.totals.len()
+    }
+
+    /// Whether there are no scenarios.
+    pub fn is_empty(&self) -> bool {
+        self.totals.is_empty()
+    }
+
+    /// Periods per scenario W.
+    pub fn w(&self) -> usize {
+        self.w
+    }
+
+    /// Scenario `i` (W values).
+    pub fn path(&self, i: usize) -> &[f64] {
+        &self.values[i * self.w..(i + 1) * self.w]
+    }
+
+    /// All values, scenario-major.
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+
+    /// Window totals, one per scenario.
+    pub fn totals(&self) -> &[f64] {
+        &self.totals
+    }
+
+    /// Mean window total.
+    pub fn mu_w(&self) -> f64 {
+        self.totals.iter().sum::<f64>() / self.len().max(1) as f64
+    }
+
+    /// Sample standard deviation of the window totals.
+    pub fn sigma_w(&self) -> f64 {
+        let n = self.len();
+        if n < 2 {
+            return 0.0;
+        }
+        let m = self.mu_w();
+        (self.totals.iter().map(|t| (t - m).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+    }
+
+    /// The inverse-ECDF quantile of the window totals (`p` clamped to `[0, 1]`).
+    pub fn quantile(&self, p: f64) -> f64 {
+        let mut sorted = self.totals.clone();
+        sorted.sort_by(f64::total_cmp);
+        quantile_sorted(&sorted, p)
+    }
+}
+
+/// Inverse-ECDF quantile of sorted data.
+pub(crate) fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let k = (p.clamp(0.0, 1.0) * sorted.len() as f64).ceil() as usize;
+    sorted[k.clamp(1, sorted.len()) - 1]
+}
+
+/// How forecast errors combine with the forecast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum ErrorForm {
+    /// demand = max(0, forecast + error).
+    #[default]
+    Additive,
+    /// demand = forecast x max(0, 1 + error / forecast_at_origin).
+    Multiplicative,
+}
+
+/// How scenarios are drawn for one item (chosen by the cascade).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "model", rename_all = "snake_case"))]
+pub enum UncertaintyModel {
+    /// No scenarios: not enough evidence.
+    Blocked {
+        /// Why.
+        reason: String,
+    },
+    /// A window total from a fitted family, split over the periods by the forecast's
+    /// profile. With `resample`, each scenario first re-estimates (bias, sd) from a
+    /// bootstrap resample of these window errors (parameter uncertainty).
+    Parametric {
+        /// The family.
+        family: Family,
+        /// Bias b added to the forecast.
+        bias: f64,
+        /// Standard deviation of the window total.
+        sd: f64,
+        /// Window errors to resample per scenario, if any.
+        resample: Option<Vec<f64>>,
+    },
+    /// Whole rows of the error matrix drawn with replacement (keeps the correlation
+    /// between horizons).
+    RowBootstrap {
+        /// W.
+        w: usize,
+        /// Rows (`n x w`): errors, or relative errors under the multiplicative form.
+        rows: Vec<f64>,
+        /// Additive or multiplicative.
+        form: ErrorForm,
+    },
+    /// Moving blocks of one-step errors, concatenated to W periods.
+    BlockBootstrap {
+        /// One-step errors in time order.
+        errors: Vec<f64>,
+        /// Block length.
+        block: usize,
+    },
+    /// Willemain-style bootstrap for intermittent demand: occurrence from a two-state
+    /// Markov chain fitted to the history, sizes resampled from past non-zero demands
+    /// (optionally jittered: x* = 1 + round(x + z sqrt(x)), kept as x when x* <= 0).
+    Markov {
+        /// P(demand | no demand last period).
+        p01: f64,
+        /// P(demand | demand last period).
+        p11: f64,
+        /// Past non-zero sizes.
+        sizes: Vec<f64>,
+        /// Jitter the sizes.
+        jitter: bool,
+        /// Whether the last known period had demand.
+        last_nonzero: bool,
+    },
+}
+
+impl UncertaintyModel {
+    /// Short name for reports.
+    pub fn name(&self) -> String {
+        match self {
+            UncertaintyModel::Blocked { .. } => "blocked".into(),
+            UncertaintyModel::Parametric { family, resample, .. } => {
+                format!("{}{}", family.as_str(), if resample.is_some() { "+parameter_bootstrap" } else { "" })
+            }
+            UncertaintyModel::RowBootstrap { .. } => "row_bootstrap".into(),
+            UncertaintyModel::BlockBootstrap { .. } => "block_bootstrap".into(),
+            UncertaintyModel::Markov { .. } => "markov_bootstrap".into(),
+        }
+    }
+
+    /// Draws `s` scenarios around `forecast` (W values). `None` when blocked.
+    pub fn simulate<R: Rng + ?Sized>(
+        &self,
+        forecast: &[f64],
+        s: usize,
+        round: bool,
+        rng: &mut R,
+    ) -> Option<ScenarioSet> {
+        let w = forecast.len();
+        if w == 0 || s == 0 {
+            return None;
+        }
+        let mut values = vec![0.0f64; s * w];
+        match self {
+            UncertaintyModel::Blocked { .. } => return None,
+            UncertaintyModel::Parametric { family, bias, sd, resample } => {
+                let total_f: f64 = forecast.iter().sum();
+                let shares: Vec<f64> =
+                    forecast.iter().map(|f| if total_f > 0.0 { f / total_f } else { 1.0 / w as f64 }).collect();
+                let mut scratch = Vec::new();
+                for path in values.chunks_exact_mut(w) {
+                    let (b, sd) = match resample {
+                        Some(e) if e.len() >= 2 => resampled_moments(e, &mut scratch, rng),
+                        _ => (*bias, *sd),
+                    };
+                    let total = draw(*family, total_f + b, sd, rng);
+                    for (v, sh) in path.iter_mut().zip(&shares) {
+                        *v = total * sh;
+                    }
+                }
+            }
+            UncertaintyModel::RowBootstrap { w: rw, rows, form } => {
+                let n = if *rw == w { rows.len() / w } else { 0 };
+                if n == 0 {
+                    return None;
+                }
+                for path in values.chunks_exact_mut(w) {
+                    let r = bounded(rng, n as u32) as usize;
+                    let row = &rows[r * w..(r + 1) * w];
+                    for ((v, f), e) in path.iter_mut().zip(forecast).zip(row) {
+                        *v = match form {
+                            ErrorForm::Additive => (f + e).max(0.0),
+                            ErrorForm::Multiplicative => f * (1.0 + e).max(0.0),
+                        };
+                    }
+                }
+            }
+            UncertaintyModel::BlockBootstrap { errors, block } => {
+                let m = errors.len();
+                let block = (*block).clamp(1, m.max(1));
+                if m == 0 {
+                    return None;
+                }
+                for path in values.chunks_exact_mut(w) {
+                    let mut h = 0;
+                    while h < w {
+                        let start = bounded(rng, (m - block + 1) as u32) as usize;
+                        for e in &errors[start..start + block] {
+                            if h == w {
+                                break;
+                            }
+                            path[h] = (forecast[h] + e).max(0.0);
+                            h += 1;
+                        }
+                    }
+                }
+            }
+            UncertaintyModel::Markov { p01, p11, sizes, jitter, last_nonzero } => {
+                if sizes.is_empty() {
+                    return Some(ScenarioSet { w, totals: vec![0.0; s], values });
+                }
+                for path in values.chunks_exact_mut(w) {
+                    let mut state = *last_nonzero;
+                    for v in path.iter_mut() {
+                        let p = if state { *p11 } else { *p01 };
+                        state = unit_f64(rng) < p;
+                        if state {
+                            let x = sizes[bounded(rng, sizes.len() as u32) as usize];
+                            *v = if *jitter {
+                                let z: f64 = StandardNormal.sample(rng);
+                                let j = 1.0 + (x + z * x.sqrt()).round();
+                                if j <= 0.0 { x } else { j }
+                            } else {
+                                x
+                            };
+                        }
+                    }
+                }
+            }
+        }
+        if round {
+            values.iter_mut().for_each(|v| *v = v.round());
+        }
+        ScenarioSet::from_values(w, values)
+    }
+}
+
+/// Mean and sample sd of a bootstrap resample of `e`.
+fn resampled_moments<R: Rng + ?Sized>(e: &[f64], scratch: &mut Vec<f64>, rng: &mut R) -> (f64, f64) {
+    scratch.clear();
+    scratch.extend((0..e.len()).map(|_| e[bounded(rng, e.len() as u32) as usize]));
+    let n = scratch.len() as f64;
+    let m = scratch.iter().sum::<f64>() / n;
+    let var = scratch.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
+    (m, var.sqrt())
+}
+
+/// One window total from `family` with mean `m` and sd `s`, floored at 0.
+fn draw<R: Rng + ?Sized>(family: Family, m: f64, s: f64, rng: &mut R) -> f64 {
+    if m.is_nan() || m <= 0.0 {
+        return 0.0;
+    }
+    let s = s.max(0.0);
+    let v = match family {
+        Family::Normal => {
+            let z: f64 = StandardNormal.sample(rng);
+            m + s * z
+        }
+        Family::Gamma if s > 0.0 => GammaD::new(m * m / (s * s), s * s / m).map_or(m, |d| d.sample(rng)),
+        Family::LogNormal if s > 0.0 => {
+            let (mu, sigma) = lognormal_params(m, s);
+            LogNormalD::new(mu, sigma).map_or(m, |d| d.sample(rng))
+        }
+        Family::Poisson => PoissonD::new(m).map_or(m, |d| d.sample(rng)),
+        Family::NegBinomial if s * s > m => {
+            // Gamma-Poisson mixture: lambda ~ Gamma(r, m / r), y ~ Poisson(lambda).
+            let r = m * m / (s * s - m);
+            let lambda = GammaD::new(r, m / r).map_or(m, |d| d.sample(rng));
+            if lambda > 0.0 { PoissonD::new(lambda).map_or(lambda, |d| d.sample(rng)) } else { 0.0 }
+        }
+        Family::NegBinomial => PoissonD::new(m).map_or(m, |d| d.sample(rng)),
+        Family::Gamma | Family::LogNormal => m,
+    };
+    v.max(0.0)
+}
