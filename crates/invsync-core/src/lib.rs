@@ -36,6 +36,8 @@ pub mod gs1;
 mod id;
 pub mod ledger;
 mod money;
+pub mod plan;
+pub mod policy;
 pub mod rng;
 mod time;
 mod uom;

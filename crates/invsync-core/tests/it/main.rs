@@ -6,4 +6,6 @@ mod gs1;
 mod ledger_errors;
 mod ledger_oracles;
 mod ledger_props;
+mod plan;
+mod policy;
 mod values;

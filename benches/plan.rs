@@ -1,0 +1,82 @@
+//! Full plan per item: level-3 cascade, 1,000 scenarios, every policy and the whole k grid,
+//! for W = 3 and W = 13; one thread, and (feature `parallel`) two.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use invsync::Timestamp;
+use invsync::demand::{Calendar, DemandHistory};
+use invsync::plan::{ItemInput, PlanConfig, plan_batch};
+use invsync::policy::{PolicyConfig, StockPosition};
+
+mod common;
+
+const ITEMS: usize = 64;
+
+fn histories() -> Vec<DemandHistory> {
+    let mut rng = common::SplitMix::new(3);
+    (0..ITEMS)
+        .map(|_| {
+            let level = 5.0 + rng.below(40) as f64;
+            let values = (0..156).map(|_| (level + rng.below(21) as f64 - 10.0).max(0.0).round()).collect();
+            DemandHistory::uncensored(Timestamp::from_date(2021, 4, 12).unwrap(), Calendar::Week, values).unwrap()
+        })
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let hs = histories();
+    let keys: Vec<String> = (0..ITEMS).map(|i| format!("S{}/P{i}", i % 7)).collect();
+    for (l, r) in [(2usize, 1usize), (8, 5)] {
+        let w = l + r;
+        let inputs: Vec<ItemInput<'_>> = hs
+            .iter()
+            .zip(&keys)
+            .map(|(h, k)| ItemInput {
+                key: k,
+                history: h,
+                position: StockPosition { on_hand: 10.0, arrivals: vec![5.0; l] },
+                consensus: None,
+            })
+            .collect();
+        let config = PlanConfig {
+            policy: PolicyConfig { lead_time: l, review_period: r, ..PolicyConfig::default() },
+            ..PlanConfig::default()
+        };
+        assert!(plan_batch(&inputs, &config).iter().all(|p| p.as_ref().is_ok_and(|p| p.diagnostics.level == 3)));
+        let mut g = c.benchmark_group(format!("plan/w{w}"));
+        g.sample_size(10);
+        g.throughput(Throughput::Elements(ITEMS as u64));
+        g.bench_function("1_thread", |b| {
+            let pool = rayon_pool(1);
+            b.iter(|| black_box(run(&pool, &inputs, &config)))
+        });
+        #[cfg(feature = "parallel")]
+        g.bench_function("2_threads", |b| {
+            let pool = rayon_pool(2);
+            b.iter(|| black_box(run(&pool, &inputs, &config)))
+        });
+        g.finish();
+    }
+}
+
+#[cfg(feature = "parallel")]
+fn rayon_pool(n: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap()
+}
+
+#[cfg(feature = "parallel")]
+fn run(pool: &rayon::ThreadPool, inputs: &[ItemInput<'_>], config: &PlanConfig) -> usize {
+    pool.install(|| plan_batch(inputs, config).len())
+}
+
+#[cfg(not(feature = "parallel"))]
+fn rayon_pool(_: usize) {}
+
+#[cfg(not(feature = "parallel"))]
+fn run(_: &(), inputs: &[ItemInput<'_>], config: &PlanConfig) -> usize {
+    plan_batch(inputs, config).len()
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

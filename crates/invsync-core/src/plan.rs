@@ -1,0 +1,271 @@
+//! Planning items end to end (demand scenarios, then the policy optimizer), in batches,
+//! and replaying a periodic-review system over history to measure a planner.
+//!
+//! ```
+//! use invsync_core::demand::{Calendar, DemandHistory};
+//! use invsync_core::plan::{plan_item, ItemInput, PlanConfig};
+//! use invsync_core::policy::StockPosition;
+//! use invsync_core::Timestamp;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let sales: Vec<f64> = (0..104).map(|t| 20.0 + (t % 5) as f64).collect();
+//! let history = DemandHistory::uncensored(Timestamp::from_date(2022, 1, 3)?, Calendar::Week, sales)?;
+//! let input = ItemInput { key: "S1/SKU-1", history: &history,
+//!                         position: StockPosition { on_hand: 30.0, arrivals: vec![20.0, 0.0] },
+//!                         consensus: None };
+//! let plan = plan_item(&input, &PlanConfig::default())?;
+//! let rec = plan.recommendation.expect("enough history");
+//! assert!(rec.order_qty >= 0.0 && rec.order_qty.fract() == 0.0);
+//! # Ok(()) }
+//! ```
+
+use crate::demand::{DemandConfig, DemandError, DemandHistory, DemandOutcome, Diagnostics, ErrorMatrix, generate};
+use crate::policy::{ErrorStats, PolicyConfig, PolicyError, Recommendation, StockPosition, optimize};
+use crate::rng;
+
+/// Everything the planner needs for every item.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct PlanConfig {
+    /// Demand engine settings (its `window` is set to L + R of `policy`).
+    pub demand: DemandConfig,
+    /// Policy settings.
+    pub policy: PolicyConfig,
+    /// Master seed; each item's stream is derived from it and the item's key.
+    pub seed: u64,
+}
+
+impl Default for PlanConfig {
+    fn default() -> Self {
+        PlanConfig { demand: DemandConfig::default(), policy: PolicyConfig::default(), seed: 42 }
+    }
+}
+
+/// One item to plan.
+#[derive(Debug, Clone)]
+pub struct ItemInput<'a> {
+    /// Stable key (e.g. `store/product`): names the item's random stream.
+    pub key: &'a str,
+    /// Demand history.
+    pub history: &'a DemandHistory,
+    /// Stock position now.
+    pub position: StockPosition,
+    /// A consensus forecast for the W periods, replacing the built-in one.
+    pub consensus: Option<&'a [f64]>,
+}
+
+/// Why an item could not be planned (bad settings; blocked items are not errors).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// The demand engine refused its inputs.
+    #[error("item {key}: {source}")]
+    Demand {
+        /// The item.
+        key: String,
+        /// Why.
+        source: DemandError,
+    },
+    /// The policy optimizer refused its inputs.
+    #[error("item {key}: {source}")]
+    Policy {
+        /// The item.
+        key: String,
+        /// Why.
+        source: PolicyError,
+    },
+}
+
+/// The plan of one item. Blocked items have no recommendation: order nothing and read
+/// `diagnostics.reason`.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ItemPlan {
+    /// The item's key.
+    pub key: String,
+    /// Point forecast for the W periods.
+    pub forecast: Vec<f64>,
+    /// The cascade's diagnostics.
+    pub diagnostics: Diagnostics,
+    /// The decision, unless the cascade blocked the item.
+    pub recommendation: Option<Recommendation>,
+}
+
+impl ItemPlan {
+    /// The order to place now (0 for a blocked item).
+    pub fn order_qty(&self) -> f64 {
+        self.recommendation.as_ref().map_or(0.0, |r| r.order_qty)
+    }
+}
+
+/// sigma_1 and the RMSE of window errors of an error matrix.
+pub fn error_stats(errors: &ErrorMatrix) -> ErrorStats {
+    let sd = |x: &[f64]| {
+        (x.len() > 1).then(|| {
+            let m = x.iter().sum::<f64>() / x.len() as f64;
+            (x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (x.len() - 1) as f64).sqrt()
+        })
+    };
+    let we = errors.window_errors();
+    let rmse = (!we.is_empty()).then(|| (we.iter().map(|e| e * e).sum::<f64>() / we.len() as f64).sqrt());
+    ErrorStats { sigma_1: sd(errors.one_step()), rmse_w: rmse }
+}
+
+/// Plans one item: scenarios from its own stream, then the cheapest policy.
+///
+/// # Errors
+///
+/// [`PlanError`] when the settings or the item's position are invalid.
+pub fn plan_item(input: &ItemInput<'_>, config: &PlanConfig) -> Result<ItemPlan, PlanError> {
+    let key = || input.key.to_owned();
+    config.policy.validate().map_err(|source| PlanError::Policy { key: key(), source })?;
+    let demand = DemandConfig { window: config.policy.window(), ..config.demand.clone() };
+    let mut stream = rng::stream(config.seed, input.key);
+    let DemandOutcome { forecast, errors, diagnostics, scenarios, .. } =
+        generate(input.history, &demand, input.consensus, &mut stream)
+            .map_err(|source| PlanError::Demand { key: key(), source })?;
+    let recommendation = match scenarios {
+        Some(s) => Some(
+            optimize(&s, &input.position, &config.policy, Some(error_stats(&errors)))
+                .map_err(|source| PlanError::Policy { key: key(), source })?,
+        ),
+        None => None,
+    };
+    Ok(ItemPlan { key: key(), forecast, diagnostics, recommendation })
+}
+
+/// Plans many items. With the `parallel` feature the items run on rayon's pool; results
+/// are in input order and bit-identical to the sequential run whatever the thread count,
+/// because every item draws only from its own stream.
+pub fn plan_batch(inputs: &[ItemInput<'_>], config: &PlanConfig) -> Vec<Result<ItemPlan, PlanError>> {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        inputs.par_iter().map(|i| plan_item(i, config)).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        inputs.iter().map(|i| plan_item(i, config)).collect()
+    }
+}
+
+/// A decision rule for the backtester: the order to place at the end of a period, from
+/// the history known then and the stock position.
+pub trait OrderRule {
+    /// The order quantity (>= 0).
+    fn order(&self, key: &str, known: &DemandHistory, position: &StockPosition) -> f64;
+}
+
+/// invsync's own planner as an [`OrderRule`]: exactly [`plan_item`].
+#[derive(Debug, Clone)]
+pub struct Planner(pub PlanConfig);
+
+impl OrderRule for Planner {
+    fn order(&self, key: &str, known: &DemandHistory, position: &StockPosition) -> f64 {
+        let input = ItemInput { key, history: known, position: position.clone(), consensus: None };
+        plan_item(&input, &self.0).map_or(0.0, |p| p.order_qty())
+    }
+}
+
+/// Stock state carried between periods of a backtest.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct SimState {
+    /// Units on hand at the end of the last simulated period.
+    pub on_hand: f64,
+    /// `pipeline[j]` arrives at the start of the (j+1)-th next period.
+    pub pipeline: Vec<f64>,
+}
+
+/// What a backtest measured.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct SimResult {
+    /// Holding cost over the counted periods.
+    pub holding: f64,
+    /// Shortage cost over the counted periods.
+    pub shortage: f64,
+    /// Units demanded in the counted periods.
+    pub demand: f64,
+    /// Units sold in the counted periods.
+    pub sold: f64,
+}
+
+impl SimResult {
+    /// Holding + shortage.
+    pub fn cost(&self) -> f64 {
+        self.holding + self.shortage
+    }
+
+    /// Units sold / units demanded (1 when nothing was demanded).
+    pub fn fill_rate(&self) -> f64 {
+        if self.demand > 0.0 { self.sold / self.demand } else { 1.0 }
+    }
+
+    /// Adds another result.
+    pub fn add(&mut self, o: &SimResult) {
+        self.holding += o.holding;
+        self.shortage += o.shortage;
+        self.demand += o.demand;
+        self.sold += o.sold;
+    }
+}
+
+/// One backtest window of a periodic-review, lost-sales system.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Replay {
+    /// Index of the last period known at the first decision (decisions are made at the
+    /// end of a period).
+    pub origin: usize,
+    /// Periods simulated after the origin.
+    pub periods: usize,
+    /// Decisions, one every `review_period` periods from the origin.
+    pub decisions: usize,
+    /// First simulated period (1-based) whose costs count.
+    pub count_from: usize,
+}
+
+/// Replays `rule` over `history` from `state`: at each decision the rule sees the history
+/// up to the current period and the stock position; its order arrives L periods later, at
+/// the start of the period after that; each period sells min(stock, demand), loses the
+/// rest, and pays holding on the end stock. Demand in the simulated periods is the
+/// recorded value (a censored period's sales are used as its demand: a lower bound;
+/// missing periods count as zero). Returns the result and the state after the window.
+pub fn replay(
+    key: &str,
+    history: &DemandHistory,
+    rule: &dyn OrderRule,
+    policy: &PolicyConfig,
+    window: &Replay,
+    state: &SimState,
+) -> (SimResult, SimState) {
+    let l = policy.lead_time;
+    let r = policy.review_period.max(1);
+    let mut on_hand = state.on_hand;
+    let mut pipeline: Vec<f64> = state.pipeline.clone();
+    pipeline.resize(pipeline.len().max(l + 1), 0.0);
+    let mut result = SimResult::default();
+    for step in 0..window.periods {
+        let t = window.origin + step; // last known period
+        if step % r == 0 && step / r < window.decisions {
+            let known = history.prefix(t + 1);
+            let position = StockPosition { on_hand, arrivals: pipeline[..l].to_vec() };
+            let q = rule.order(key, &known, &position).max(0.0);
+            pipeline[l] += if q.is_finite() { q } else { 0.0 };
+        }
+        // Period t + 1.
+        on_hand += pipeline.remove(0);
+        pipeline.push(0.0);
+        let d = history.values().get(t + 1).copied().filter(|v| !v.is_nan()).unwrap_or(0.0);
+        let sales = on_hand.max(0.0).min(d);
+        on_hand -= sales;
+        if step + 1 >= window.count_from {
+            result.holding += policy.holding * on_hand;
+            result.shortage += policy.shortage * (d - sales);
+            result.demand += d;
+            result.sold += sales;
+        }
+    }
+    pipeline.truncate(l.max(1));
+    (result, SimState { on_hand, pipeline })
+}

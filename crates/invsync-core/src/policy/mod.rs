@@ -1,0 +1,613 @@
+//! The policy optimizer: safety stock as the result of the cheapest policy.
+//!
+//! For one item, given its scenarios of demand over W = L + R periods and its stock
+//! position, every candidate policy is evaluated on the same scenarios (common random
+//! numbers) and the cheapest kept. The safety stock reported is what that decision implies
+//! (`B - mu_W`), set beside the classic `z sigma_d sqrt(L)`.
+//!
+//! ```
+//! use invsync_core::demand::{Family, UncertaintyModel};
+//! use invsync_core::policy::{optimize, PolicyConfig, StockPosition};
+//! use invsync_core::rng;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let model = UncertaintyModel::Parametric { family: Family::Normal, bias: 0.0, sd: 8.0, resample: None };
+//! let scenarios = model.simulate(&[50.0], 1000, false, &mut rng::stream(1, "C1")).unwrap();
+//! let config = PolicyConfig { lead_time: 0, review_period: 1, holding: 0.18, shortage: 0.70,
+//!                             integer_orders: false, ..PolicyConfig::default() };
+//! let rec = optimize(&scenarios, &StockPosition::empty(), &config, None)?;
+//! assert!((rec.target_stock - 56.6).abs() < 1.0); // ORACLES.md C1
+//! # Ok(()) }
+//! ```
+//!
+//! # Policies
+//!
+//! ```text
+//! coverage            B = N x mu_W / W              N in coverage_grid
+//! newsvendor          B = q_{p/(p+h)}(window demand)
+//! scenario_k          B = mu_W + k sigma_W          sigma_W of the scenarios
+//! proportional_k      B = mu_W + k sigma_1 sqrt(W)  sigma_1: sd of one-step errors
+//! historical_k        B = mu_W + k RMSE_W           RMSE of historical W-period errors
+//! scenario_optimum    the order minimising the sample-average cost (one of the breakpoints)
+//! Q = max(0, B - inventory position), then minimum / pack / maximum order constraints
+//! ```
+//!
+//! The lowest expected cost wins. A candidate with a lower B ties with it when its extra
+//! expected cost is within one Monte Carlo standard error of the paired cost difference
+//! (both are evaluated on the same scenarios, so the paired error is the right yardstick);
+//! ties go to the lowest B.
+
+mod classic;
+mod window;
+
+pub use classic::{
+    classic_safety_stock, k_for_fill_rate, normal_loss, normal_newsvendor_cost, service_of_z, z_for_service,
+};
+
+use crate::Timestamp;
+use crate::demand::{ScenarioSet, scenario_quantile};
+use window::Window;
+
+/// Order constraints, applied in this order: a positive order below `min_order` is raised
+/// to it; the order is rounded up to a multiple of `pack`; an order above `max_order` is
+/// cut to the largest pack multiple not above it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct OrderConstraints {
+    /// Minimum order quantity (0: none).
+    pub min_order: f64,
+    /// Order multiple (1: whole units; 0 or less: none).
+    pub pack: f64,
+    /// Maximum order quantity.
+    pub max_order: Option<f64>,
+}
+
+impl Default for OrderConstraints {
+    fn default() -> Self {
+        OrderConstraints { min_order: 0.0, pack: 1.0, max_order: None }
+    }
+}
+
+impl OrderConstraints {
+    /// The constrained order for a raw order `q >= 0`.
+    pub fn apply(&self, q: f64) -> f64 {
+        let mut q = q.max(0.0);
+        if q > 0.0 && q < self.min_order {
+            q = self.min_order;
+        }
+        if self.pack > 0.0 {
+            q = (q / self.pack - 1e-9).ceil().max(0.0) * self.pack;
+        }
+        if let Some(max) = self.max_order
+            && q > max
+        {
+            q = if self.pack > 0.0 { (max / self.pack + 1e-9).floor() * self.pack } else { max };
+        }
+        q
+    }
+}
+
+/// Planner settings.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct PolicyConfig {
+    /// Lead time L in periods (the order arrives at the start of period L + 1).
+    pub lead_time: usize,
+    /// Review period R in periods (>= 1).
+    pub review_period: usize,
+    /// Holding cost per unit of end-of-period stock.
+    pub holding: f64,
+    /// Shortage cost per unit of unmet demand (per unit backordered per period, with
+    /// backorders).
+    pub shortage: f64,
+    /// Fixed cost per order placed.
+    pub fixed_order_cost: f64,
+    /// Backorders instead of lost sales.
+    pub backorders: bool,
+    /// Safety factors k tried by the k policies.
+    pub k_grid: Vec<f64>,
+    /// Periods of coverage N tried by the coverage policy.
+    pub coverage_grid: Vec<f64>,
+    /// Also try the exact sample-average optimum.
+    pub scenario_optimum: bool,
+    /// Whole-unit orders.
+    pub integer_orders: bool,
+    /// Order constraints.
+    pub constraints: OrderConstraints,
+}
+
+impl Default for PolicyConfig {
+    /// L = 2, R = 1, holding 0.2, shortage 1.0 (the VN2 rules), k 0.1..=5.0 by 0.1,
+    /// coverage 1..=12 periods.
+    fn default() -> Self {
+        PolicyConfig {
+            lead_time: 2,
+            review_period: 1,
+            holding: 0.2,
+            shortage: 1.0,
+            fixed_order_cost: 0.0,
+            backorders: false,
+            k_grid: (1..=50).map(|i| f64::from(i) / 10.0).collect(),
+            coverage_grid: (1..=12).map(f64::from).collect(),
+            scenario_optimum: true,
+            integer_orders: true,
+            constraints: OrderConstraints::default(),
+        }
+    }
+}
+
+impl PolicyConfig {
+    /// W = L + R.
+    pub fn window(&self) -> usize {
+        self.lead_time + self.review_period
+    }
+
+    /// Checks every field.
+    ///
+    /// # Errors
+    ///
+    /// [`PolicyError`] naming the first bad field.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        let cost = |name: &'static str, v: f64| {
+            if v.is_finite() && v >= 0.0 { Ok(()) } else { Err(PolicyError::BadCost { name, value: v }) }
+        };
+        cost("holding", self.holding)?;
+        cost("shortage", self.shortage)?;
+        cost("fixed_order_cost", self.fixed_order_cost)?;
+        if self.review_period == 0 {
+            return Err(PolicyError::ZeroReviewPeriod);
+        }
+        if self.k_grid.iter().any(|k| !k.is_finite()) {
+            return Err(PolicyError::BadGrid { name: "k_grid" });
+        }
+        if self.coverage_grid.iter().any(|n| !(n.is_finite() && *n > 0.0)) {
+            return Err(PolicyError::BadGrid { name: "coverage_grid" });
+        }
+        let c = &self.constraints;
+        if !(c.min_order.is_finite() && c.min_order >= 0.0 && c.pack.is_finite())
+            || c.max_order.is_some_and(|m| !(m.is_finite() && m >= c.min_order))
+        {
+            return Err(PolicyError::BadConstraints);
+        }
+        Ok(())
+    }
+}
+
+/// Stock on hand and what is on its way.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct StockPosition {
+    /// Units on hand now.
+    pub on_hand: f64,
+    /// `arrivals[i]` arrives at the start of period `i + 1` (at most L entries).
+    pub arrivals: Vec<f64>,
+}
+
+impl StockPosition {
+    /// Nothing on hand, nothing coming.
+    pub fn empty() -> Self {
+        StockPosition::default()
+    }
+
+    /// On hand plus everything in transit.
+    pub fn inventory_position(&self) -> f64 {
+        self.on_hand + self.arrivals.iter().sum::<f64>()
+    }
+}
+
+/// Why the planner refused its inputs.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    /// A cost is negative or not finite.
+    #[error("{name} cost {value} must be a finite number >= 0")]
+    BadCost {
+        /// Which cost.
+        name: &'static str,
+        /// Its value.
+        value: f64,
+    },
+    /// R = 0: there is no window to plan.
+    #[error("the review period must be at least one period")]
+    ZeroReviewPeriod,
+    /// A grid holds a value that is not finite (or a non-positive coverage).
+    #[error("{name} holds a value that is not a finite number (coverage must be > 0)")]
+    BadGrid {
+        /// Which grid.
+        name: &'static str,
+    },
+    /// Order constraints are inconsistent.
+    #[error("order constraints must be finite, >= 0, with max_order >= min_order")]
+    BadConstraints,
+    /// The scenarios do not span W = L + R periods.
+    #[error("scenarios span {got} periods but lead time + review period = {expected}")]
+    WindowMismatch {
+        /// W.
+        expected: usize,
+        /// The scenarios' length.
+        got: usize,
+    },
+    /// The stock position is not finite, or has more arrivals than the lead time allows.
+    #[error("stock position must be finite with at most {lead_time} arrivals (one per lead-time period)")]
+    BadPosition {
+        /// L.
+        lead_time: usize,
+    },
+}
+
+/// Which policy produced a decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum PolicyKind {
+    /// B = N periods of mean demand.
+    Coverage,
+    /// B = critical-ratio quantile of window demand.
+    Newsvendor,
+    /// B = mu_W + k sigma_W (scenarios).
+    ScenarioK,
+    /// B = mu_W + k sigma_1 sqrt(W).
+    ProportionalK,
+    /// B = mu_W + k RMSE of historical window errors.
+    HistoricalK,
+    /// The sample-average optimum.
+    ScenarioOptimum,
+    /// A planner's override.
+    Override,
+}
+
+impl PolicyKind {
+    /// Snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyKind::Coverage => "coverage",
+            PolicyKind::Newsvendor => "newsvendor",
+            PolicyKind::ScenarioK => "scenario_k",
+            PolicyKind::ProportionalK => "proportional_k",
+            PolicyKind::HistoricalK => "historical_k",
+            PolicyKind::ScenarioOptimum => "scenario_optimum",
+            PolicyKind::Override => "override",
+        }
+    }
+}
+
+/// Where the stock stands against the decision (net flow = on hand + in transit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum StockStatus {
+    /// Nothing on hand.
+    OutOfStock,
+    /// Net flow at or below the safety stock.
+    Depleted,
+    /// Net flow at or below the reorder point.
+    Reorder,
+    /// Net flow up to the target.
+    Optimal,
+    /// Net flow above the target.
+    Excess,
+}
+
+impl StockStatus {
+    /// Snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StockStatus::OutOfStock => "out_of_stock",
+            StockStatus::Depleted => "depleted",
+            StockStatus::Reorder => "reorder",
+            StockStatus::Optimal => "optimal",
+            StockStatus::Excess => "excess",
+        }
+    }
+}
+
+/// Statistics that describe the item's historical forecast errors, for the
+/// proportional-variance and historical-error policies.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ErrorStats {
+    /// Standard deviation of one-step errors (sigma_1).
+    pub sigma_1: Option<f64>,
+    /// Root mean square of historical W-period cumulative errors.
+    pub rmse_w: Option<f64>,
+}
+
+/// A planner's override of the order quantity, with who, when and why.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Override {
+    /// The order quantity to place instead.
+    pub order_qty: f64,
+    /// Who decided.
+    pub who: String,
+    /// When.
+    pub at: Timestamp,
+    /// Why.
+    pub why: String,
+}
+
+/// How a decision performs on the scenarios.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Evaluation {
+    /// Order quantity.
+    pub order_qty: f64,
+    /// Expected holding cost over the window.
+    pub holding_cost: f64,
+    /// Expected shortage cost over the window.
+    pub shortage_cost: f64,
+    /// Fixed order cost (0 when nothing is ordered).
+    pub order_cost: f64,
+    /// Holding + shortage + order cost.
+    pub expected_cost: f64,
+    /// Standard error of the expected cost.
+    pub cost_se: f64,
+    /// Units sold / units demanded, over all scenarios and periods.
+    pub fill_rate: f64,
+    /// Share of scenarios with no unmet demand after the order arrives (periods L+1..=W).
+    pub cycle_service: f64,
+    /// Share of scenarios with unmet demand in any period of the window.
+    pub stockout_probability: f64,
+}
+
+/// One candidate decision and its expected cost on the scenarios.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Candidate {
+    /// The policy.
+    pub policy: PolicyKind,
+    /// Its parameter (k, N, critical ratio), if any.
+    pub parameter: Option<f64>,
+    /// Target B.
+    pub target: f64,
+    /// Order quantity it implies (constraints applied).
+    pub order_qty: f64,
+    /// Expected cost (exact over the scenarios, by the breakpoint sweep).
+    pub expected_cost: f64,
+}
+
+/// One item's recommendation.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Recommendation {
+    /// The winning policy.
+    pub policy: PolicyKind,
+    /// Its parameter: k, N, the critical ratio (newsvendor), or none.
+    pub parameter: Option<f64>,
+    /// Target stock B. When the decision orders, the inventory position it reaches
+    /// (position + order, so whole units, packs and limits are reflected); when it orders
+    /// nothing, the policy's own B, which may lie below the position (excess stock).
+    pub target_stock: f64,
+    /// Expected lead-time demand plus the safety stock.
+    pub reorder_point: f64,
+    /// Order quantity now, constraints applied.
+    pub order_qty: f64,
+    /// B - mu_W: the safety stock the decision implies.
+    pub safety_stock: f64,
+    /// Mean window demand.
+    pub mu_w: f64,
+    /// Standard deviation of window demand.
+    pub sigma_w: f64,
+    /// Per-period demand standard deviation used by the classic formula.
+    pub sigma_d: f64,
+    /// How the decision performs.
+    pub evaluation: Evaluation,
+    /// Classic `z sigma_d sqrt(L)` for the decision's own cycle service level.
+    pub classic_safety_stock: f64,
+    /// Classic `z sigma_d sqrt(L + R)` for the same service level.
+    pub classic_safety_stock_window: f64,
+    /// Expected cost of B = mu_W + k sigma_W for each k of the grid.
+    pub cost_curve: Vec<(f64, f64)>,
+    /// Where the stock stands.
+    pub status: StockStatus,
+    /// Every candidate evaluated.
+    pub candidates: Vec<Candidate>,
+    /// The planner's override and how it performs, if any.
+    pub planner_override: Option<(Override, Evaluation)>,
+}
+
+/// Chooses the cheapest policy for one item.
+///
+/// # Errors
+///
+/// [`PolicyError`] for invalid settings, a position that does not fit the lead time, or
+/// scenarios that do not span W periods.
+pub fn optimize(
+    scenarios: &ScenarioSet,
+    position: &StockPosition,
+    config: &PolicyConfig,
+    errors: Option<ErrorStats>,
+) -> Result<Recommendation, PolicyError> {
+    optimize_with_override(scenarios, position, config, errors, None)
+}
+
+/// As [`optimize`], also evaluating a planner's override of the order quantity.
+///
+/// # Errors
+///
+/// As [`optimize`].
+pub fn optimize_with_override(
+    scenarios: &ScenarioSet,
+    position: &StockPosition,
+    config: &PolicyConfig,
+    errors: Option<ErrorStats>,
+    planner_override: Option<Override>,
+) -> Result<Recommendation, PolicyError> {
+    config.validate()?;
+    let w = config.window();
+    if scenarios.w() != w {
+        return Err(PolicyError::WindowMismatch { expected: w, got: scenarios.w() });
+    }
+    if !position.on_hand.is_finite()
+        || position.arrivals.len() > config.lead_time
+        || position.arrivals.iter().any(|a| !(a.is_finite() && *a >= 0.0))
+    {
+        return Err(PolicyError::BadPosition { lead_time: config.lead_time });
+    }
+    let win = Window {
+        lead_time: config.lead_time,
+        w,
+        on_hand: position.on_hand,
+        arrivals: &position.arrivals,
+        holding: config.holding,
+        shortage: config.shortage,
+        backorders: config.backorders,
+    };
+    let values = scenarios.values();
+    let prepared = win.prepare(values);
+    let ip = position.inventory_position();
+    let mu_w = scenarios.mu_w();
+    let sigma_w = scenarios.sigma_w();
+    let order_of = |b: f64| {
+        let raw = (b - ip).max(0.0);
+        let raw = if config.integer_orders { (raw - 1e-9).ceil().max(0.0) } else { raw };
+        config.constraints.apply(raw)
+    };
+
+    // Candidates: (policy, parameter, B).
+    let mut cands: Vec<(PolicyKind, Option<f64>, f64)> = Vec::new();
+    for &n in &config.coverage_grid {
+        cands.push((PolicyKind::Coverage, Some(n), n * mu_w / w as f64));
+    }
+    let ratio =
+        if config.holding + config.shortage > 0.0 { config.shortage / (config.holding + config.shortage) } else { 0.5 };
+    let mut sorted_totals = scenarios.totals().to_vec();
+    sorted_totals.sort_by(f64::total_cmp);
+    cands.push((PolicyKind::Newsvendor, Some(ratio), scenario_quantile(&sorted_totals, ratio)));
+    let sigmas = [
+        (PolicyKind::ScenarioK, Some(sigma_w)),
+        (PolicyKind::ProportionalK, errors.and_then(|e| e.sigma_1).map(|s| s * (w as f64).sqrt())),
+        (PolicyKind::HistoricalK, errors.and_then(|e| e.rmse_w)),
+    ];
+    for (kind, sigma) in sigmas {
+        if let Some(sigma) = sigma.filter(|s| s.is_finite()) {
+            for &k in &config.k_grid {
+                cands.push((kind, Some(k), mu_w + k * sigma));
+            }
+        }
+    }
+    if config.scenario_optimum {
+        let bps = prepared.breakpoints();
+        let costs = prepared.evaluate(&bps, config.holding, config.shortage);
+        let best = bps
+            .iter()
+            .zip(&costs)
+            .map(|(q, (h, s))| (*q, h + s + if *q > 0.0 { config.fixed_order_cost } else { 0.0 }))
+            .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.total_cmp(&b.0)));
+        if let Some((q, _)) = best {
+            let qs: Vec<f64> = if config.integer_orders { vec![q.floor(), q.ceil()] } else { vec![q] };
+            for q in qs {
+                cands.push((PolicyKind::ScenarioOptimum, None, ip + q));
+            }
+        }
+    }
+
+    let orders: Vec<f64> = cands.iter().map(|c| order_of(c.2)).collect();
+    let costs = prepared.evaluate(&orders, config.holding, config.shortage);
+    let total = |i: usize| costs[i].0 + costs[i].1 + if orders[i] > 0.0 { config.fixed_order_cost } else { 0.0 };
+    let best = (0..cands.len()).min_by(|&a, &b| total(a).total_cmp(&total(b))).unwrap_or(0);
+    // Ties go to the lowest B: a candidate ties with the best when its extra cost is within
+    // one standard error of the paired (common-random-number) cost difference. Candidates
+    // are tried from the lowest B up; the first tie wins.
+    let mut by_b: Vec<usize> = (0..cands.len()).filter(|&i| cands[i].2 <= cands[best].2).collect();
+    by_b.sort_by(|&a, &b| cands[a].2.total_cmp(&cands[b].2).then(orders[a].total_cmp(&orders[b])));
+    let fixed = |q: f64| if q > 0.0 { config.fixed_order_cost } else { 0.0 };
+    let chosen = by_b
+        .into_iter()
+        .find(|&i| {
+            if orders[i] == orders[best] {
+                return true;
+            }
+            // Per-scenario cost is Lipschitz in Q with constant max(h, p) R, which bounds
+            // the paired standard error: skip candidates that cannot tie.
+            let lip = config.holding.max(config.shortage) * config.review_period as f64;
+            let bound = lip * (orders[i] - orders[best]).abs() / (scenarios.len() as f64).sqrt();
+            if total(i) - total(best) > bound {
+                return false;
+            }
+            let (diff, se) = prepared.paired_difference(orders[i], orders[best]);
+            diff + fixed(orders[i]) - fixed(orders[best]) <= se
+        })
+        .unwrap_or(best);
+
+    let evaluate = |q: f64| {
+        let d = win.direct(values, q);
+        let order_cost = if q > 0.0 { config.fixed_order_cost } else { 0.0 };
+        Evaluation {
+            order_qty: q,
+            holding_cost: d.holding,
+            shortage_cost: d.shortage,
+            order_cost,
+            expected_cost: d.holding + d.shortage + order_cost,
+            cost_se: d.cost_se,
+            fill_rate: d.fill_rate,
+            cycle_service: d.cycle_service,
+            stockout_probability: d.stockout_probability,
+        }
+    };
+    let (policy, parameter, policy_b) = cands[chosen];
+    let order_qty = orders[chosen];
+    let evaluation = evaluate(order_qty);
+    // The level the decision reaches when it orders (whole units, packs and limits
+    // applied); the policy's own B when it orders nothing (possibly below the position).
+    let target_stock = if order_qty > 0.0 { ip + order_qty } else { policy_b };
+    let safety_stock = target_stock - mu_w;
+    let mu_l = if w > 0 {
+        values.chunks_exact(w).map(|p| p[..config.lead_time].iter().sum::<f64>()).sum::<f64>()
+            / scenarios.len().max(1) as f64
+    } else {
+        0.0
+    };
+    let reorder_point = mu_l + safety_stock;
+    let sigma_d = errors.and_then(|e| e.sigma_1).unwrap_or(sigma_w / (w as f64).sqrt());
+    let z = z_for_service(evaluation.cycle_service);
+    let cost_curve = cands
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.0 == PolicyKind::ScenarioK)
+        .map(|(i, c)| (c.1.unwrap_or(0.0), total(i)))
+        .collect();
+    let net_flow = ip;
+    let status = if position.on_hand <= 0.0 {
+        StockStatus::OutOfStock
+    } else if net_flow <= safety_stock {
+        StockStatus::Depleted
+    } else if net_flow <= reorder_point {
+        StockStatus::Reorder
+    } else if net_flow <= target_stock {
+        StockStatus::Optimal
+    } else {
+        StockStatus::Excess
+    };
+    let planner_override = planner_override.map(|o| {
+        let q = o.order_qty.max(0.0);
+        (o, evaluate(q))
+    });
+    Ok(Recommendation {
+        policy,
+        parameter,
+        target_stock,
+        reorder_point,
+        order_qty,
+        safety_stock,
+        mu_w,
+        sigma_w,
+        sigma_d,
+        evaluation,
+        classic_safety_stock: classic_safety_stock(z, sigma_d, config.lead_time as f64),
+        classic_safety_stock_window: classic_safety_stock(z, sigma_d, w as f64),
+        cost_curve,
+        status,
+        candidates: cands
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Candidate {
+                policy: c.0,
+                parameter: c.1,
+                target: c.2,
+                order_qty: orders[i],
+                expected_cost: total(i),
+            })
+            .collect(),
+        planner_override,
+    })
+}

@@ -1,0 +1,283 @@
+//! The window model and the exact evaluation of many order quantities at once.
+//!
+//! One order Q at t = 0; periods 1..=W (W = L + R). In-transit stock arrives at the start
+//! of periods 1..=L, the new order at the start of period L + 1. Per period:
+//!
+//! ```text
+//! start = stock + arrivals;  sales = min(start, demand);  end = start - sales
+//! cost  = holding x end + shortage x (demand - sales)            (lost sales)
+//! ```
+//!
+//! With backorders, `end = start - demand` may be negative and the shortage cost is charged
+//! per unit backordered at the end of each period.
+//!
+//! Nothing after period L depends on anything but `y = x + Q`, x being the stock left at
+//! the end of period L. With no further arrivals, the end stock of post-arrival period k
+//! is `max(0, y - C_k)` (lost sales) or `y - C_k` (backorders), C_k the cumulative demand
+//! of post-arrival periods 1..=k, and total unmet demand is `max(0, C_R - y)`. So each
+//! scenario's cost is piecewise linear in Q with breakpoints `t = C_k - x`, and the mean
+//! over scenarios can be evaluated for any set of Q by one sweep over sorted breakpoints.
+
+/// Per-scenario quantities that do not depend on the order.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    pub(crate) s: usize,
+    /// Post-arrival periods (R).
+    post: usize,
+    /// Per scenario: stock at the end of period L.
+    x: Vec<f64>,
+    /// Per scenario: pre-arrival cost (holding + shortage).
+    pre_cost: Vec<f64>,
+    /// Per scenario: cumulative post-arrival demand C_1..C_R (scenario-major).
+    cum: Vec<f64>,
+    holding: f64,
+    shortage: f64,
+    backorders: bool,
+    /// Mean pre-arrival holding and shortage cost.
+    pub(crate) pre_holding: f64,
+    pub(crate) pre_shortage: f64,
+    /// Holding breakpoints (slope +h above each), sorted.
+    holding_bps: Vec<f64>,
+    /// Shortage breakpoints (slope -p below each), sorted, with prefix sums.
+    shortage_bps: Vec<f64>,
+    holding_prefix: Vec<f64>,
+    shortage_prefix: Vec<f64>,
+}
+
+/// Inputs of the window model, validated by the caller.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Window<'a> {
+    pub(crate) lead_time: usize,
+    pub(crate) w: usize,
+    pub(crate) on_hand: f64,
+    /// arrivals[i] arrives at the start of period i + 1 (i < L).
+    pub(crate) arrivals: &'a [f64],
+    pub(crate) holding: f64,
+    pub(crate) shortage: f64,
+    pub(crate) backorders: bool,
+}
+
+/// The outcome of one order quantity, simulated directly.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Direct {
+    pub(crate) holding: f64,
+    pub(crate) shortage: f64,
+    /// Standard error of the mean total cost.
+    pub(crate) cost_se: f64,
+    pub(crate) fill_rate: f64,
+    /// Share of scenarios with no unmet demand in periods L+1..=W.
+    pub(crate) cycle_service: f64,
+    /// Share of scenarios with unmet demand in any period.
+    pub(crate) stockout_probability: f64,
+}
+
+impl Window<'_> {
+    /// Stock at the end of period L, and the pre-arrival costs, for one scenario.
+    fn pre(&self, path: &[f64]) -> (f64, f64, f64) {
+        let mut stock = self.on_hand;
+        let (mut hold, mut short) = (0.0, 0.0);
+        for (i, d) in path.iter().enumerate().take(self.lead_time) {
+            stock += self.arrivals.get(i).copied().unwrap_or(0.0);
+            if self.backorders {
+                stock -= d;
+                hold += self.holding * stock.max(0.0);
+                short += self.shortage * (-stock).max(0.0);
+            } else {
+                let sales = stock.max(0.0).min(*d);
+                short += self.shortage * (d - sales);
+                stock -= sales;
+                hold += self.holding * stock;
+            }
+        }
+        (stock, hold, short)
+    }
+
+    /// Precomputes breakpoints over scenario-major `values` (S x W).
+    pub(crate) fn prepare(&self, values: &[f64]) -> Prepared {
+        let w = self.w;
+        let s = values.len() / w;
+        let post = w - self.lead_time;
+        let mut holding_bps = Vec::with_capacity(s * post);
+        let mut shortage_bps = Vec::with_capacity(if self.backorders { s * post } else { s });
+        let (mut pre_h, mut pre_s) = (0.0, 0.0);
+        let (mut xs, mut pre_cost, mut cum) =
+            (Vec::with_capacity(s), Vec::with_capacity(s), Vec::with_capacity(s * post));
+        for path in values.chunks_exact(w) {
+            let (x, h, sh) = self.pre(path);
+            pre_h += h;
+            pre_s += sh;
+            xs.push(x);
+            pre_cost.push(h + sh);
+            let mut c = 0.0;
+            for d in &path[self.lead_time..] {
+                c += d;
+                cum.push(c);
+                holding_bps.push(c - x);
+                if self.backorders {
+                    shortage_bps.push(c - x);
+                }
+            }
+            if !self.backorders {
+                shortage_bps.push(c - x);
+            }
+        }
+        holding_bps.sort_by(f64::total_cmp);
+        shortage_bps.sort_by(f64::total_cmp);
+        let prefix = |v: &[f64]| {
+            let mut acc = 0.0;
+            std::iter::once(0.0)
+                .chain(v.iter().map(|x| {
+                    acc += x;
+                    acc
+                }))
+                .collect::<Vec<_>>()
+        };
+        let holding_prefix = prefix(&holding_bps);
+        let shortage_prefix = prefix(&shortage_bps);
+        let n = s.max(1) as f64;
+        Prepared {
+            s,
+            post,
+            x: xs,
+            pre_cost,
+            cum,
+            holding: self.holding,
+            shortage: self.shortage,
+            backorders: self.backorders,
+            pre_holding: pre_h / n,
+            pre_shortage: pre_s / n,
+            holding_prefix,
+            shortage_prefix,
+            holding_bps,
+            shortage_bps,
+        }
+    }
+
+    /// Every period of every scenario at order `q`.
+    pub(crate) fn direct(&self, values: &[f64], q: f64) -> Direct {
+        let w = self.w;
+        let s = values.len() / w;
+        let (mut hold, mut short, mut sum_sq) = (0.0, 0.0, 0.0);
+        let (mut demand, mut sold) = (0.0, 0.0);
+        let (mut covered, mut stockouts) = (0usize, 0usize);
+        for path in values.chunks_exact(w) {
+            let mut stock = self.on_hand;
+            let (mut h, mut sh) = (0.0, 0.0);
+            let (mut any_out, mut post_out) = (false, false);
+            for (i, d) in path.iter().enumerate() {
+                stock += self.arrivals.get(i).copied().unwrap_or(0.0);
+                if i == self.lead_time {
+                    stock += q;
+                }
+                demand += d;
+                let unmet = if self.backorders {
+                    let before = stock.max(0.0);
+                    stock -= d;
+                    sold += before.min(*d);
+                    h += self.holding * stock.max(0.0);
+                    sh += self.shortage * (-stock).max(0.0);
+                    (d - before).max(0.0)
+                } else {
+                    let sales = stock.max(0.0).min(*d);
+                    sold += sales;
+                    stock -= sales;
+                    h += self.holding * stock;
+                    sh += self.shortage * (d - sales);
+                    d - sales
+                };
+                if unmet > 1e-9 {
+                    any_out = true;
+                    post_out |= i >= self.lead_time;
+                }
+            }
+            hold += h;
+            short += sh;
+            sum_sq += (h + sh) * (h + sh);
+            covered += usize::from(!post_out);
+            stockouts += usize::from(any_out);
+        }
+        let n = s.max(1) as f64;
+        let mean = (hold + short) / n;
+        let var = if s > 1 { (sum_sq / n - mean * mean).max(0.0) * n / (n - 1.0) } else { 0.0 };
+        Direct {
+            holding: hold / n,
+            shortage: short / n,
+            cost_se: (var / n).sqrt(),
+            fill_rate: if demand > 0.0 { sold / demand } else { 1.0 },
+            cycle_service: covered as f64 / n,
+            stockout_probability: stockouts as f64 / n,
+        }
+    }
+}
+
+impl Prepared {
+    /// Mean (holding, shortage) cost at each order in `qs` (any order), exact.
+    pub(crate) fn evaluate(&self, qs: &[f64], holding: f64, shortage: f64) -> Vec<(f64, f64)> {
+        let n = self.s.max(1) as f64;
+        let mut order: Vec<usize> = (0..qs.len()).collect();
+        order.sort_by(|&a, &b| qs[a].total_cmp(&qs[b]));
+        let mut out = vec![(0.0, 0.0); qs.len()];
+        let (mut ih, mut is) = (0usize, 0usize);
+        let total_s = *self.shortage_prefix.last().unwrap_or(&0.0);
+        for &j in &order {
+            let q = qs[j];
+            while ih < self.holding_bps.len() && self.holding_bps[ih] < q {
+                ih += 1;
+            }
+            while is < self.shortage_bps.len() && self.shortage_bps[is] < q {
+                is += 1;
+            }
+            // sum over t < q of (q - t), and over t >= q of (t - q)
+            let hold = ih as f64 * q - self.holding_prefix[ih];
+            let short = (total_s - self.shortage_prefix[is]) - (self.shortage_bps.len() - is) as f64 * q;
+            out[j] = (self.pre_holding + holding * hold / n, self.pre_shortage + shortage * short / n);
+        }
+        out
+    }
+
+    /// Cost of scenario `i` at order `q`.
+    fn scenario_cost(&self, i: usize, q: f64) -> f64 {
+        let y = self.x[i] + q;
+        let cum = &self.cum[i * self.post..(i + 1) * self.post];
+        let mut c = self.pre_cost[i];
+        for &ck in cum {
+            c += self.holding * (y - ck).max(0.0);
+            if self.backorders {
+                c += self.shortage * (ck - y).max(0.0);
+            }
+        }
+        if !self.backorders {
+            c += self.shortage * (cum.last().copied().unwrap_or(0.0) - y).max(0.0);
+        }
+        c
+    }
+
+    /// Mean and standard error of the paired per-scenario cost difference cost(a) - cost(b)
+    /// (common random numbers).
+    pub(crate) fn paired_difference(&self, a: f64, b: f64) -> (f64, f64) {
+        let n = self.s;
+        if n < 2 {
+            return (0.0, 0.0);
+        }
+        let (mut sum, mut sum_sq) = (0.0, 0.0);
+        for i in 0..n {
+            let d = self.scenario_cost(i, a) - self.scenario_cost(i, b);
+            sum += d;
+            sum_sq += d * d;
+        }
+        let nf = n as f64;
+        let mean = sum / nf;
+        let var = ((sum_sq / nf - mean * mean) * nf / (nf - 1.0)).max(0.0);
+        (mean, (var / nf).sqrt())
+    }
+
+    /// Every distinct breakpoint (negative ones too: they locate the ideal level of an
+    /// overstocked item), plus zero: the sample-average cost is minimised at one of them.
+    pub(crate) fn breakpoints(&self) -> Vec<f64> {
+        let mut v: Vec<f64> =
+            std::iter::once(0.0).chain(self.holding_bps.iter().chain(&self.shortage_bps).copied()).collect();
+        v.sort_by(f64::total_cmp);
+        v.dedup();
+        v
+    }
+}
