@@ -102,6 +102,13 @@ impl Timestamp {
         self.0.saturating_sub(earlier.0)
     }
 
+    /// Zero-based day of the year (0 = January 1st) in UTC.
+    pub fn day_of_year(self) -> usize {
+        let days = self.days();
+        let (y, _, _) = civil_from_days(days);
+        (days - days_from_civil(i64::from(y), 1, 1)) as usize
+    }
+
     /// The calendar date (year, month, day) in UTC.
     pub fn to_date(self) -> (i32, u32, u32) {
         civil_from_days(self.days())
@@ -252,6 +259,8 @@ mod tests {
             assert_eq!(days_from_civil(i64::from(y), m, d), days);
         }
         assert_eq!(civil_from_days(19_821), (2024, 4, 8));
+        assert_eq!(Timestamp::from_days(19_821).day_of_year(), 98);
+        assert_eq!(Timestamp::from_date(2024, 12, 31).unwrap().day_of_year(), 365);
     }
 
     #[test]

@@ -432,7 +432,11 @@ pub fn generate<R: Rng + ?Sized>(
     }
     let y = history.observed_values();
     let class = classify(&y);
-    let positions: Vec<usize> = (0..y.len() + w).map(|t| history.season_position(t)).collect();
+    // Seasonal positions need date arithmetic: only compute them when indices are used.
+    let positions: Vec<usize> = match config.seasonality {
+        Seasonality::None => vec![0; y.len() + w],
+        _ => (0..y.len() + w).map(|t| history.season_position(t)).collect(),
+    };
     let season_len = history.calendar().season_length();
     let indices = match &config.seasonality {
         Seasonality::None => SeasonalIndices::flat(season_len),

@@ -6,7 +6,7 @@
 //! (present and not censored); the cascade counts complete rows. Censored and missing
 //! actuals never become errors.
 
-use super::forecast::{ForecastInput, ForecastMethod, SeasonalIndices, forecast};
+use super::forecast::{ForecastMethod, Forecaster, SeasonalIndices};
 
 /// Forecast errors of one item for horizons 1..=W.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -83,23 +83,24 @@ pub fn backtest(
     min_train: usize,
 ) -> ErrorMatrix {
     let mut m = ErrorMatrix { w, ..Default::default() };
+    let mut f = Forecaster::new(method);
     let mut known = 0usize;
     for t in 0..y.len() {
+        f.push(y[t], indices.at(positions.get(t).copied().unwrap_or(t)));
         if !y[t].is_nan() {
             known += 1;
         }
         if known < min_train.max(1) || t + 1 >= y.len() {
             continue;
         }
-        let input = ForecastInput { y: &y[..=t], positions, indices };
-        let Some(f) = forecast(method, input, w) else { continue };
-        let actual: Vec<Option<f64>> = (1..=w).map(|h| y.get(t + h).copied().filter(|v| !v.is_nan())).collect();
-        if let Some(a1) = actual[0] {
-            m.one_step.push(a1 - f[0]);
+        let Some(fc) = f.predict(t + 1, w, positions, indices) else { continue };
+        let actual = |h: usize| y.get(t + h).copied().filter(|v| !v.is_nan());
+        if let Some(a1) = actual(1) {
+            m.one_step.push(a1 - fc[0]);
         }
-        if actual.iter().all(Option::is_some) {
-            m.rows.extend(actual.iter().zip(&f).map(|(a, f)| a.unwrap_or(0.0) - f));
-            m.forecasts.extend(&f);
+        if (1..=w).all(|h| actual(h).is_some()) {
+            m.rows.extend((1..=w).map(|h| actual(h).unwrap_or(0.0) - fc[h - 1]));
+            m.forecasts.extend(&fc);
         }
     }
     m

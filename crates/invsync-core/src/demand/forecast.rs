@@ -180,81 +180,139 @@ pub struct ForecastInput<'a> {
 
 /// Forecasts the next `horizon` periods; `None` when there is no known value at all.
 pub fn forecast(method: &ForecastMethod, input: ForecastInput<'_>, horizon: usize) -> Option<Vec<f64>> {
-    let ForecastInput { y, positions, indices } = input;
-    let known = || y.iter().copied().filter(|v| !v.is_nan());
-    known().next()?;
-    let t0 = y.len();
-    let idx = |t: usize| indices.at(positions.get(t).copied().unwrap_or(t));
-    let flat = |f: f64| Some(vec![f.max(0.0); horizon]);
-    match *method {
-        ForecastMethod::Naive => flat(y.iter().rev().copied().find(|v| !v.is_nan()).unwrap_or(0.0)),
-        ForecastMethod::MovingAverage { window } => {
-            let last: Vec<f64> = y.iter().rev().copied().filter(|v| !v.is_nan()).take(window.max(1)).collect();
-            flat(mean(&last))
+    let mut f = Forecaster::new(method);
+    for (t, &v) in input.y.iter().enumerate() {
+        f.push(v, input.indices.at(input.positions.get(t).copied().unwrap_or(t)));
+    }
+    f.predict(input.y.len(), horizon, input.positions, input.indices)
+}
+
+/// A forecaster fed one period at a time: `forecast` and the rolling-origin backtest share
+/// it, so a backtest's forecast at origin t is exactly `forecast` on the first t + 1 values.
+#[derive(Debug, Clone)]
+pub(crate) struct Forecaster {
+    method: ForecastMethod,
+    /// Known values seen.
+    known: usize,
+    /// Last known value (naive).
+    last: f64,
+    /// Last `window` known (deseasonalised) values, oldest first (moving averages).
+    buf: std::collections::VecDeque<f64>,
+    /// Smoothed level / sizes (SES, Holt, Croston, TSB sizes).
+    level: Option<f64>,
+    /// Trend (Holt) or smoothed interval (Croston) or occurrence probability (TSB).
+    second: Option<f64>,
+    /// Periods since the last non-zero demand (Croston), counted from the series start.
+    since: f64,
+}
+
+impl Forecaster {
+    pub(crate) fn new(method: &ForecastMethod) -> Self {
+        Forecaster {
+            method: *method,
+            known: 0,
+            last: 0.0,
+            buf: std::collections::VecDeque::new(),
+            level: None,
+            second: None,
+            since: 0.0,
         }
-        ForecastMethod::SeasonalMovingAverage { window } => {
-            let last: Vec<f64> =
-                (0..t0).rev().filter(|&t| !y[t].is_nan()).take(window.max(1)).map(|t| y[t] / idx(t)).collect();
-            let level = mean(&last);
-            Some((1..=horizon).map(|h| (level * idx(t0 + h - 1)).max(0.0)).collect())
+    }
+
+    /// Feeds period value `v` (NaN: unknown) with seasonal index `idx`.
+    pub(crate) fn push(&mut self, v: f64, idx: f64) {
+        if v.is_nan() {
+            return;
         }
-        ForecastMethod::Ses { alpha } => flat(ses(known(), alpha)),
-        ForecastMethod::HoltDamped { alpha, beta, phi } => {
-            let mut it = (0..t0).filter(|&t| !y[t].is_nan()).map(|t| y[t] / idx(t));
-            let mut level = it.next().unwrap_or(0.0);
-            let mut trend = 0.0;
-            for v in it {
-                let prev = level;
-                level = alpha * v + (1.0 - alpha) * (level + phi * trend);
-                trend = beta * (level - prev) + (1.0 - beta) * phi * trend;
+        self.known += 1;
+        self.last = v;
+        let smooth = |s: &mut Option<f64>, x: f64, a: f64| *s = Some(s.map_or(x, |l| a * x + (1.0 - a) * l));
+        match self.method {
+            ForecastMethod::Naive => {}
+            ForecastMethod::MovingAverage { window } | ForecastMethod::SeasonalMovingAverage { window } => {
+                let x = if matches!(self.method, ForecastMethod::SeasonalMovingAverage { .. }) { v / idx } else { v };
+                self.buf.push_back(x);
+                if self.buf.len() > window.max(1) {
+                    self.buf.pop_front();
+                }
             }
-            let mut damp = 0.0;
-            let mut pow = 1.0;
-            Some(
-                (1..=horizon)
-                    .map(|h| {
-                        pow *= phi;
-                        damp += pow;
-                        ((level + damp * trend) * idx(t0 + h - 1)).max(0.0)
-                    })
-                    .collect(),
-            )
-        }
-        ForecastMethod::Croston { alpha } => flat(croston(known(), alpha)),
-        ForecastMethod::Sba { alpha } => flat(croston(known(), alpha) * (1.0 - alpha / 2.0)),
-        ForecastMethod::Tsb { alpha_d, alpha_p } => {
-            let sizes = known().filter(|&v| v > 0.0);
-            let occurrence = known().map(|v| if v > 0.0 { 1.0 } else { 0.0 });
-            let z = if known().any(|v| v > 0.0) { ses(sizes, alpha_d) } else { 0.0 };
-            flat(ses(occurrence, alpha_p) * z)
+            ForecastMethod::Ses { alpha } => smooth(&mut self.level, v, alpha),
+            ForecastMethod::HoltDamped { alpha, beta, phi } => {
+                let x = v / idx;
+                match self.level {
+                    None => {
+                        self.level = Some(x);
+                        self.second = Some(0.0);
+                    }
+                    Some(prev) => {
+                        let trend = self.second.unwrap_or(0.0);
+                        let level = alpha * x + (1.0 - alpha) * (prev + phi * trend);
+                        self.second = Some(beta * (level - prev) + (1.0 - beta) * phi * trend);
+                        self.level = Some(level);
+                    }
+                }
+            }
+            ForecastMethod::Croston { alpha } | ForecastMethod::Sba { alpha } => {
+                self.since += 1.0;
+                if v > 0.0 {
+                    smooth(&mut self.level, v, alpha);
+                    smooth(&mut self.second, self.since, alpha);
+                    self.since = 0.0;
+                }
+            }
+            ForecastMethod::Tsb { alpha_d, alpha_p } => {
+                smooth(&mut self.second, if v > 0.0 { 1.0 } else { 0.0 }, alpha_p);
+                if v > 0.0 {
+                    smooth(&mut self.level, v, alpha_d);
+                }
+            }
         }
     }
-}
 
-/// Simple exponential smoothing started at the first value; the final level.
-fn ses(mut x: impl Iterator<Item = f64>, alpha: f64) -> f64 {
-    let Some(mut level) = x.next() else { return 0.0 };
-    for v in x {
-        level = alpha * v + (1.0 - alpha) * level;
-    }
-    level
-}
-
-/// Croston's z / p with intervals counted from the series start.
-fn croston(x: impl Iterator<Item = f64>, alpha: f64) -> f64 {
-    let mut sizes = Vec::new();
-    let mut intervals = Vec::new();
-    let mut since = 0.0;
-    for v in x {
-        since += 1.0;
-        if v > 0.0 {
-            sizes.push(v);
-            intervals.push(since);
-            since = 0.0;
+    /// Forecast of periods `t0 .. t0 + horizon` (t0 = number of periods fed).
+    pub(crate) fn predict(
+        &self,
+        t0: usize,
+        horizon: usize,
+        positions: &[usize],
+        indices: &SeasonalIndices,
+    ) -> Option<Vec<f64>> {
+        if self.known == 0 {
+            return None;
+        }
+        let idx = |t: usize| indices.at(positions.get(t).copied().unwrap_or(t));
+        let flat = |f: f64| Some(vec![f.max(0.0); horizon]);
+        let buf_mean = || self.buf.iter().sum::<f64>() / self.buf.len().max(1) as f64;
+        match self.method {
+            ForecastMethod::Naive => flat(self.last),
+            ForecastMethod::MovingAverage { .. } => flat(buf_mean()),
+            ForecastMethod::SeasonalMovingAverage { .. } => {
+                let level = buf_mean();
+                Some((0..horizon).map(|h| (level * idx(t0 + h)).max(0.0)).collect())
+            }
+            ForecastMethod::Ses { .. } => flat(self.level.unwrap_or(0.0)),
+            ForecastMethod::HoltDamped { phi, .. } => {
+                let (level, trend) = (self.level.unwrap_or(0.0), self.second.unwrap_or(0.0));
+                let (mut damp, mut pow) = (0.0, 1.0);
+                Some(
+                    (0..horizon)
+                        .map(|h| {
+                            pow *= phi;
+                            damp += pow;
+                            ((level + damp * trend) * idx(t0 + h)).max(0.0)
+                        })
+                        .collect(),
+                )
+            }
+            ForecastMethod::Croston { .. } | ForecastMethod::Sba { .. } => {
+                let f = match (self.level, self.second) {
+                    (Some(z), Some(p)) if p > 0.0 => z / p,
+                    _ => 0.0,
+                };
+                let f = if let ForecastMethod::Sba { alpha } = self.method { f * (1.0 - alpha / 2.0) } else { f };
+                flat(f)
+            }
+            ForecastMethod::Tsb { .. } => flat(self.second.unwrap_or(0.0) * self.level.unwrap_or(0.0)),
         }
     }
-    if sizes.is_empty() {
-        return 0.0;
-    }
-    ses(sizes.into_iter(), alpha) / ses(intervals.into_iter(), alpha)
 }

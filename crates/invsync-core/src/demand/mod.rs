@@ -37,9 +37,4 @@ pub use errors::{ErrorMatrix, backtest};
 pub use fit::{Family, Fit, WindowData, anderson_darling_normal};
 pub use forecast::{ForecastInput, ForecastMethod, SeasonalIndices, forecast};
 pub use scenario::{ErrorForm, ScenarioSet, UncertaintyModel};
-
-/// Inverse-ECDF quantile of sorted window totals (as [`ScenarioSet::quantile`]).
-pub fn scenario_quantile(sorted: &[f64], p: f64) -> f64 {
-    scenario::quantile_sorted(sorted, p)
-}
 pub use series::{Calendar, DemandHistory, HistoryError};

@@ -20,6 +20,8 @@ pub struct ScenarioSet {
     w: usize,
     values: Vec<f64>,
     totals: Vec<f64>,
+    mu_w: f64,
+    sigma_w: f64,
 }
 
 impl ScenarioSet {
@@ -29,8 +31,18 @@ impl ScenarioSet {
         if w == 0 || !values.len().is_multiple_of(w) || values.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
             return None;
         }
-        let totals = values.chunks_exact(w).map(|c| c.iter().sum()).collect();
-        Some(ScenarioSet { w, values, totals })
+        Some(Self::from_checked(w, values))
+    }
+
+    /// Builds the set from values known to be finite and >= 0, with `w` dividing their
+    /// number.
+    fn from_checked(w: usize, values: Vec<f64>) -> Self {
+        let totals: Vec<f64> = values.chunks_exact(w).map(|c| c.iter().sum()).collect();
+        let n = totals.len();
+        let mu_w = totals.iter().sum::<f64>() / n.max(1) as f64;
+        let sigma_w =
+            if n < 2 { 0.0 } else { (totals.iter().map(|t| (t - mu_w).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt() };
+        ScenarioSet { w, values, totals, mu_w, sigma_w }
     }
 
     /// Number of scenarios S.
@@ -65,17 +77,12 @@ impl ScenarioSet {
 
     /// Mean window total.
     pub fn mu_w(&self) -> f64 {
-        self.totals.iter().sum::<f64>() / self.len().max(1) as f64
+        self.mu_w
     }
 
     /// Sample standard deviation of the window totals.
     pub fn sigma_w(&self) -> f64 {
-        let n = self.len();
-        if n < 2 {
-            return 0.0;
-        }
-        let m = self.mu_w();
-        (self.totals.iter().map(|t| (t - m).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+        self.sigma_w
     }
 
     /// The inverse-ECDF quantile of the window totals (`p` clamped to `[0, 1]`).
@@ -83,6 +90,19 @@ impl ScenarioSet {
         let mut sorted = self.totals.clone();
         sorted.sort_by(f64::total_cmp);
         quantile_sorted(&sorted, p)
+    }
+}
+
+/// Rounds a finite value >= 0 half away from zero (as `f64::round`), without a libm call
+/// for the values demand takes.
+#[inline]
+fn round_nonnegative(v: f64) -> f64 {
+    if v < 4.0e15 {
+        // r <= v < r + 1 and both below 2^52, so v - r is exact.
+        let r = v as i64 as f64;
+        if v - r >= 0.5 { r + 1.0 } else { r }
+    } else {
+        v.round()
     }
 }
 
@@ -247,7 +267,7 @@ impl UncertaintyModel {
             }
             UncertaintyModel::Markov { p01, p11, sizes, jitter, last_nonzero } => {
                 if sizes.is_empty() {
-                    return Some(ScenarioSet { w, totals: vec![0.0; s], values });
+                    return Some(ScenarioSet::from_checked(w, values));
                 }
                 for path in values.chunks_exact_mut(w) {
                     let mut state = *last_nonzero;
@@ -269,9 +289,10 @@ impl UncertaintyModel {
             }
         }
         if round {
-            values.iter_mut().for_each(|v| *v = v.round());
+            values.iter_mut().for_each(|v| *v = round_nonnegative(*v));
         }
-        ScenarioSet::from_values(w, values)
+        // Every value above is finite and >= 0 by construction (NaN.max(0.0) is 0).
+        Some(ScenarioSet::from_checked(w, values))
     }
 }
 
@@ -312,4 +333,16 @@ fn draw<R: Rng + ?Sized>(family: Family, m: f64, s: f64, rng: &mut R) -> f64 {
         Family::Gamma | Family::LogNormal => m,
     };
     v.max(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::round_nonnegative;
+
+    #[test]
+    fn rounding_matches_std() {
+        for v in [0.0, 0.49999999999999994, 0.5, 1.5, 2.5, 2.4999999, 7.0, 1e15 + 0.5, 3.9e15, 5e15, 1e300] {
+            assert_eq!(round_nonnegative(v), v.round(), "{v}");
+        }
+    }
 }

@@ -50,11 +50,7 @@ impl Calendar {
         match self {
             // 1970-01-01 was a Thursday; position 0 = Monday.
             Calendar::Day => (at.days() + 3).rem_euclid(7) as usize,
-            Calendar::Week => {
-                let (y, _, _) = at.to_date();
-                let jan1 = Timestamp::from_date(y, 1, 1).map_or(at.days(), Timestamp::days);
-                (((at.days() - jan1) / 7) as usize).min(51)
-            }
+            Calendar::Week => (at.day_of_year() / 7).min(51),
             Calendar::Month => (at.to_date().1 - 1) as usize,
         }
     }

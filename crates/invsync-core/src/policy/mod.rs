@@ -44,7 +44,7 @@ pub use classic::{
 };
 
 use crate::Timestamp;
-use crate::demand::{ScenarioSet, scenario_quantile};
+use crate::demand::ScenarioSet;
 use window::Window;
 
 /// Order constraints, applied in this order: a positive order below `min_order` is raised
@@ -470,9 +470,13 @@ pub fn optimize_with_override(
     }
     let ratio =
         if config.holding + config.shortage > 0.0 { config.shortage / (config.holding + config.shortage) } else { 0.5 };
-    let mut sorted_totals = scenarios.totals().to_vec();
-    sorted_totals.sort_by(f64::total_cmp);
-    cands.push((PolicyKind::Newsvendor, Some(ratio), scenario_quantile(&sorted_totals, ratio)));
+    let newsvendor_b = {
+        // The inverse-ECDF quantile by selection (O(S)), as ScenarioSet::quantile.
+        let mut totals = scenarios.totals().to_vec();
+        let k = ((ratio.clamp(0.0, 1.0) * totals.len() as f64).ceil() as usize).clamp(1, totals.len().max(1)) - 1;
+        if totals.is_empty() { 0.0 } else { *totals.select_nth_unstable_by(k, f64::total_cmp).1 }
+    };
+    cands.push((PolicyKind::Newsvendor, Some(ratio), newsvendor_b));
     let sigmas = [
         (PolicyKind::ScenarioK, Some(sigma_w)),
         (PolicyKind::ProportionalK, errors.and_then(|e| e.sigma_1).map(|s| s * (w as f64).sqrt())),
@@ -486,18 +490,14 @@ pub fn optimize_with_override(
         }
     }
     if config.scenario_optimum {
-        let bps = prepared.breakpoints();
-        let costs = prepared.evaluate(&bps, config.holding, config.shortage);
-        let best = bps
-            .iter()
-            .zip(&costs)
-            .map(|(q, (h, s))| (*q, h + s + if *q > 0.0 { config.fixed_order_cost } else { 0.0 }))
-            .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.total_cmp(&b.0)));
-        if let Some((q, _)) = best {
-            let qs: Vec<f64> = if config.integer_orders { vec![q.floor(), q.ceil()] } else { vec![q] };
-            for q in qs {
-                cands.push((PolicyKind::ScenarioOptimum, None, ip + q));
-            }
+        let q = prepared.saa_minimizer();
+        let qs: Vec<f64> = if config.integer_orders { vec![q.floor(), q.ceil()] } else { vec![q] };
+        for q in qs {
+            cands.push((PolicyKind::ScenarioOptimum, None, ip + q));
+        }
+        if config.fixed_order_cost > 0.0 {
+            // With a fixed cost, ordering nothing may beat the variable-cost optimum.
+            cands.push((PolicyKind::ScenarioOptimum, None, ip));
         }
     }
 
@@ -529,8 +529,10 @@ pub fn optimize_with_override(
         })
         .unwrap_or(best);
 
-    let evaluate = |q: f64| {
-        let d = win.direct(values, q);
+    let evaluate = |q: f64, simulate: bool| {
+        // The decision's own figures come from the prepared state; an override is
+        // simulated period by period (the two agree: see the policy tests).
+        let d = if simulate { win.direct(values, q) } else { prepared.outcome(q) };
         let order_cost = if q > 0.0 { config.fixed_order_cost } else { 0.0 };
         Evaluation {
             order_qty: q,
@@ -546,7 +548,7 @@ pub fn optimize_with_override(
     };
     let (policy, parameter, policy_b) = cands[chosen];
     let order_qty = orders[chosen];
-    let evaluation = evaluate(order_qty);
+    let evaluation = evaluate(order_qty, false);
     // The level the decision reaches when it orders (whole units, packs and limits
     // applied); the policy's own B when it orders nothing (possibly below the position).
     let target_stock = if order_qty > 0.0 { ip + order_qty } else { policy_b };
@@ -580,7 +582,7 @@ pub fn optimize_with_override(
     };
     let planner_override = planner_override.map(|o| {
         let q = o.order_qty.max(0.0);
-        (o, evaluate(q))
+        (o, evaluate(q, true))
     });
     Ok(Recommendation {
         policy,

@@ -28,6 +28,10 @@ pub(crate) struct Prepared {
     x: Vec<f64>,
     /// Per scenario: pre-arrival cost (holding + shortage).
     pre_cost: Vec<f64>,
+    /// Per scenario: pre-arrival (demand, units sold, any unmet demand).
+    pre_flow: Vec<(f64, f64, bool)>,
+    /// Per scenario: post-arrival demands, scenario-major (for fill rate with backorders).
+    post_demand: Vec<f64>,
     /// Per scenario: cumulative post-arrival demand C_1..C_R (scenario-major).
     cum: Vec<f64>,
     holding: f64,
@@ -72,24 +76,29 @@ pub(crate) struct Direct {
 }
 
 impl Window<'_> {
-    /// Stock at the end of period L, and the pre-arrival costs, for one scenario.
-    fn pre(&self, path: &[f64]) -> (f64, f64, f64) {
+    /// Stock at the end of period L, the pre-arrival costs, and (demand, sold, any unmet)
+    /// for one scenario.
+    fn pre(&self, path: &[f64]) -> (f64, f64, f64, (f64, f64, bool)) {
         let mut stock = self.on_hand;
         let (mut hold, mut short) = (0.0, 0.0);
+        let mut flow = (0.0, 0.0, false);
         for (i, d) in path.iter().enumerate().take(self.lead_time) {
             stock += self.arrivals.get(i).copied().unwrap_or(0.0);
+            let sales = stock.max(0.0).min(*d);
+            flow.0 += d;
+            flow.1 += sales;
+            flow.2 |= d - sales > 1e-9;
             if self.backorders {
                 stock -= d;
                 hold += self.holding * stock.max(0.0);
                 short += self.shortage * (-stock).max(0.0);
             } else {
-                let sales = stock.max(0.0).min(*d);
                 short += self.shortage * (d - sales);
                 stock -= sales;
                 hold += self.holding * stock;
             }
         }
-        (stock, hold, short)
+        (stock, hold, short, flow)
     }
 
     /// Precomputes breakpoints over scenario-major `values` (S x W).
@@ -102,12 +111,16 @@ impl Window<'_> {
         let (mut pre_h, mut pre_s) = (0.0, 0.0);
         let (mut xs, mut pre_cost, mut cum) =
             (Vec::with_capacity(s), Vec::with_capacity(s), Vec::with_capacity(s * post));
+        let mut pre_flow = Vec::with_capacity(s);
+        let mut post_demand = Vec::with_capacity(s * post);
         for path in values.chunks_exact(w) {
-            let (x, h, sh) = self.pre(path);
+            let (x, h, sh, flow) = self.pre(path);
             pre_h += h;
             pre_s += sh;
             xs.push(x);
             pre_cost.push(h + sh);
+            pre_flow.push(flow);
+            post_demand.extend_from_slice(&path[self.lead_time..]);
             let mut c = 0.0;
             for d in &path[self.lead_time..] {
                 c += d;
@@ -121,8 +134,13 @@ impl Window<'_> {
                 shortage_bps.push(c - x);
             }
         }
-        holding_bps.sort_by(f64::total_cmp);
-        shortage_bps.sort_by(f64::total_cmp);
+        holding_bps.sort_unstable_by(f64::total_cmp);
+        if !self.backorders && post == 1 {
+            // One post-arrival period: the shortage breakpoints are the holding ones.
+            shortage_bps.clone_from(&holding_bps);
+        } else {
+            shortage_bps.sort_unstable_by(f64::total_cmp);
+        }
         let prefix = |v: &[f64]| {
             let mut acc = 0.0;
             std::iter::once(0.0)
@@ -140,6 +158,8 @@ impl Window<'_> {
             post,
             x: xs,
             pre_cost,
+            pre_flow,
+            post_demand,
             cum,
             holding: self.holding,
             shortage: self.shortage,
@@ -252,6 +272,59 @@ impl Prepared {
         c
     }
 
+    /// The outcome of order `q` from the prepared per-scenario state, in O(S x R): the same
+    /// numbers as [`Window::direct`] (tested), without re-running the pre-arrival periods.
+    pub(crate) fn outcome(&self, q: f64) -> Direct {
+        let n = self.s.max(1) as f64;
+        let (mut cost, mut sum_sq) = (0.0, 0.0);
+        let (mut demand, mut sold) = (0.0, 0.0);
+        let (mut covered, mut stockouts) = (0usize, 0usize);
+        let (mut hold, mut short) = (0.0, 0.0);
+        for i in 0..self.s {
+            let (pd, ps, pre_out) = self.pre_flow[i];
+            let y = self.x[i] + q;
+            let cum = &self.cum[i * self.post..(i + 1) * self.post];
+            let ds = &self.post_demand[i * self.post..(i + 1) * self.post];
+            let (mut h, mut sh) = (0.0, 0.0);
+            let (mut post_sold, mut post_out) = (0.0, false);
+            let mut prev = 0.0;
+            for (&ck, &d) in cum.iter().zip(ds) {
+                // Stock at the start of this period, before its demand.
+                let before = if self.backorders { y - prev } else { (y - prev).max(0.0) };
+                let sales = before.max(0.0).min(d);
+                post_sold += sales;
+                post_out |= d - sales > 1e-9;
+                h += self.holding * (y - ck).max(0.0);
+                if self.backorders {
+                    sh += self.shortage * (ck - y).max(0.0);
+                }
+                prev = ck;
+            }
+            if !self.backorders {
+                sh += self.shortage * (cum.last().copied().unwrap_or(0.0) - y).max(0.0);
+            }
+            let c = self.pre_cost[i] + h + sh;
+            hold += h;
+            short += sh;
+            cost += c;
+            sum_sq += c * c;
+            demand += pd + ds.iter().sum::<f64>();
+            sold += ps + post_sold;
+            covered += usize::from(!post_out);
+            stockouts += usize::from(pre_out || post_out);
+        }
+        let mean = cost / n;
+        let var = if self.s > 1 { (sum_sq / n - mean * mean).max(0.0) * n / (n - 1.0) } else { 0.0 };
+        Direct {
+            holding: self.pre_holding + hold / n,
+            shortage: self.pre_shortage + short / n,
+            cost_se: (var / n).sqrt(),
+            fill_rate: if demand > 0.0 { sold / demand } else { 1.0 },
+            cycle_service: covered as f64 / n,
+            stockout_probability: stockouts as f64 / n,
+        }
+    }
+
     /// Mean and standard error of the paired per-scenario cost difference cost(a) - cost(b)
     /// (common random numbers).
     pub(crate) fn paired_difference(&self, a: f64, b: f64) -> (f64, f64) {
@@ -271,13 +344,31 @@ impl Prepared {
         (mean, (var / nf).sqrt())
     }
 
-    /// Every distinct breakpoint (negative ones too: they locate the ideal level of an
-    /// overstocked item), plus zero: the sample-average cost is minimised at one of them.
-    pub(crate) fn breakpoints(&self) -> Vec<f64> {
-        let mut v: Vec<f64> =
-            std::iter::once(0.0).chain(self.holding_bps.iter().chain(&self.shortage_bps).copied()).collect();
-        v.sort_by(f64::total_cmp);
-        v.dedup();
-        v
+    /// The order minimising the sample-average holding + shortage cost. Every scenario's
+    /// cost is convex and piecewise linear in Q, so the mean is too: the minimiser is the
+    /// first breakpoint t at which the right derivative
+    /// `h #{holding breakpoints <= t} - p #{shortage breakpoints > t}` is >= 0. May be
+    /// negative (an overstocked item's ideal level lies below its position).
+    pub(crate) fn saa_minimizer(&self) -> f64 {
+        let (hb, sb) = (&self.holding_bps, &self.shortage_bps);
+        let (mut i, mut j) = (0usize, 0usize);
+        while i < hb.len() || j < sb.len() {
+            let t = match (hb.get(i), sb.get(j)) {
+                (Some(&a), Some(&b)) => a.min(b),
+                (Some(&a), None) => a,
+                (None, Some(&b)) => b,
+                (None, None) => break,
+            };
+            while i < hb.len() && hb[i] <= t {
+                i += 1;
+            }
+            while j < sb.len() && sb[j] <= t {
+                j += 1;
+            }
+            if self.holding * i as f64 - self.shortage * (sb.len() - j) as f64 >= 0.0 {
+                return t;
+            }
+        }
+        hb.last().copied().unwrap_or(0.0).max(sb.last().copied().unwrap_or(0.0))
     }
 }

@@ -262,3 +262,41 @@ fn value_stability() {
 
 const SIGMA_W: &str = "4.566576";
 const FIRST: [f64; 3] = [11.0, 9.0, 7.0];
+
+mod incremental {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn methods() -> Vec<ForecastMethod> {
+        vec![
+            ForecastMethod::Naive,
+            ForecastMethod::MovingAverage { window: 4 },
+            ForecastMethod::SeasonalMovingAverage { window: 3 },
+            ForecastMethod::Ses { alpha: 0.3 },
+            ForecastMethod::HoltDamped { alpha: 0.4, beta: 0.1, phi: 0.9 },
+            ForecastMethod::Croston { alpha: 0.1 },
+            ForecastMethod::Sba { alpha: 0.2 },
+            ForecastMethod::Tsb { alpha_d: 0.2, alpha_p: 0.3 },
+        ]
+    }
+
+    proptest! {
+        /// The backtest's forecast at every origin is the one-shot forecast of the prefix.
+        #[test]
+        fn backtest_matches_one_shot(y in proptest::collection::vec(prop_oneof![4 => 0.0f64..20.0, 1 => Just(0.0), 1 => Just(f64::NAN)], 2..40)) {
+            let positions: Vec<usize> = (0..y.len() + 1).map(|t| t % 4).collect();
+            let indices = SeasonalIndices::from_values(vec![0.8, 1.2, 1.0, 1.0]);
+            for m in methods() {
+                let e = backtest(&m, &y, &positions, &indices, 1, 1);
+                let mut expected = Vec::new();
+                for t in 0..y.len() - 1 {
+                    let input = ForecastInput { y: &y[..=t], positions: &positions, indices: &indices };
+                    if let (Some(f), false) = (forecast(&m, input, 1), y[t + 1].is_nan()) {
+                        expected.push(y[t + 1] - f[0]);
+                    }
+                }
+                prop_assert_eq!(e.one_step(), &expected[..], "{}", m.name());
+            }
+        }
+    }
+}

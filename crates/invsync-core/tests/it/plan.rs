@@ -6,7 +6,8 @@ use invsync_core::plan::*;
 use invsync_core::policy::{PolicyConfig, StockPosition};
 
 fn history(seed: usize, n: usize) -> DemandHistory {
-    let values = (0..n).map(|t| ((t * 7 + seed * 13) % 11) as f64 + if seed.is_multiple_of(3) { 0.0 } else { 5.0 }).collect();
+    let values =
+        (0..n).map(|t| ((t * 7 + seed * 13) % 11) as f64 + if seed.is_multiple_of(3) { 0.0 } else { 5.0 }).collect();
     DemandHistory::uncensored(Timestamp::from_date(2021, 4, 12).unwrap(), Calendar::Week, values).unwrap()
 }
 

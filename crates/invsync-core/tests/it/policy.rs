@@ -279,6 +279,15 @@ proptest! {
             prop_assert!((direct.expected_cost - c.expected_cost).abs() < 1e-9 * (1.0 + c.expected_cost),
                 "{:?}: sweep {} direct {}", c.policy, c.expected_cost, direct.expected_cost);
         }
+        // The decision's figures (from the prepared state) equal a direct simulation.
+        let o = Override { order_qty: rec.order_qty, who: String::new(), at: Timestamp::EPOCH, why: String::new() };
+        let direct = optimize_with_override(&s, &pos, &config, None, Some(o)).unwrap().planner_override.unwrap().1;
+        let e = rec.evaluation;
+        for (a, b) in [(e.expected_cost, direct.expected_cost), (e.holding_cost, direct.holding_cost),
+                       (e.fill_rate, direct.fill_rate), (e.cycle_service, direct.cycle_service),
+                       (e.stockout_probability, direct.stockout_probability), (e.cost_se, direct.cost_se)] {
+            prop_assert!((a - b).abs() < 1e-9 * (1.0 + a.abs()), "{:?} vs {:?}", e, direct);
+        }
         // Nothing beats the chosen decision by more than a paired standard error.
         let best = rec.candidates.iter().map(|c| c.expected_cost).fold(f64::INFINITY, f64::min);
         prop_assert!(rec.evaluation.expected_cost >= best - 1e-9);
