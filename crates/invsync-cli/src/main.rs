@@ -5,6 +5,7 @@
 
 #![forbid(unsafe_code)]
 
+mod plan;
 mod replay;
 
 use std::process::ExitCode;
@@ -21,6 +22,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Plan orders: demand scenarios and the cheapest policy for every item.
+    Plan(plan::Args),
     /// Replay a ledger event file into balances (or one item x location's history).
     Replay(replay::Args),
 }
@@ -37,6 +40,7 @@ pub(crate) enum Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let res = match cli.command {
+        Command::Plan(args) => plan::run(&args),
         Command::Replay(args) => replay::run(&args),
     };
     match res {

@@ -1,6 +1,7 @@
 //! # invsync-csv
 //!
-//! CSV adapters for invsync: ledger events in, balance reports out. Readers stream record
+//! CSV adapters for invsync: ledger events, demand histories, in-stock flags and stock
+//! state in; balances, histories and plans out. Readers stream record
 //! by record and report errors with file, line, column and value; they hold no domain logic.
 //!
 //! ```
@@ -21,7 +22,14 @@
 mod balances;
 mod error;
 mod events;
+mod history;
+mod plan;
 
 pub use balances::{BALANCE_COLUMNS, BalanceWriter, HISTORY_COLUMNS, HistoryWriter};
 pub use error::{CsvError, CsvErrorKind};
 pub use events::{EVENT_COLUMNS, EventReader, EventReaderBuilder, EventRecord, EventWriter};
+pub use history::{
+    HistoryReaderBuilder, HistoryRecord, InStockReader, InStockRecord, Key, LongReader, StateReader, StateRecord,
+    WideReader, apply_in_stock, key_text,
+};
+pub use plan::{PLAN_COLUMNS, PlanWriter, fmt4};

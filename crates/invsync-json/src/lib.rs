@@ -35,3 +35,15 @@ impl From<serde_json::Error> for JsonError {
 pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String, JsonError> {
     Ok(serde_json::to_string(value)?)
 }
+
+/// Writes `value` as pretty-printed JSON followed by a newline.
+///
+/// # Errors
+///
+/// [`JsonError`] when the value cannot be represented or writing fails.
+pub fn write_pretty<W: std::io::Write, T: serde::Serialize>(mut w: W, value: &T) -> Result<(), JsonError> {
+    serde_json::to_writer_pretty(&mut w, value)?;
+    w.write_all(b"\n").map_err(serde_json::Error::io)?;
+    w.flush().map_err(serde_json::Error::io)?;
+    Ok(())
+}

@@ -1,0 +1,248 @@
+//! `invsync plan`: demand history (+ in-stock flags, + stock state) in, one decision per
+//! item out.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use invsync_core::demand::DemandConfig;
+use invsync_core::plan::{ItemInput, ItemPlan, PlanConfig, plan_batch};
+use invsync_core::policy::{PolicyConfig, StockPosition};
+use invsync_csv::{HistoryReaderBuilder, HistoryRecord, InStockRecord, Key, PlanWriter, apply_in_stock, key_text};
+
+use crate::Failure;
+
+/// Arguments of `invsync plan`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Demand history: wide (key columns, then one column per period headed by an ISO date)
+    /// or long (`item,location,date,quantity[,in_stock]`).
+    #[arg(long)]
+    history: PathBuf,
+    /// In-stock flags in the history's wide shape (false = out of stock, censored).
+    #[arg(long)]
+    in_stock: Option<PathBuf>,
+    /// Stock state: key columns, `on_hand`, `arriving_1` .. `arriving_L`. Without it every
+    /// item starts empty.
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Lead time L in periods.
+    #[arg(long)]
+    lead_time: usize,
+    /// Review period R in periods.
+    #[arg(long)]
+    review_period: usize,
+    /// Holding cost per unit of end-of-period stock.
+    #[arg(long)]
+    holding_cost: f64,
+    /// Shortage cost per unit of unmet demand.
+    #[arg(long)]
+    shortage_cost: f64,
+    /// Scenarios per item.
+    #[arg(long, default_value_t = 1000)]
+    scenarios: usize,
+    /// Master seed.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Key columns of the history, comma-separated (default: every non-date column).
+    #[arg(long, value_delimiter = ',')]
+    key_columns: Option<Vec<String>>,
+    /// Plan CSV.
+    #[arg(long)]
+    out: PathBuf,
+    /// Also write every item's full plan as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+const CHUNK: usize = 512;
+
+fn open(path: &Path) -> Result<BufReader<File>, Failure> {
+    File::open(path).map(BufReader::new).map_err(|e| Failure::Input(format!("{}: {e}", path.display())))
+}
+
+fn builder(path: &Path, keys: &Option<Vec<String>>) -> HistoryReaderBuilder {
+    let mut b = HistoryReaderBuilder::new();
+    b.file(path.display().to_string());
+    if let Some(k) = keys {
+        b.key_columns(k.clone());
+    }
+    b
+}
+
+/// Whether the file's header names `date` and `quantity` columns (long format).
+fn is_long(path: &Path) -> Result<bool, Failure> {
+    let mut first = String::new();
+    open(path)?.read_line(&mut first).map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
+    let cols: Vec<String> = first
+        .trim_start_matches('\u{feff}')
+        .split(',')
+        .map(|c| c.trim().trim_matches('"').to_ascii_lowercase())
+        .collect();
+    Ok(cols.iter().any(|c| c == "date") && cols.iter().any(|c| c == "quantity"))
+}
+
+pub(crate) fn run(args: &Args) -> Result<(), Failure> {
+    let started = Instant::now();
+    let input = |e: invsync_csv::CsvError| Failure::Input(e.to_string());
+    let policy = PolicyConfig {
+        lead_time: args.lead_time,
+        review_period: args.review_period,
+        holding: args.holding_cost,
+        shortage: args.shortage_cost,
+        ..PolicyConfig::default()
+    };
+    policy.validate().map_err(|e| Failure::Input(format!("invalid settings: {e}")))?;
+    if args.scenarios < 2 {
+        return Err(Failure::Input(format!("--scenarios must be at least 2, got {}", args.scenarios)));
+    }
+    let config = PlanConfig {
+        demand: DemandConfig { scenarios: args.scenarios, ..DemandConfig::default() },
+        policy,
+        seed: args.seed,
+    };
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)).max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Failure::Other(format!("cannot start {threads} threads: {e}")))?;
+
+    // History: streamed.
+    let long = is_long(&args.history)?;
+    let hb = builder(&args.history, &args.key_columns);
+    let (key_names, mut items): (Vec<String>, Box<dyn Iterator<Item = Result<HistoryRecord, invsync_csv::CsvError>>>) =
+        if long {
+            let r = hb.long(open(&args.history)?).map_err(input)?;
+            (r.key_names(), Box::new(r))
+        } else {
+            let r = hb.wide(open(&args.history)?).map_err(input)?;
+            (r.key_names(), Box::new(r))
+        };
+
+    // In-stock flags and state: per item, keyed.
+    let in_stock: HashMap<Key, InStockRecord> = match &args.in_stock {
+        None => HashMap::new(),
+        Some(p) => {
+            let r = builder(p, &Some(key_names.clone())).in_stock(open(p)?).map_err(input)?;
+            let mut m = HashMap::new();
+            for rec in r {
+                let rec = rec.map_err(input)?;
+                m.insert(rec.key.clone(), rec);
+            }
+            m
+        }
+    };
+    let state: Option<HashMap<Key, StockPosition>> = match &args.state {
+        None => None,
+        Some(p) => {
+            let r = builder(p, &None).state(open(p)?, &key_names).map_err(input)?;
+            let mut m = HashMap::new();
+            for rec in r {
+                let rec = rec.map_err(input)?;
+                if m.insert(rec.key.clone(), rec.position).is_some() {
+                    return Err(Failure::Input(format!(
+                        "{}:{}: duplicate state for item {}",
+                        p.display(),
+                        rec.line,
+                        key_text(&rec.key)
+                    )));
+                }
+            }
+            Some(m)
+        }
+    };
+
+    let out = File::create(&args.out).map_err(|e| Failure::Other(format!("{}: {e}", args.out.display())))?;
+    let mut writer = PlanWriter::new(BufWriter::new(out), &key_names).map_err(|e| Failure::Other(e.to_string()))?;
+    let mut json: Vec<(String, ItemPlan)> = Vec::new();
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {pos} items planned ({per_sec}) {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    let (mut planned, mut blocked, mut cost) = (0usize, 0usize, 0.0f64);
+
+    loop {
+        // Read a chunk of items with their positions.
+        let mut chunk: Vec<(Key, String, invsync_core::demand::DemandHistory, StockPosition)> =
+            Vec::with_capacity(CHUNK);
+        for rec in items.by_ref().take(CHUNK) {
+            let rec = rec.map_err(input)?;
+            let history = match in_stock.get(&rec.key) {
+                Some(flags) => apply_in_stock(&rec.history, flags),
+                None => rec.history,
+            };
+            let position = match &state {
+                None => StockPosition::empty(),
+                Some(m) => m.get(&rec.key).cloned().ok_or_else(|| {
+                    Failure::Input(format!(
+                        "{}: no state row for item {} (history {}:{})",
+                        args.state.as_deref().map(Path::display).map(|d| d.to_string()).unwrap_or_default(),
+                        key_text(&rec.key),
+                        args.history.display(),
+                        rec.line
+                    ))
+                })?,
+            };
+            let text = key_text(&rec.key);
+            chunk.push((rec.key, text, history, position));
+        }
+        if chunk.is_empty() {
+            break;
+        }
+        let inputs: Vec<ItemInput<'_>> = chunk
+            .iter()
+            .map(|(_, text, h, p)| ItemInput { key: text, history: h, position: p.clone(), consensus: None })
+            .collect();
+        let plans = pool.install(|| plan_batch(&inputs, &config));
+        for ((key, text, _, _), plan) in chunk.iter().zip(plans) {
+            let plan = plan.map_err(|e| Failure::Input(e.to_string()))?;
+            match &plan.recommendation {
+                Some(r) => {
+                    planned += 1;
+                    cost += r.evaluation.expected_cost;
+                }
+                None => blocked += 1,
+            }
+            writer.write(key, &plan).map_err(|e| Failure::Other(e.to_string()))?;
+            if args.json.is_some() {
+                json.push((text.clone(), plan));
+            }
+        }
+        bar.inc(chunk.len() as u64);
+        if bar.is_hidden() && started.elapsed() > Duration::from_secs(1) {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    }
+    bar.finish_and_clear();
+    writer.flush().map_err(|e| Failure::Other(e.to_string()))?;
+    if let Some(p) = &args.json {
+        let f = File::create(p).map_err(|e| Failure::Other(format!("{}: {e}", p.display())))?;
+        let value: Vec<serde_json_item::Item<'_>> =
+            json.iter().map(|(k, p)| serde_json_item::Item { key: k, plan: p }).collect();
+        invsync_json::write_pretty(BufWriter::new(f), &value).map_err(|e| Failure::Other(e.to_string()))?;
+    }
+    eprintln!(
+        "planned {planned} items, blocked {blocked}, total expected cost {cost:.2}, wall time {:.2} s ({threads} thread{})",
+        started.elapsed().as_secs_f64(),
+        if threads == 1 { "" } else { "s" }
+    );
+    Ok(())
+}
+
+mod serde_json_item {
+    use invsync_core::plan::ItemPlan;
+
+    /// One JSON entry: the item's key text and its full plan.
+    #[derive(serde::Serialize)]
+    pub(crate) struct Item<'a> {
+        pub(crate) key: &'a str,
+        pub(crate) plan: &'a ItemPlan,
+    }
+}

@@ -1,0 +1,215 @@
+//! The `invsync` binary end to end: bundled data, golden output, bad input, VN2 files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn invsync(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_invsync")).args(args).current_dir(root()).output().expect("the binary runs")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("invsync-cli-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+const VN2_RULES: [&str; 8] =
+    ["--lead-time", "2", "--review-period", "1", "--holding-cost", "0.2", "--shortage-cost", "1.0"];
+
+fn plan(history: &Path, extra: &[&str], out: &Path) -> Output {
+    let mut args = vec!["plan", "--history", history.to_str().unwrap()];
+    args.extend(VN2_RULES);
+    args.extend(extra);
+    args.extend(["--out", out.to_str().unwrap()]);
+    invsync(&args)
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn plan_on_bundled_data_matches_golden() {
+    let out = tmp("plan.csv");
+    let o = plan(
+        Path::new("examples/data/history.csv"),
+        &[
+            "--in-stock",
+            "examples/data/in_stock.csv",
+            "--state",
+            "examples/data/state.csv",
+            "--json",
+            tmp("plan.json").to_str().unwrap(),
+        ],
+        &out,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("planned 36 items, blocked 4"), "{}", stderr(&o));
+    let got = std::fs::read_to_string(&out).unwrap();
+    let want = std::fs::read_to_string(root().join("crates/invsync-cli/tests/golden/plan_sample.csv")).unwrap();
+    // A change here is value-breaking: update the golden file and say so in CHANGELOG.md.
+    assert_eq!(got, want);
+    let header = got.lines().next().unwrap();
+    assert!(header.starts_with(
+        "store,product,order_qty,target_stock,safety_stock,reorder_point,mu_w,sigma_w,policy,k,level,expected_cost,fill_rate,status"
+    ));
+    let json = std::fs::read_to_string(tmp("plan.json")).unwrap();
+    assert!(json.contains("\"key\": \"S1/P001\"") && json.contains("\"recommendation\""));
+}
+
+#[test]
+fn long_history_and_threads_give_the_same_plan() {
+    let wide = tmp("wide.csv");
+    let long = tmp("long.csv");
+    plan(
+        Path::new("examples/data/history.csv"),
+        &["--in-stock", "examples/data/in_stock.csv", "--threads", "1"],
+        &wide,
+    );
+    let o = plan(Path::new("examples/data/history_long.csv"), &["--threads", "2"], &long);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(wide).unwrap(), std::fs::read_to_string(long).unwrap());
+}
+
+/// Writes `content` to a temp file and plans it; returns the failing run's stderr.
+#[track_caller]
+fn refused(name: &str, content: &str, extra: &[&str]) -> String {
+    let p = tmp(name);
+    std::fs::write(&p, content).unwrap();
+    let o = plan(&p, extra, &tmp(&format!("{name}.out")));
+    assert_eq!(o.status.code(), Some(2), "expected exit 2 for {name}: {}", stderr(&o));
+    let e = stderr(&o);
+    assert!(!e.contains("panicked"), "{e}");
+    e
+}
+
+#[test]
+fn bad_input_is_exit_2_with_position() {
+    let e = refused("ragged.csv", "s,p,2024-01-01,2024-01-08\na,b,1,2\nc,d,3\n", &[]);
+    assert!(e.contains("ragged.csv") && e.contains(":3"), "{e}");
+    let e = refused("text.csv", "s,p,2024-01-01,2024-01-08\na,b,1,lots\n", &[]);
+    assert!(e.contains("text.csv:2") && e.contains("2024-01-08") && e.contains("\"lots\""), "{e}");
+    let e = refused("neg.csv", "s,p,2024-01-01,2024-01-08\na,b,1,-2\n", &[]);
+    assert!(e.contains("negative") && e.contains("\"-2\""), "{e}");
+    let e = refused("order.csv", "s,p,2024-01-08,2024-01-01\na,b,1,2\n", &[]);
+    assert!(e.contains("order.csv:1") && e.contains("days apart"), "{e}");
+    let e = refused("gap.csv", "s,p,2024-01-01,2024-01-08,2024-01-22\na,b,1,2,3\n", &[]);
+    assert!(e.contains("2024-01-22") && e.contains("expected 2024-01-15"), "{e}");
+    let e = refused("dup.csv", "s,p,2024-01-01,2024-01-08\na,b,1,2\na,b,3,4\n", &[]);
+    assert!(e.contains("dup.csv:3") && e.contains("duplicate key a/b"), "{e}");
+    let e = refused("nodate.csv", "s,p\na,b\n", &[]);
+    assert!(e.contains("ISO date"), "{e}");
+    let state = tmp("state.csv");
+    std::fs::write(&state, "s,p,on_hand\nx,y,3\n").unwrap();
+    let e = refused("nostate.csv", "s,p,2024-01-01,2024-01-08\na,b,1,2\n", &["--state", state.to_str().unwrap()]);
+    assert!(e.contains("no state row for item a/b"), "{e}");
+    let flags = tmp("flags.csv");
+    std::fs::write(&flags, "s,p,2024-01-01,2024-01-08\na,b,True,maybe\n").unwrap();
+    let e = refused("withflags.csv", "s,p,2024-01-01,2024-01-08\na,b,1,2\n", &["--in-stock", flags.to_str().unwrap()]);
+    assert!(e.contains("flags.csv:2") && e.contains("\"maybe\""), "{e}");
+    let e = refused(
+        "unsorted.csv",
+        "item,location,date,quantity\na,x,2024-01-01,1\nb,x,2024-01-01,1\na,x,2024-01-08,1\n",
+        &[],
+    );
+    assert!(e.contains("unsorted.csv:4") && e.contains("sort the file"), "{e}");
+    let e = refused("cost.csv", "s,p,2024-01-01,2024-01-08\na,b,1,2\n", &["--holding-cost", "-1"]);
+    assert!(e.contains("holding") || e.contains("unexpected argument"), "{e}");
+    let o = invsync(&[
+        "plan",
+        "--history",
+        "does-not-exist.csv",
+        "--out",
+        "x.csv",
+        "--lead-time",
+        "2",
+        "--review-period",
+        "1",
+        "--holding-cost",
+        "1",
+        "--shortage-cost",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("does-not-exist.csv"));
+}
+
+#[test]
+fn negative_cost_is_refused() {
+    let p = tmp("c.csv");
+    std::fs::write(&p, "s,p,2024-01-01,2024-01-08\na,b,1,2\n").unwrap();
+    let o = invsync(&[
+        "plan",
+        "--history",
+        p.to_str().unwrap(),
+        "--lead-time",
+        "2",
+        "--review-period",
+        "1",
+        "--holding-cost=-1",
+        "--shortage-cost",
+        "1",
+        "--out",
+        tmp("c.out").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("holding cost -1"), "{}", stderr(&o));
+}
+
+#[test]
+fn bom_and_quotes_are_handled() {
+    let p = tmp("bom.csv");
+    std::fs::write(&p, "\u{feff}\"s\",\"p, q\",2024-01-01,2024-01-08\n\"a\",\"b, c\",\"1\",2\n").unwrap();
+    let out = tmp("bom.out");
+    let o = plan(&p, &[], &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got = std::fs::read_to_string(out).unwrap();
+    assert!(got.starts_with("s,\"p, q\",order_qty"), "{got}");
+    assert!(got.contains("a,\"b, c\",0,"), "{got}");
+}
+
+#[test]
+fn replay_reports_balances_and_bad_rows() {
+    let o = invsync(&["replay", "--events", "examples/data/events.csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("SKU-100,S1,30,29,"), "{out}");
+    let p = tmp("ev.csv");
+    std::fs::write(&p, "event_id,item,location,occurred_at,type,qty\ne1,A,B,2024-01-01,receipt,abc\n").unwrap();
+    let o = invsync(&["replay", "--events", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("ev.csv:2: column qty (6): value \"abc\""), "{}", stderr(&o));
+}
+
+/// The VN2 week-0 files from ../shared, when present: the raw initial state works as the
+/// state file (documented aliases), every series is planned, in well under 5 seconds.
+#[test]
+fn vn2_week0_when_present() {
+    let vn2 = root().join("../shared/data/vn2");
+    if !vn2.exists() {
+        eprintln!("../shared/data/vn2 not present: VN2 end-to-end check not run");
+        return;
+    }
+    let f = |n: &str| vn2.join(n).to_str().unwrap().to_owned();
+    let out = tmp("vn2.csv");
+    let o = plan(
+        Path::new(&f("Week 0 - 2024-04-08 - Sales.csv")),
+        &[
+            "--in-stock",
+            &f("Week 0 - In Stock.csv"),
+            "--state",
+            &f("Week 0 - 2024-04-08 - Initial State.csv"),
+            "--threads",
+            "1",
+        ],
+        &out,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(out).unwrap();
+    assert_eq!(text.lines().count(), 600);
+    assert!(text.lines().skip(1).all(|l| l.split(',').nth(2).is_some_and(|q| q.parse::<u64>().is_ok())));
+}

@@ -1,0 +1,692 @@
+//! Demand history, in-stock flags and stock state, read row by row.
+//!
+//! # Wide history (one row per item, one column per period)
+//!
+//! ```text
+//! Store,Product,2021-04-12,2021-04-19,...
+//! 0,126,0.0,3.0,...
+//! ```
+//!
+//! Key columns are every column whose header is not an ISO date (or the ones named with
+//! [`HistoryReaderBuilder::key_columns`]); the period columns must be ascending dates one
+//! day, one week or one calendar month apart (the calendar is inferred). Values are
+//! numbers >= 0; an empty cell, `NA` or `NaN` is a missing period.
+//!
+//! # Long history (one row per item x period)
+//!
+//! ```text
+//! item,location,date,quantity[,in_stock]
+//! ```
+//!
+//! Rows of one item must be contiguous and in date order (sort by item, location, date);
+//! the reader streams: it holds one item at a time. Gaps in the dates are missing periods.
+//!
+//! # In-stock flags
+//!
+//! The wide shape of the history with `true` / `false` / `1` / `0` (any case); `false`
+//! marks a censored period (out of stock: sales are a lower bound of demand). An empty
+//! cell means unknown and is treated as in stock.
+//!
+//! # Stock state
+//!
+//! Key columns, `on_hand`, and optionally `arriving_1` .. `arriving_L` (units arriving at
+//! the start of period h from now). The VN2 initial-state names are accepted as aliases:
+//! `End Inventory` for `on_hand`, `In Transit W+h` for `arriving_h`. Other columns are
+//! ignored.
+
+use std::collections::HashSet;
+use std::io;
+
+use invsync_core::Timestamp;
+use invsync_core::demand::{Calendar, DemandHistory};
+use invsync_core::policy::StockPosition;
+
+use crate::error::{CsvError, CsvErrorKind};
+
+/// One item's key: the values of the key columns, in order.
+pub type Key = Vec<String>;
+
+/// Joins a key into the stable text that names the item's random stream (`a/b/c`).
+pub fn key_text(key: &[String]) -> String {
+    key.join("/")
+}
+
+/// Configures history, in-stock and state readers.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryReaderBuilder {
+    file: Option<String>,
+    key_columns: Option<Vec<String>>,
+}
+
+impl HistoryReaderBuilder {
+    /// A builder with no file name and key columns inferred.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The file name errors should carry.
+    pub fn file(&mut self, name: impl Into<String>) -> &mut Self {
+        self.file = Some(name.into());
+        self
+    }
+
+    /// Names the key columns (default: every non-date column of a wide file).
+    pub fn key_columns(&mut self, names: Vec<String>) -> &mut Self {
+        self.key_columns = Some(names);
+        self
+    }
+
+    fn err(&self, line: u64, kind: CsvErrorKind) -> CsvError {
+        CsvError::new(kind).at_line(line).in_file(self.file.as_deref())
+    }
+
+    fn csv<R: io::Read>(&self, rdr: R) -> csv::Reader<R> {
+        csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(rdr)
+    }
+
+    /// A wide history reader.
+    ///
+    /// # Errors
+    ///
+    /// [`CsvError`] for an unreadable header, no period column, or period columns that are
+    /// not ascending dates on one calendar.
+    pub fn wide<R: io::Read>(&self, rdr: R) -> Result<WideReader<R>, CsvError> {
+        let mut inner = self.csv(rdr);
+        let headers = inner.headers().map_err(|e| CsvError::from(e).in_file(self.file.as_deref()))?.clone();
+        let layout = self.layout(&headers)?;
+        Ok(WideReader {
+            inner,
+            layout,
+            file: self.file.clone(),
+            seen: HashSet::new(),
+            record: csv::StringRecord::new(),
+        })
+    }
+
+    /// A long history reader.
+    ///
+    /// # Errors
+    ///
+    /// [`CsvError`] for an unreadable header or missing `date` / `quantity` columns.
+    pub fn long<R: io::Read>(&self, rdr: R) -> Result<LongReader<R>, CsvError> {
+        let mut inner = self.csv(rdr);
+        let headers = inner.headers().map_err(|e| CsvError::from(e).in_file(self.file.as_deref()))?.clone();
+        let find = |name: &'static str| {
+            headers
+                .iter()
+                .position(|h| h.trim().eq_ignore_ascii_case(name))
+                .ok_or_else(|| self.err(1, CsvErrorKind::MissingColumn(name)))
+        };
+        let date = find("date")?;
+        let qty = find("quantity")?;
+        let in_stock = headers.iter().position(|h| h.trim().eq_ignore_ascii_case("in_stock"));
+        let keys: Vec<usize> = match &self.key_columns {
+            Some(names) => names
+                .iter()
+                .map(|n| {
+                    headers
+                        .iter()
+                        .position(|h| h.trim() == n)
+                        .ok_or_else(|| self.err(1, CsvErrorKind::UnknownColumn(n.clone())))
+                })
+                .collect::<Result<_, _>>()?,
+            None => (0..headers.len()).filter(|&i| i != date && i != qty && Some(i) != in_stock).collect(),
+        };
+        Ok(LongReader {
+            inner,
+            file: self.file.clone(),
+            key_idx: keys,
+            key_names: Vec::new(),
+            date,
+            qty,
+            in_stock,
+            pending: None,
+            done: HashSet::new(),
+            record: csv::StringRecord::new(),
+        }
+        .with_names(&headers))
+    }
+
+    /// A wide in-stock reader (the history's shape, boolean cells).
+    ///
+    /// # Errors
+    ///
+    /// As [`HistoryReaderBuilder::wide`].
+    pub fn in_stock<R: io::Read>(&self, rdr: R) -> Result<InStockReader<R>, CsvError> {
+        let mut inner = self.csv(rdr);
+        let headers = inner.headers().map_err(|e| CsvError::from(e).in_file(self.file.as_deref()))?.clone();
+        let layout = self.layout(&headers)?;
+        Ok(InStockReader { inner, layout, file: self.file.clone(), record: csv::StringRecord::new() })
+    }
+
+    /// A stock-state reader whose keys are the columns `key_names` (the history's).
+    ///
+    /// # Errors
+    ///
+    /// [`CsvError`] when a key column or `on_hand` is missing.
+    pub fn state<R: io::Read>(&self, rdr: R, key_names: &[String]) -> Result<StateReader<R>, CsvError> {
+        let mut inner = self.csv(rdr);
+        let headers = inner.headers().map_err(|e| CsvError::from(e).in_file(self.file.as_deref()))?.clone();
+        let pos = |name: &str| headers.iter().position(|h| h.trim() == name);
+        let keys = key_names
+            .iter()
+            .map(|n| {
+                pos(n).ok_or_else(|| {
+                    self.err(1, CsvErrorKind::UnknownColumn(format!("{n} (a key column of the history)")))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let on_hand = pos("on_hand")
+            .or_else(|| pos("End Inventory"))
+            .ok_or_else(|| self.err(1, CsvErrorKind::MissingColumn("on_hand")))?;
+        let mut arriving = Vec::new();
+        for h in 1.. {
+            match pos(&format!("arriving_{h}")).or_else(|| pos(&format!("In Transit W+{h}"))) {
+                Some(i) => arriving.push(i),
+                None => break,
+            }
+        }
+        let names = headers.iter().map(|h| h.trim().to_owned()).collect();
+        Ok(StateReader {
+            inner,
+            file: self.file.clone(),
+            keys,
+            on_hand,
+            arriving,
+            names,
+            record: csv::StringRecord::new(),
+        })
+    }
+
+    fn layout(&self, headers: &csv::StringRecord) -> Result<Layout, CsvError> {
+        let names: Vec<String> = headers.iter().map(|h| h.trim().to_owned()).collect();
+        let date_of = |h: &str| parse_date(h);
+        let (keys, periods): (Vec<usize>, Vec<usize>) = match &self.key_columns {
+            Some(k) => {
+                let keys = k
+                    .iter()
+                    .map(|n| {
+                        names
+                            .iter()
+                            .position(|h| h == n)
+                            .ok_or_else(|| self.err(1, CsvErrorKind::UnknownColumn(n.clone())))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let periods = (0..names.len()).filter(|i| !keys.contains(i)).collect();
+                (keys, periods)
+            }
+            None => (0..names.len()).partition(|&i| date_of(&names[i]).is_none()),
+        };
+        if periods.is_empty() {
+            return Err(self.err(1, CsvErrorKind::MissingColumn("a period column headed by an ISO date (YYYY-MM-DD)")));
+        }
+        let mut dates = Vec::with_capacity(periods.len());
+        for &i in &periods {
+            let d = date_of(&names[i]).ok_or_else(|| {
+                CsvError::new(CsvErrorKind::Invalid { expected: "an ISO date header", message: "not a date".into() })
+                    .at_line(1)
+                    .at_column(i + 1, &names[i], Some(&names[i]))
+                    .in_file(self.file.as_deref())
+            })?;
+            dates.push(d);
+        }
+        let calendar = infer_calendar(&dates).map_err(|(i, message)| {
+            let col = periods[i];
+            CsvError::new(CsvErrorKind::Invalid { expected: "dates ascending on one calendar", message })
+                .at_line(1)
+                .at_column(col + 1, &names[col], Some(&names[col]))
+                .in_file(self.file.as_deref())
+        })?;
+        Ok(Layout { names, keys, periods, start: dates[0], calendar })
+    }
+}
+
+/// Column layout of a wide file.
+#[derive(Debug, Clone)]
+struct Layout {
+    names: Vec<String>,
+    keys: Vec<usize>,
+    periods: Vec<usize>,
+    start: Timestamp,
+    calendar: Calendar,
+}
+
+impl Layout {
+    fn key(&self, r: &csv::StringRecord) -> Key {
+        self.keys.iter().map(|&i| r.get(i).unwrap_or("").trim().to_owned()).collect()
+    }
+}
+
+fn parse_date(h: &str) -> Option<Timestamp> {
+    let h = h.trim();
+    if h.len() != 10 {
+        return None;
+    }
+    h.parse::<Timestamp>().ok()
+}
+
+/// The calendar of ascending period dates, or (index, why) of the first bad one.
+fn infer_calendar(dates: &[Timestamp]) -> Result<Calendar, (usize, String)> {
+    if dates.len() < 2 {
+        return Ok(Calendar::Week);
+    }
+    let step = dates[1].days() - dates[0].days();
+    let calendar = match step {
+        1 => Calendar::Day,
+        7 => Calendar::Week,
+        28..=31 => Calendar::Month,
+        _ => return Err((1, format!("periods are {step} days apart: expected 1, 7 or one month"))),
+    };
+    for (i, d) in dates.iter().enumerate() {
+        let want = calendar.period_start(dates[0], i as i64);
+        if *d != want {
+            return Err((
+                i,
+                format!("expected {} (one {:?} after the previous period)", want, calendar).to_lowercase(),
+            ));
+        }
+    }
+    Ok(calendar)
+}
+
+fn parse_demand(v: &str) -> Result<f64, String> {
+    let v = v.trim();
+    if v.is_empty() || v.eq_ignore_ascii_case("na") || v.eq_ignore_ascii_case("nan") {
+        return Ok(f64::NAN);
+    }
+    let x: f64 = v.parse().map_err(|_| "not a number".to_owned())?;
+    if !x.is_finite() {
+        return Err("not a finite number".into());
+    }
+    if x < 0.0 {
+        return Err("demand cannot be negative".into());
+    }
+    Ok(x)
+}
+
+fn parse_flag(v: &str) -> Result<bool, String> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "" | "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err("expected true/false or 1/0".into()),
+    }
+}
+
+/// One item's history and where it was read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryRecord {
+    /// Line of the row (wide) or of the item's first row (long).
+    pub line: u64,
+    /// The key values.
+    pub key: Key,
+    /// The history (censoring from the long file's `in_stock` column, if any).
+    pub history: DemandHistory,
+}
+
+/// Streams a wide history.
+#[derive(Debug)]
+pub struct WideReader<R> {
+    inner: csv::Reader<R>,
+    layout: Layout,
+    file: Option<String>,
+    seen: HashSet<Key>,
+    record: csv::StringRecord,
+}
+
+impl<R: io::Read> WideReader<R> {
+    /// Names of the key columns.
+    pub fn key_names(&self) -> Vec<String> {
+        self.layout.keys.iter().map(|&i| self.layout.names[i].clone()).collect()
+    }
+
+    /// The calendar inferred from the header.
+    pub fn calendar(&self) -> Calendar {
+        self.layout.calendar
+    }
+
+    /// Number of periods.
+    pub fn periods(&self) -> usize {
+        self.layout.periods.len()
+    }
+
+    fn parse(&mut self, line: u64) -> Result<HistoryRecord, CsvError> {
+        let l = &self.layout;
+        let key = l.key(&self.record);
+        let mut values = Vec::with_capacity(l.periods.len());
+        for &i in &l.periods {
+            let raw = self.record.get(i).unwrap_or("");
+            values.push(parse_demand(raw).map_err(|message| {
+                CsvError::new(CsvErrorKind::Invalid { expected: "a demand quantity >= 0", message })
+                    .at_line(line)
+                    .at_column(i + 1, &l.names[i], Some(raw))
+            })?);
+        }
+        if !self.seen.insert(key.clone()) {
+            return Err(CsvError::new(CsvErrorKind::Invalid {
+                expected: "a key seen once",
+                message: format!("duplicate key {}", key_text(&key)),
+            })
+            .at_line(line));
+        }
+        let history = DemandHistory::uncensored(l.start, l.calendar, values).map_err(|e| {
+            CsvError::new(CsvErrorKind::Invalid { expected: "a demand history", message: e.to_string() }).at_line(line)
+        })?;
+        Ok(HistoryRecord { line, key, history })
+    }
+}
+
+impl<R: io::Read> Iterator for WideReader<R> {
+    type Item = Result<HistoryRecord, CsvError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let res = match self.inner.read_record(&mut self.record) {
+            Ok(false) => return None,
+            Ok(true) => {
+                let line = self.record.position().map_or(0, csv::Position::line);
+                self.parse(line)
+            }
+            Err(e) => Err(e.into()),
+        };
+        Some(res.map_err(|e| e.in_file(self.file.as_deref())))
+    }
+}
+
+/// One item's in-stock flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InStockRecord {
+    /// Line of the row.
+    pub line: u64,
+    /// The key values.
+    pub key: Key,
+    /// `true` = in stock, one per period.
+    pub in_stock: Vec<bool>,
+    /// Start of the first period (to align with the history).
+    pub start: Timestamp,
+}
+
+/// Streams a wide in-stock file.
+#[derive(Debug)]
+pub struct InStockReader<R> {
+    inner: csv::Reader<R>,
+    layout: Layout,
+    file: Option<String>,
+    record: csv::StringRecord,
+}
+
+impl<R: io::Read> Iterator for InStockReader<R> {
+    type Item = Result<InStockRecord, CsvError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let res = match self.inner.read_record(&mut self.record) {
+            Ok(false) => return None,
+            Ok(true) => {
+                let line = self.record.position().map_or(0, csv::Position::line);
+                let l = &self.layout;
+                l.periods
+                    .iter()
+                    .map(|&i| {
+                        let raw = self.record.get(i).unwrap_or("");
+                        parse_flag(raw).map_err(|message| {
+                            CsvError::new(CsvErrorKind::Invalid { expected: "an in-stock flag", message })
+                                .at_line(line)
+                                .at_column(i + 1, &l.names[i], Some(raw))
+                        })
+                    })
+                    .collect::<Result<Vec<bool>, _>>()
+                    .map(|in_stock| InStockRecord { line, key: l.key(&self.record), in_stock, start: l.start })
+            }
+            Err(e) => Err(e.into()),
+        };
+        Some(res.map_err(|e| e.in_file(self.file.as_deref())))
+    }
+}
+
+/// Applies in-stock flags to a history: periods flagged `false` become censored. Flags are
+/// aligned by date; periods without a flag stay uncensored.
+pub fn apply_in_stock(history: &DemandHistory, flags: &InStockRecord) -> DemandHistory {
+    let cal = history.calendar();
+    let censored: Vec<bool> = (0..history.len())
+        .map(|t| {
+            let at = cal.period_start(history.start(), t as i64);
+            let j = (0..flags.in_stock.len()).find(|&j| cal.period_start(flags.start, j as i64) == at);
+            j.is_some_and(|j| !flags.in_stock[j])
+        })
+        .collect();
+    DemandHistory::new(history.start(), cal, history.values().to_vec(), censored).unwrap_or_else(|_| history.clone())
+}
+
+/// One row of a long file: (line, key, date, quantity, in stock).
+type LongRow = (u64, Key, Timestamp, f64, bool);
+
+/// Streams a long history, one item at a time.
+#[derive(Debug)]
+pub struct LongReader<R> {
+    inner: csv::Reader<R>,
+    file: Option<String>,
+    key_idx: Vec<usize>,
+    key_names: Vec<String>,
+    date: usize,
+    qty: usize,
+    in_stock: Option<usize>,
+    /// A row read ahead.
+    pending: Option<LongRow>,
+    done: HashSet<Key>,
+    record: csv::StringRecord,
+}
+
+impl<R: io::Read> LongReader<R> {
+    fn with_names(mut self, headers: &csv::StringRecord) -> Self {
+        self.key_names = self.key_idx.iter().map(|&i| headers.get(i).unwrap_or("").trim().to_owned()).collect();
+        self
+    }
+
+    /// Names of the key columns.
+    pub fn key_names(&self) -> Vec<String> {
+        self.key_names.clone()
+    }
+
+    fn row(&mut self) -> Option<Result<LongRow, CsvError>> {
+        match self.inner.read_record(&mut self.record) {
+            Ok(false) => None,
+            Err(e) => Some(Err(e.into())),
+            Ok(true) => {
+                let line = self.record.position().map_or(0, csv::Position::line);
+                let r = &self.record;
+                let key: Key = self.key_idx.iter().map(|&i| r.get(i).unwrap_or("").trim().to_owned()).collect();
+                let raw_date = r.get(self.date).unwrap_or("");
+                let date = match parse_date(raw_date) {
+                    Some(d) => d,
+                    None => {
+                        return Some(Err(CsvError::new(CsvErrorKind::Invalid {
+                            expected: "an ISO date",
+                            message: "not a date".into(),
+                        })
+                        .at_line(line)
+                        .at_column(self.date + 1, "date", Some(raw_date))));
+                    }
+                };
+                let raw_q = r.get(self.qty).unwrap_or("");
+                let q = match parse_demand(raw_q) {
+                    Ok(q) => q,
+                    Err(message) => {
+                        return Some(Err(CsvError::new(CsvErrorKind::Invalid {
+                            expected: "a demand quantity >= 0",
+                            message,
+                        })
+                        .at_line(line)
+                        .at_column(self.qty + 1, "quantity", Some(raw_q))));
+                    }
+                };
+                let flag = match self.in_stock.map(|i| (i, r.get(i).unwrap_or(""))) {
+                    None => true,
+                    Some((i, raw)) => match parse_flag(raw) {
+                        Ok(f) => f,
+                        Err(message) => {
+                            return Some(Err(CsvError::new(CsvErrorKind::Invalid {
+                                expected: "an in-stock flag",
+                                message,
+                            })
+                            .at_line(line)
+                            .at_column(i + 1, "in_stock", Some(raw))));
+                        }
+                    },
+                };
+                Some(Ok((line, key, date, q, flag)))
+            }
+        }
+    }
+
+    fn next_item(&mut self) -> Option<Result<HistoryRecord, CsvError>> {
+        let first = match self.pending.take() {
+            Some(p) => p,
+            None => match self.row()? {
+                Ok(r) => r,
+                Err(e) => return Some(Err(e)),
+            },
+        };
+        let (line, key, start, q0, f0) = first;
+        if !self.done.insert(key.clone()) {
+            return Some(Err(CsvError::new(CsvErrorKind::Invalid {
+                expected: "rows of one item together",
+                message: format!(
+                    "item {} appears again after other items: sort the file by key, then date",
+                    key_text(&key)
+                ),
+            })
+            .at_line(line)));
+        }
+        let mut rows = vec![(start, q0, f0)];
+        loop {
+            match self.row() {
+                None => break,
+                Some(Err(e)) => return Some(Err(e)),
+                Some(Ok(r)) => {
+                    if r.1 != key {
+                        self.pending = Some(r);
+                        break;
+                    }
+                    let prev = rows.last().map_or(start, |x| x.0);
+                    if r.2 <= prev {
+                        return Some(Err(CsvError::new(CsvErrorKind::Invalid {
+                            expected: "dates ascending within an item",
+                            message: format!("{} is not after {prev}", r.2),
+                        })
+                        .at_line(r.0)
+                        .at_column(self.date + 1, "date", Some(&r.2.to_string()))));
+                    }
+                    rows.push((r.2, r.3, r.4));
+                }
+            }
+        }
+        Some(assemble(line, key, &rows, self.date))
+    }
+}
+
+/// Places an item's (date, quantity, in stock) rows on a calendar inferred from the
+/// smallest gap; dates between rows are missing periods.
+fn assemble(line: u64, key: Key, rows: &[(Timestamp, f64, bool)], date_col: usize) -> Result<HistoryRecord, CsvError> {
+    let start = rows[0].0;
+    let step = rows.windows(2).map(|w| w[1].0.days() - w[0].0.days()).min().unwrap_or(7);
+    let calendar = match step {
+        1 => Calendar::Day,
+        7..=13 => Calendar::Week,
+        _ if step >= 28 => Calendar::Month,
+        _ => Calendar::Week,
+    };
+    let mut values = Vec::with_capacity(rows.len());
+    let mut censored = Vec::with_capacity(rows.len());
+    for &(d, q, in_stock) in rows {
+        loop {
+            let t = values.len() as i64;
+            let at = calendar.period_start(start, t);
+            if at == d {
+                values.push(q);
+                censored.push(!in_stock);
+                break;
+            }
+            if at > d || values.len() > 100_000 {
+                return Err(CsvError::new(CsvErrorKind::Invalid {
+                    expected: "dates on one calendar",
+                    message: format!("{d} is not a {calendar:?} period after {start}").to_lowercase(),
+                })
+                .at_line(line)
+                .at_column(date_col + 1, "date", Some(&d.to_string())));
+            }
+            values.push(f64::NAN);
+            censored.push(false);
+        }
+    }
+    let history = DemandHistory::new(start, calendar, values, censored).map_err(|e| {
+        CsvError::new(CsvErrorKind::Invalid { expected: "a demand history", message: e.to_string() }).at_line(line)
+    })?;
+    Ok(HistoryRecord { line, key, history })
+}
+
+impl<R: io::Read> Iterator for LongReader<R> {
+    type Item = Result<HistoryRecord, CsvError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_item().map(|r| r.map_err(|e| e.in_file(self.file.as_deref())))
+    }
+}
+
+/// One item's stock state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateRecord {
+    /// Line of the row.
+    pub line: u64,
+    /// The key values.
+    pub key: Key,
+    /// On hand and arrivals.
+    pub position: StockPosition,
+}
+
+/// Streams a stock-state file.
+#[derive(Debug)]
+pub struct StateReader<R> {
+    inner: csv::Reader<R>,
+    file: Option<String>,
+    keys: Vec<usize>,
+    on_hand: usize,
+    arriving: Vec<usize>,
+    names: Vec<String>,
+    record: csv::StringRecord,
+}
+
+impl<R: io::Read> Iterator for StateReader<R> {
+    type Item = Result<StateRecord, CsvError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let res = match self.inner.read_record(&mut self.record) {
+            Ok(false) => return None,
+            Ok(true) => {
+                let line = self.record.position().map_or(0, csv::Position::line);
+                let num = |i: usize| {
+                    let raw = self.record.get(i).unwrap_or("").trim();
+                    let v: Result<f64, String> = if raw.is_empty() {
+                        Ok(0.0)
+                    } else {
+                        raw.parse::<f64>()
+                            .map_err(|_| "not a number".to_owned())
+                            .and_then(|v| if v.is_finite() { Ok(v) } else { Err("not a finite number".into()) })
+                    };
+                    v.map_err(|message| {
+                        CsvError::new(CsvErrorKind::Invalid { expected: "a stock quantity", message })
+                            .at_line(line)
+                            .at_column(i + 1, &self.names[i], Some(raw))
+                    })
+                };
+                let arrivals = self.arriving.iter().map(|&i| num(i).map(|v| v.max(0.0))).collect::<Result<Vec<_>, _>>();
+                num(self.on_hand).and_then(|on_hand| {
+                    arrivals.map(|arrivals| StateRecord {
+                        line,
+                        key: self.keys.iter().map(|&i| self.record.get(i).unwrap_or("").trim().to_owned()).collect(),
+                        position: StockPosition { on_hand, arrivals },
+                    })
+                })
+            }
+            Err(e) => Err(e.into()),
+        };
+        Some(res.map_err(|e| e.in_file(self.file.as_deref())))
+    }
+}
