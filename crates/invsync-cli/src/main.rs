@@ -5,6 +5,7 @@
 
 #![forbid(unsafe_code)]
 
+mod backtest;
 mod plan;
 mod replay;
 
@@ -24,6 +25,8 @@ struct Cli {
 enum Command {
     /// Plan orders: demand scenarios and the cheapest policy for every item.
     Plan(plan::Args),
+    /// Rolling-origin pseudo-competitions: invsync against the VN2 organizer's benchmark.
+    Backtest(backtest::Args),
     /// Replay a ledger event file into balances (or one item x location's history).
     Replay(replay::Args),
 }
@@ -37,10 +40,53 @@ pub(crate) enum Failure {
     Other(String),
 }
 
+/// The planner settings of `plan` and `backtest`: the VN2-tuned defaults
+/// (`invsync_core::plan::vn2_defaults`) with the command line's periods, costs, scenario
+/// count and seed. One function, so both commands decide alike for the same inputs.
+pub(crate) fn plan_config(
+    lead_time: usize,
+    review_period: usize,
+    holding: f64,
+    shortage: f64,
+    scenarios: usize,
+    seed: u64,
+) -> Result<invsync_core::plan::PlanConfig, Failure> {
+    let mut c = invsync_core::plan::vn2_defaults();
+    c.policy.lead_time = lead_time;
+    c.policy.review_period = review_period;
+    c.policy.holding = holding;
+    c.policy.shortage = shortage;
+    c.policy.validate().map_err(|e| Failure::Input(format!("invalid settings: {e}")))?;
+    if scenarios < 2 {
+        return Err(Failure::Input(format!("--scenarios must be at least 2, got {scenarios}")));
+    }
+    c.demand.scenarios = scenarios;
+    c.seed = seed;
+    Ok(c)
+}
+
+/// Opens an input file; a failure is bad input (exit 2) naming the path.
+pub(crate) fn open_input(path: &std::path::Path) -> Result<std::io::BufReader<std::fs::File>, Failure> {
+    std::fs::File::open(path)
+        .map(std::io::BufReader::new)
+        .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))
+}
+
+/// A rayon pool of `threads` workers (default: all cores), and its size.
+pub(crate) fn thread_pool(threads: Option<usize>) -> Result<(rayon::ThreadPool, usize), Failure> {
+    let n = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)).max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build()
+        .map_err(|e| Failure::Other(format!("cannot start {n} threads: {e}")))?;
+    Ok((pool, n))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let res = match cli.command {
         Command::Plan(args) => plan::run(&args),
+        Command::Backtest(args) => backtest::run_cmd(&args),
         Command::Replay(args) => replay::run(&args),
     };
     match res {

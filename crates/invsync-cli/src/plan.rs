@@ -3,17 +3,17 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter};
+use std::io::{BufRead, BufWriter};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use invsync_core::demand::DemandConfig;
-use invsync_core::plan::{ItemInput, ItemPlan, PlanConfig, plan_batch};
-use invsync_core::policy::{PolicyConfig, StockPosition};
+use invsync_core::demand::Seasonality;
+use invsync_core::plan::{ItemInput, ItemPlan, SeasonalPool, plan_batch};
+use invsync_core::policy::StockPosition;
 use invsync_csv::{HistoryReaderBuilder, HistoryRecord, InStockRecord, Key, PlanWriter, apply_in_stock, key_text};
 
-use crate::Failure;
+use crate::{Failure, open_input};
 
 /// Arguments of `invsync plan`.
 #[derive(Debug, clap::Args)]
@@ -63,10 +63,6 @@ pub(crate) struct Args {
 
 const CHUNK: usize = 512;
 
-fn open(path: &Path) -> Result<BufReader<File>, Failure> {
-    File::open(path).map(BufReader::new).map_err(|e| Failure::Input(format!("{}: {e}", path.display())))
-}
-
 fn builder(path: &Path, keys: &Option<Vec<String>>) -> HistoryReaderBuilder {
     let mut b = HistoryReaderBuilder::new();
     b.file(path.display().to_string());
@@ -79,7 +75,7 @@ fn builder(path: &Path, keys: &Option<Vec<String>>) -> HistoryReaderBuilder {
 /// Whether the file's header names `date` and `quantity` columns (long format).
 fn is_long(path: &Path) -> Result<bool, Failure> {
     let mut first = String::new();
-    open(path)?.read_line(&mut first).map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
+    open_input(path)?.read_line(&mut first).map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
     let cols: Vec<String> = first
         .trim_start_matches('\u{feff}')
         .split(',')
@@ -91,37 +87,39 @@ fn is_long(path: &Path) -> Result<bool, Failure> {
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let started = Instant::now();
     let input = |e: invsync_csv::CsvError| Failure::Input(e.to_string());
-    let policy = PolicyConfig {
-        lead_time: args.lead_time,
-        review_period: args.review_period,
-        holding: args.holding_cost,
-        shortage: args.shortage_cost,
-        ..PolicyConfig::default()
-    };
-    policy.validate().map_err(|e| Failure::Input(format!("invalid settings: {e}")))?;
-    if args.scenarios < 2 {
-        return Err(Failure::Input(format!("--scenarios must be at least 2, got {}", args.scenarios)));
-    }
-    let config = PlanConfig {
-        demand: DemandConfig { scenarios: args.scenarios, ..DemandConfig::default() },
-        policy,
-        seed: args.seed,
-    };
-    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)).max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Failure::Other(format!("cannot start {threads} threads: {e}")))?;
+    let config = crate::plan_config(
+        args.lead_time,
+        args.review_period,
+        args.holding_cost,
+        args.shortage_cost,
+        args.scenarios,
+        args.seed,
+    )?;
+    let (pool, threads) = crate::thread_pool(args.threads)?;
 
-    // History: streamed.
+    // History: streamed (twice when seasonality is pooled over the file).
     let long = is_long(&args.history)?;
     let hb = builder(&args.history, &args.key_columns);
+    let config = if config.demand.seasonality == Seasonality::Pooled {
+        let mut pool = SeasonalPool::default();
+        let records: Box<dyn Iterator<Item = Result<HistoryRecord, invsync_csv::CsvError>>> = if long {
+            Box::new(hb.long(open_input(&args.history)?).map_err(input)?)
+        } else {
+            Box::new(hb.wide(open_input(&args.history)?).map_err(input)?)
+        };
+        for rec in records {
+            pool.add(&rec.map_err(input)?.history);
+        }
+        config.with_pool(&pool)
+    } else {
+        config
+    };
     let (key_names, mut items): (Vec<String>, Box<dyn Iterator<Item = Result<HistoryRecord, invsync_csv::CsvError>>>) =
         if long {
-            let r = hb.long(open(&args.history)?).map_err(input)?;
+            let r = hb.long(open_input(&args.history)?).map_err(input)?;
             (r.key_names(), Box::new(r))
         } else {
-            let r = hb.wide(open(&args.history)?).map_err(input)?;
+            let r = hb.wide(open_input(&args.history)?).map_err(input)?;
             (r.key_names(), Box::new(r))
         };
 
@@ -129,7 +127,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let in_stock: HashMap<Key, InStockRecord> = match &args.in_stock {
         None => HashMap::new(),
         Some(p) => {
-            let r = builder(p, &Some(key_names.clone())).in_stock(open(p)?).map_err(input)?;
+            let r = builder(p, &Some(key_names.clone())).in_stock(open_input(p)?).map_err(input)?;
             let mut m = HashMap::new();
             for rec in r {
                 let rec = rec.map_err(input)?;
@@ -141,7 +139,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let state: Option<HashMap<Key, StockPosition>> = match &args.state {
         None => None,
         Some(p) => {
-            let r = builder(p, &None).state(open(p)?, &key_names).map_err(input)?;
+            let r = builder(p, &None).state(open_input(p)?, &key_names).map_err(input)?;
             let mut m = HashMap::new();
             for rec in r {
                 let rec = rec.map_err(input)?;

@@ -31,6 +31,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod backtest;
 pub mod demand;
 pub mod gs1;
 mod id;

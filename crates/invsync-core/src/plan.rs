@@ -18,7 +18,10 @@
 //! # Ok(()) }
 //! ```
 
-use crate::demand::{DemandConfig, DemandError, DemandHistory, DemandOutcome, Diagnostics, ErrorMatrix, generate};
+use crate::demand::{
+    DemandConfig, DemandError, DemandHistory, DemandOutcome, Diagnostics, ErrorMatrix, SeasonalIndices, Seasonality,
+    generate,
+};
 use crate::policy::{ErrorStats, PolicyConfig, PolicyError, Recommendation, StockPosition, optimize};
 use crate::rng;
 
@@ -26,7 +29,7 @@ use crate::rng;
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PlanConfig {
-    /// Demand engine settings (its `window` is set to L + R of `policy`).
+    /// Demand engine settings (its `window` is set to L + R + carry-over of `policy`).
     pub demand: DemandConfig,
     /// Policy settings.
     pub policy: PolicyConfig,
@@ -34,10 +37,110 @@ pub struct PlanConfig {
     pub seed: u64,
 }
 
+impl PlanConfig {
+    /// The configuration to plan a batch of items with: when the demand settings ask for
+    /// pooled seasonality, the indices pooled over these histories
+    /// ([`SeasonalIndices::pooled`], over each history's whole length) replace it. `invsync
+    /// plan` and the backtest both call this, so they decide alike for the same inputs.
+    pub fn for_batch<'a>(&self, histories: impl Iterator<Item = &'a DemandHistory>) -> PlanConfig {
+        if self.demand.seasonality != Seasonality::Pooled {
+            return self.clone();
+        }
+        let mut pool = SeasonalPool::default();
+        histories.for_each(|h| pool.add(h));
+        self.with_pool(&pool)
+    }
+
+    /// This configuration with pooled seasonality resolved from `pool` (unchanged when the
+    /// demand settings do not ask for pooling or the pool is empty).
+    pub fn with_pool(&self, pool: &SeasonalPool) -> PlanConfig {
+        let mut c = self.clone();
+        if c.demand.seasonality == Seasonality::Pooled
+            && let Some(indices) = pool.indices()
+        {
+            c.demand.seasonality = Seasonality::Given(indices);
+        }
+        c
+    }
+}
+
+/// Accumulates the per-period total of many histories (aligned by period date) for
+/// pooled seasonal indices, one history at a time: memory is one value per period.
+#[derive(Debug, Clone, Default)]
+pub struct SeasonalPool {
+    anchor: Option<(crate::Timestamp, crate::demand::Calendar)>,
+    total: Vec<f64>,
+}
+
+impl SeasonalPool {
+    /// Adds a history's recorded values (censored sales included, missing as 0). A
+    /// history on another calendar than the first one is ignored.
+    pub fn add(&mut self, h: &DemandHistory) {
+        let (start, cal) = *self.anchor.get_or_insert((h.start(), h.calendar()));
+        if cal != h.calendar() {
+            return;
+        }
+        let Some(offset) = periods_between(cal, start, h.start()) else { return };
+        if offset < 0 {
+            // Re-anchor earlier: shift what was accumulated.
+            let shift = (-offset) as usize;
+            let mut t = vec![0.0; shift];
+            t.append(&mut self.total);
+            self.total = t;
+            self.anchor = Some((h.start(), cal));
+            return self.add(h);
+        }
+        let offset = offset as usize;
+        if self.total.len() < offset + h.len() {
+            self.total.resize(offset + h.len(), 0.0);
+        }
+        for (acc, v) in self.total[offset..].iter_mut().zip(h.values()) {
+            if !v.is_nan() {
+                *acc += v;
+            }
+        }
+    }
+
+    /// The pooled indices, or `None` before any history was added.
+    pub fn indices(&self) -> Option<SeasonalIndices> {
+        let (start, cal) = self.anchor?;
+        let positions: Vec<usize> =
+            (0..self.total.len()).map(|t| cal.season_position(cal.period_start(start, t as i64))).collect();
+        Some(SeasonalIndices::estimate(&self.total, &positions, cal.season_length(), 52, 0.0))
+    }
+}
+
+/// Whole periods from `a` to `b` on `cal`, when `b` is on `a`'s calendar.
+fn periods_between(cal: crate::demand::Calendar, a: crate::Timestamp, b: crate::Timestamp) -> Option<i64> {
+    use crate::demand::Calendar;
+    let n = match cal {
+        Calendar::Day => b.days() - a.days(),
+        Calendar::Week => (b.days() - a.days()).div_euclid(7),
+        Calendar::Month => {
+            let ((ya, ma, _), (yb, mb, _)) = (a.to_date(), b.to_date());
+            (i64::from(yb) - i64::from(ya)) * 12 + i64::from(mb) - i64::from(ma)
+        }
+    };
+    (cal.period_start(a, n) == b).then_some(n)
+}
+
 impl Default for PlanConfig {
     fn default() -> Self {
         PlanConfig { demand: DemandConfig::default(), policy: PolicyConfig::default(), seed: 42 }
     }
+}
+
+/// The settings `invsync plan` and `invsync backtest` use, chosen on the VN2 backtest
+/// windows (docs/vn2.md): the VN2 rules (L = 2, R = 1, h = 0.2, p = 1.0) and the demand
+/// and policy options that won the ablation. Callers override costs and periods.
+pub fn vn2_defaults() -> PlanConfig {
+    let mut c = PlanConfig::default();
+    c.demand.seasonality = Seasonality::Pooled;
+    c.demand.method = crate::demand::MethodChoice::Fixed(crate::demand::ForecastMethod::Ses { alpha: 0.1 });
+    c.demand.cascade.markov_for_intermittent = false;
+    c.demand.cascade.level3 = crate::demand::Level3Method::Blocks(1);
+    c.policy.carryover = 2;
+    c
 }
 
 /// One item to plan.
@@ -118,7 +221,7 @@ pub fn error_stats(errors: &ErrorMatrix) -> ErrorStats {
 pub fn plan_item(input: &ItemInput<'_>, config: &PlanConfig) -> Result<ItemPlan, PlanError> {
     let key = || input.key.to_owned();
     config.policy.validate().map_err(|source| PlanError::Policy { key: key(), source })?;
-    let demand = DemandConfig { window: config.policy.window(), ..config.demand.clone() };
+    let demand = DemandConfig { window: config.policy.simulated_periods(), ..config.demand.clone() };
     let mut stream = rng::stream(config.seed, input.key);
     let DemandOutcome { forecast, errors, diagnostics, scenarios, .. } =
         generate(input.history, &demand, input.consensus, &mut stream)

@@ -213,3 +213,24 @@ fn vn2_week0_when_present() {
     assert_eq!(text.lines().count(), 600);
     assert!(text.lines().skip(1).all(|l| l.split(',').nth(2).is_some_and(|q| q.parse::<u64>().is_ok())));
 }
+
+#[test]
+fn backtest_on_bundled_data_is_reproducible() {
+    let args = [
+        "backtest",
+        "--history",
+        "examples/data/history.csv",
+        "--in-stock",
+        "examples/data/in_stock.csv",
+        "--windows",
+        "3",
+        "--scenarios",
+        "200",
+    ];
+    let a = invsync(&[&args[..], &["--threads", "1"]].concat());
+    assert!(a.status.success(), "{}", stderr(&a));
+    let b = invsync(&[&args[..], &["--threads", "2"]].concat());
+    assert_eq!(a.stdout, b.stdout);
+    let out = String::from_utf8_lossy(&a.stdout);
+    assert!(out.contains("organizer_benchmark") && out.lines().any(|l| l.starts_with("total")), "{out}");
+}

@@ -81,6 +81,8 @@ pub struct CascadeConfig {
     pub error_form: ErrorForm,
     /// Carry parameter uncertainty at level 1 by a parametric bootstrap.
     pub parameter_bootstrap: bool,
+    /// Use only the most recent complete error rows, at most this many (None: all).
+    pub recent_rows: Option<usize>,
 }
 
 impl Default for CascadeConfig {
@@ -96,6 +98,7 @@ impl Default for CascadeConfig {
             jitter: true,
             error_form: ErrorForm::Additive,
             parameter_bootstrap: true,
+            recent_rows: None,
         }
     }
 }
@@ -317,6 +320,12 @@ pub enum Seasonality {
     Own,
     /// Given (e.g. pooled over the item's product group).
     Given(SeasonalIndices),
+    /// Pooled over every item planned together: [`PlanConfig::for_batch`] computes the
+    /// indices from the batch's histories and replaces this with `Given`. Planned alone,
+    /// an item uses its own history.
+    ///
+    /// [`PlanConfig::for_batch`]: crate::plan::PlanConfig::for_batch
+    Pooled,
 }
 
 /// Whether scenario values are rounded to whole units.
@@ -440,7 +449,7 @@ pub fn generate<R: Rng + ?Sized>(
     let season_len = history.calendar().season_length();
     let indices = match &config.seasonality {
         Seasonality::None => SeasonalIndices::flat(season_len),
-        Seasonality::Own => SeasonalIndices::estimate(&y, &positions, season_len, 13, 2.0),
+        Seasonality::Own | Seasonality::Pooled => SeasonalIndices::estimate(&y, &positions, season_len, 13, 2.0),
         Seasonality::Given(s) => s.clone(),
     };
     let method = match config.method {
@@ -451,7 +460,10 @@ pub fn generate<R: Rng + ?Sized>(
         }
         MethodChoice::Auto => ForecastMethod::Ses { alpha: 0.2 },
     };
-    let errors = backtest(&method, &y, &positions, &indices, w, config.min_train);
+    let mut errors = backtest(&method, &y, &positions, &indices, w, config.min_train);
+    if let Some(keep) = config.cascade.recent_rows {
+        errors.keep_recent(keep);
+    }
     let point = match consensus {
         Some(c) => c.to_vec(),
         None => {

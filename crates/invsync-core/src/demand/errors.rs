@@ -67,6 +67,19 @@ impl ErrorMatrix {
         (0..self.n()).map(|r| self.forecast_row(r).iter().sum()).collect()
     }
 
+    /// Keeps only the `n` most recent complete rows (and one-step errors).
+    pub fn keep_recent(&mut self, n: usize) {
+        let rows = self.n();
+        if rows > n {
+            let drop = (rows - n) * self.w;
+            self.rows.drain(..drop);
+            self.forecasts.drain(..drop);
+        }
+        if self.one_step.len() > n {
+            self.one_step.drain(..self.one_step.len() - n);
+        }
+    }
+
     /// Every known one-step error.
     pub fn one_step(&self) -> &[f64] {
         &self.one_step

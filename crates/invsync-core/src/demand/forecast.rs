@@ -2,9 +2,12 @@
 //! periods (`NaN`).
 //!
 //! ```text
+//! With seasonal indices, every method works on deseasonalised values y / idx and its
+//! forecast is reseasonalised: f_h = level x idx(position of T+h). Without, idx = 1.
+//!
 //! naive            f = last known value
 //! moving average   f = mean of the last n known values
-//! seasonal MA      f_h = mean of the last n deseasonalised values x idx(position of T+h)
+//! seasonal MA      the moving average (kept as a name for seasonal configurations)
 //! SES              l = a y + (1 - a) l, started at the first known value; f = l
 //! damped Holt      l = a y' + (1-a)(l + phi b); b = beta (l - l_prev) + (1-beta) phi b;
 //!                  f_h = (l + (phi + ... + phi^h) b) x idx   (y' = y / idx)
@@ -30,7 +33,8 @@ pub enum ForecastMethod {
         /// Number of values averaged.
         window: usize,
     },
-    /// Moving average of deseasonalised values, reseasonalised with multiplicative indices.
+    /// The moving average, named for seasonal configurations (every method deseasonalises
+    /// when indices are in use).
     SeasonalMovingAverage {
         /// Number of values averaged.
         window: usize,
@@ -40,6 +44,10 @@ pub enum ForecastMethod {
         /// Smoothing constant in (0, 1].
         alpha: f64,
     },
+    /// SES with the smoothing constant chosen per item: every alpha of
+    /// [`SES_FIT_GRID`] runs side by side and the one with the smallest sum of squared
+    /// one-step errors so far makes the forecast (ties: the smaller alpha).
+    SesFitted,
     /// Holt's damped trend on deseasonalised values.
     HoltDamped {
         /// Level smoothing in (0, 1].
@@ -76,6 +84,7 @@ impl ForecastMethod {
             ForecastMethod::MovingAverage { .. } => "moving_average",
             ForecastMethod::SeasonalMovingAverage { .. } => "seasonal_moving_average",
             ForecastMethod::Ses { .. } => "ses",
+            ForecastMethod::SesFitted => "ses_fitted",
             ForecastMethod::HoltDamped { .. } => "holt_damped",
             ForecastMethod::Croston { .. } => "croston",
             ForecastMethod::Sba { .. } => "sba",
@@ -83,6 +92,9 @@ impl ForecastMethod {
         }
     }
 }
+
+/// The smoothing constants [`ForecastMethod::SesFitted`] chooses from.
+pub const SES_FIT_GRID: [f64; 7] = [0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5];
 
 /// Multiplicative seasonal indices, one per seasonal position, averaging 1.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,6 +139,27 @@ impl SeasonalIndices {
         }
         let values = (0..length).map(|p| (sum[p] + shrinkage) / (n[p] + shrinkage).max(f64::MIN_POSITIVE)).collect();
         Self::from_values(values)
+    }
+
+    /// Indices pooled over many items: the per-period total of their recorded values
+    /// (censored sales included, missing as 0) over periods `0..=upto`, each total's ratio
+    /// to its centred 52-period moving average, averaged per seasonal position.
+    /// `positions[t]` is period t's seasonal position; `length` the number of positions.
+    pub fn pooled<'a>(
+        histories: impl IntoIterator<Item = &'a [f64]>,
+        upto: usize,
+        positions: &[usize],
+        length: usize,
+    ) -> Self {
+        let mut total = vec![0.0; upto + 1];
+        for y in histories {
+            for (acc, v) in total.iter_mut().zip(y) {
+                if !v.is_nan() {
+                    *acc += v;
+                }
+            }
+        }
+        Self::estimate(&total, positions, length, 52, 0.0)
     }
 
     /// Weighted average of several items' indices (pooled seasonality over a group).
@@ -204,6 +237,8 @@ pub(crate) struct Forecaster {
     second: Option<f64>,
     /// Periods since the last non-zero demand (Croston), counted from the series start.
     since: f64,
+    /// Fitted SES: (level, sum of squared one-step errors) per alpha of the grid.
+    fitted: [(f64, f64); SES_FIT_GRID.len()],
 }
 
 impl Forecaster {
@@ -216,6 +251,7 @@ impl Forecaster {
             level: None,
             second: None,
             since: 0.0,
+            fitted: [(f64::NAN, 0.0); SES_FIT_GRID.len()],
         }
     }
 
@@ -225,20 +261,31 @@ impl Forecaster {
             return;
         }
         self.known += 1;
+        // Every method works on deseasonalised values (idx = 1 without seasonality).
+        let v = v / idx;
         self.last = v;
         let smooth = |s: &mut Option<f64>, x: f64, a: f64| *s = Some(s.map_or(x, |l| a * x + (1.0 - a) * l));
         match self.method {
             ForecastMethod::Naive => {}
             ForecastMethod::MovingAverage { window } | ForecastMethod::SeasonalMovingAverage { window } => {
-                let x = if matches!(self.method, ForecastMethod::SeasonalMovingAverage { .. }) { v / idx } else { v };
-                self.buf.push_back(x);
+                self.buf.push_back(v);
                 if self.buf.len() > window.max(1) {
                     self.buf.pop_front();
                 }
             }
             ForecastMethod::Ses { alpha } => smooth(&mut self.level, v, alpha),
+            ForecastMethod::SesFitted => {
+                for ((level, sse), a) in self.fitted.iter_mut().zip(SES_FIT_GRID) {
+                    if level.is_nan() {
+                        *level = v;
+                    } else {
+                        *sse += (v - *level) * (v - *level);
+                        *level = a * v + (1.0 - a) * *level;
+                    }
+                }
+            }
             ForecastMethod::HoltDamped { alpha, beta, phi } => {
-                let x = v / idx;
+                let x = v;
                 match self.level {
                     None => {
                         self.level = Some(x);
@@ -281,16 +328,17 @@ impl Forecaster {
             return None;
         }
         let idx = |t: usize| indices.at(positions.get(t).copied().unwrap_or(t));
-        let flat = |f: f64| Some(vec![f.max(0.0); horizon]);
+        // A deseasonalised level, reseasonalised per future period.
+        let flat = |f: f64| Some((0..horizon).map(|h| (f * idx(t0 + h)).max(0.0)).collect());
         let buf_mean = || self.buf.iter().sum::<f64>() / self.buf.len().max(1) as f64;
         match self.method {
             ForecastMethod::Naive => flat(self.last),
-            ForecastMethod::MovingAverage { .. } => flat(buf_mean()),
-            ForecastMethod::SeasonalMovingAverage { .. } => {
-                let level = buf_mean();
-                Some((0..horizon).map(|h| (level * idx(t0 + h)).max(0.0)).collect())
-            }
+            ForecastMethod::MovingAverage { .. } | ForecastMethod::SeasonalMovingAverage { .. } => flat(buf_mean()),
             ForecastMethod::Ses { .. } => flat(self.level.unwrap_or(0.0)),
+            ForecastMethod::SesFitted => {
+                let best = self.fitted.iter().min_by(|a, b| a.1.total_cmp(&b.1)).map_or(0.0, |f| f.0);
+                flat(if best.is_nan() { 0.0 } else { best })
+            }
             ForecastMethod::HoltDamped { phi, .. } => {
                 let (level, trend) = (self.level.unwrap_or(0.0), self.second.unwrap_or(0.0));
                 let (mut damp, mut pow) = (0.0, 1.0);

@@ -35,6 +35,6 @@ pub use cascade::{
 pub use classify::{ADI_CUTOFF, CV2_CUTOFF, Classification, DemandClass, classify};
 pub use errors::{ErrorMatrix, backtest};
 pub use fit::{Family, Fit, WindowData, anderson_darling_normal};
-pub use forecast::{ForecastInput, ForecastMethod, SeasonalIndices, forecast};
+pub use forecast::{ForecastInput, ForecastMethod, SES_FIT_GRID, SeasonalIndices, forecast};
 pub use scenario::{ErrorForm, ScenarioSet, UncertaintyModel};
 pub use series::{Calendar, DemandHistory, HistoryError};

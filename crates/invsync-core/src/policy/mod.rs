@@ -103,6 +103,10 @@ pub struct PolicyConfig {
     pub fixed_order_cost: f64,
     /// Backorders instead of lost sales.
     pub backorders: bool,
+    /// Carry-over periods E simulated after the window: stock left from this order keeps
+    /// paying holding there, while shortages there are left to later orders. 0 = the plain
+    /// window model. Scenarios must then span L + R + E periods.
+    pub carryover: usize,
     /// Safety factors k tried by the k policies.
     pub k_grid: Vec<f64>,
     /// Periods of coverage N tried by the coverage policy.
@@ -126,6 +130,7 @@ impl Default for PolicyConfig {
             shortage: 1.0,
             fixed_order_cost: 0.0,
             backorders: false,
+            carryover: 0,
             k_grid: (1..=50).map(|i| f64::from(i) / 10.0).collect(),
             coverage_grid: (1..=12).map(f64::from).collect(),
             scenario_optimum: true,
@@ -139,6 +144,11 @@ impl PolicyConfig {
     /// W = L + R.
     pub fn window(&self) -> usize {
         self.lead_time + self.review_period
+    }
+
+    /// Periods each scenario must span: L + R + carry-over.
+    pub fn simulated_periods(&self) -> usize {
+        self.window() + self.carryover
     }
 
     /// Checks every field.
@@ -434,8 +444,9 @@ pub fn optimize_with_override(
 ) -> Result<Recommendation, PolicyError> {
     config.validate()?;
     let w = config.window();
-    if scenarios.w() != w {
-        return Err(PolicyError::WindowMismatch { expected: w, got: scenarios.w() });
+    let sim_w = config.simulated_periods();
+    if scenarios.w() != sim_w {
+        return Err(PolicyError::WindowMismatch { expected: sim_w, got: scenarios.w() });
     }
     if !position.on_hand.is_finite()
         || position.arrivals.len() > config.lead_time
@@ -445,7 +456,8 @@ pub fn optimize_with_override(
     }
     let win = Window {
         lead_time: config.lead_time,
-        w,
+        w: sim_w,
+        review: config.review_period,
         on_hand: position.on_hand,
         arrivals: &position.arrivals,
         holding: config.holding,
@@ -455,8 +467,19 @@ pub fn optimize_with_override(
     let values = scenarios.values();
     let prepared = win.prepare(values);
     let ip = position.inventory_position();
-    let mu_w = scenarios.mu_w();
-    let sigma_w = scenarios.sigma_w();
+    // Window statistics over W = L + R (the carry-over periods are for costing only).
+    let window_totals: Vec<f64> = if sim_w == w {
+        scenarios.totals().to_vec()
+    } else {
+        values.chunks_exact(sim_w).map(|p| p[..w].iter().sum()).collect()
+    };
+    let n_s = window_totals.len().max(1) as f64;
+    let mu_w = window_totals.iter().sum::<f64>() / n_s;
+    let sigma_w = if window_totals.len() > 1 {
+        (window_totals.iter().map(|t| (t - mu_w).powi(2)).sum::<f64>() / (n_s - 1.0)).sqrt()
+    } else {
+        0.0
+    };
     let order_of = |b: f64| {
         let raw = (b - ip).max(0.0);
         let raw = if config.integer_orders { (raw - 1e-9).ceil().max(0.0) } else { raw };
@@ -472,7 +495,7 @@ pub fn optimize_with_override(
         if config.holding + config.shortage > 0.0 { config.shortage / (config.holding + config.shortage) } else { 0.5 };
     let newsvendor_b = {
         // The inverse-ECDF quantile by selection (O(S)), as ScenarioSet::quantile.
-        let mut totals = scenarios.totals().to_vec();
+        let mut totals = window_totals.clone();
         let k = ((ratio.clamp(0.0, 1.0) * totals.len() as f64).ceil() as usize).clamp(1, totals.len().max(1)) - 1;
         if totals.is_empty() { 0.0 } else { *totals.select_nth_unstable_by(k, f64::total_cmp).1 }
     };
@@ -554,7 +577,7 @@ pub fn optimize_with_override(
     let target_stock = if order_qty > 0.0 { ip + order_qty } else { policy_b };
     let safety_stock = target_stock - mu_w;
     let mu_l = if w > 0 {
-        values.chunks_exact(w).map(|p| p[..config.lead_time].iter().sum::<f64>()).sum::<f64>()
+        values.chunks_exact(sim_w).map(|p| p[..config.lead_time].iter().sum::<f64>()).sum::<f64>()
             / scenarios.len().max(1) as f64
     } else {
         0.0

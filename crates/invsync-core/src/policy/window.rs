@@ -22,8 +22,10 @@
 #[derive(Debug, Clone)]
 pub(crate) struct Prepared {
     pub(crate) s: usize,
-    /// Post-arrival periods (R).
+    /// Post-arrival periods simulated (R + carry-over).
     post: usize,
+    /// Post-arrival periods charged for shortage and counted for service (R).
+    charged: usize,
     /// Per scenario: stock at the end of period L.
     x: Vec<f64>,
     /// Per scenario: pre-arrival cost (holding + shortage).
@@ -52,7 +54,10 @@ pub(crate) struct Prepared {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Window<'a> {
     pub(crate) lead_time: usize,
+    /// Periods simulated per scenario: L + R + carry-over.
     pub(crate) w: usize,
+    /// Review period R: post-arrival periods charged for shortage.
+    pub(crate) review: usize,
     pub(crate) on_hand: f64,
     /// arrivals[i] arrives at the start of period i + 1 (i < L).
     pub(crate) arrivals: &'a [f64],
@@ -106,6 +111,7 @@ impl Window<'_> {
         let w = self.w;
         let s = values.len() / w;
         let post = w - self.lead_time;
+        let charged = self.review.min(post);
         let mut holding_bps = Vec::with_capacity(s * post);
         let mut shortage_bps = Vec::with_capacity(if self.backorders { s * post } else { s });
         let (mut pre_h, mut pre_s) = (0.0, 0.0);
@@ -122,16 +128,13 @@ impl Window<'_> {
             pre_flow.push(flow);
             post_demand.extend_from_slice(&path[self.lead_time..]);
             let mut c = 0.0;
-            for d in &path[self.lead_time..] {
+            for (k, d) in path[self.lead_time..].iter().enumerate() {
                 c += d;
                 cum.push(c);
                 holding_bps.push(c - x);
-                if self.backorders {
+                if k < charged && (self.backorders || k + 1 == charged) {
                     shortage_bps.push(c - x);
                 }
-            }
-            if !self.backorders {
-                shortage_bps.push(c - x);
             }
         }
         holding_bps.sort_unstable_by(f64::total_cmp);
@@ -156,6 +159,7 @@ impl Window<'_> {
         Prepared {
             s,
             post,
+            charged,
             x: xs,
             pre_cost,
             pre_flow,
@@ -189,22 +193,33 @@ impl Window<'_> {
                 if i == self.lead_time {
                     stock += q;
                 }
-                demand += d;
+                // Carry-over periods only charge holding on what is left of this stock.
+                let carry = i >= self.lead_time + self.review;
                 let unmet = if self.backorders {
                     let before = stock.max(0.0);
-                    stock -= d;
-                    sold += before.min(*d);
+                    if carry {
+                        stock = (stock.max(0.0) - d).max(0.0);
+                    } else {
+                        stock -= d;
+                        sold += before.min(*d);
+                        sh += self.shortage * (-stock).max(0.0);
+                    }
                     h += self.holding * stock.max(0.0);
-                    sh += self.shortage * (-stock).max(0.0);
                     (d - before).max(0.0)
                 } else {
                     let sales = stock.max(0.0).min(*d);
-                    sold += sales;
                     stock -= sales;
                     h += self.holding * stock;
-                    sh += self.shortage * (d - sales);
+                    if !carry {
+                        sold += sales;
+                        sh += self.shortage * (d - sales);
+                    }
                     d - sales
                 };
+                if carry {
+                    continue;
+                }
+                demand += d;
                 if unmet > 1e-9 {
                     any_out = true;
                     post_out |= i >= self.lead_time;
@@ -260,14 +275,14 @@ impl Prepared {
         let y = self.x[i] + q;
         let cum = &self.cum[i * self.post..(i + 1) * self.post];
         let mut c = self.pre_cost[i];
-        for &ck in cum {
+        for (k, &ck) in cum.iter().enumerate() {
             c += self.holding * (y - ck).max(0.0);
-            if self.backorders {
+            if self.backorders && k < self.charged {
                 c += self.shortage * (ck - y).max(0.0);
             }
         }
-        if !self.backorders {
-            c += self.shortage * (cum.last().copied().unwrap_or(0.0) - y).max(0.0);
+        if !self.backorders && self.charged > 0 {
+            c += self.shortage * (cum[self.charged - 1] - y).max(0.0);
         }
         c
     }
@@ -288,27 +303,30 @@ impl Prepared {
             let (mut h, mut sh) = (0.0, 0.0);
             let (mut post_sold, mut post_out) = (0.0, false);
             let mut prev = 0.0;
-            for (&ck, &d) in cum.iter().zip(ds) {
+            for (k, (&ck, &d)) in cum.iter().zip(ds).enumerate() {
+                h += self.holding * (y - ck).max(0.0);
+                if k >= self.charged {
+                    continue; // carry-over: holding only
+                }
                 // Stock at the start of this period, before its demand.
                 let before = if self.backorders { y - prev } else { (y - prev).max(0.0) };
                 let sales = before.max(0.0).min(d);
                 post_sold += sales;
                 post_out |= d - sales > 1e-9;
-                h += self.holding * (y - ck).max(0.0);
                 if self.backorders {
                     sh += self.shortage * (ck - y).max(0.0);
                 }
                 prev = ck;
             }
-            if !self.backorders {
-                sh += self.shortage * (cum.last().copied().unwrap_or(0.0) - y).max(0.0);
+            if !self.backorders && self.charged > 0 {
+                sh += self.shortage * (cum[self.charged - 1] - y).max(0.0);
             }
             let c = self.pre_cost[i] + h + sh;
             hold += h;
             short += sh;
             cost += c;
             sum_sq += c * c;
-            demand += pd + ds.iter().sum::<f64>();
+            demand += pd + ds[..self.charged.min(ds.len())].iter().sum::<f64>();
             sold += ps + post_sold;
             covered += usize::from(!post_out);
             stockouts += usize::from(pre_out || post_out);

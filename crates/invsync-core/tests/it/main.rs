@@ -1,5 +1,6 @@
 //! Integration tests of invsync-core through its public API only.
 
+mod backtest;
 mod demand;
 mod fixture;
 mod gs1;

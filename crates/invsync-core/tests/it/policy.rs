@@ -246,17 +246,17 @@ fn status_and_override() {
     assert!(e.fill_rate >= rec.evaluation.fill_rate);
 }
 
-fn arb_case() -> impl Strategy<Value = (Vec<f64>, usize, usize, f64, Vec<f64>, bool, u64)> {
-    (1usize..3, 1usize..3).prop_flat_map(|(l, r)| {
-        let w = l + r;
+fn arb_case() -> impl Strategy<Value = (Vec<f64>, usize, usize, usize, f64, Vec<f64>, bool)> {
+    (1usize..3, 1usize..3, 0usize..3).prop_flat_map(|(l, r, c)| {
+        let w = l + r + c;
         (
             proptest::collection::vec(0.0f64..30.0, w * 20..=w * 20),
             Just(l),
             Just(r),
+            Just(c),
             0.0f64..40.0,
             proptest::collection::vec(0.0f64..10.0, 0..=l),
             any::<bool>(),
-            any::<u64>(),
         )
     })
 }
@@ -265,12 +265,12 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     /// The breakpoint sweep is exact: every candidate's cost equals a direct simulation of
-    /// its order, lost sales and backorders alike.
+    /// its order, lost sales and backorders alike, with and without carry-over periods.
     #[test]
-    fn sweep_matches_direct_simulation((values, l, r, on_hand, arrivals, backorders, _seed) in arb_case()) {
-        let s = ScenarioSet::from_values(l + r, values).unwrap();
+    fn sweep_matches_direct_simulation((values, l, r, carry, on_hand, arrivals, backorders) in arb_case()) {
+        let s = ScenarioSet::from_values(l + r + carry, values).unwrap();
         let config = PolicyConfig { lead_time: l, review_period: r, holding: 0.3, shortage: 2.0, backorders,
-                                    integer_orders: false, ..PolicyConfig::default() };
+                                    carryover: carry, integer_orders: false, ..PolicyConfig::default() };
         let pos = StockPosition { on_hand, arrivals };
         let rec = optimize(&s, &pos, &config, None).unwrap();
         for c in rec.candidates.iter().step_by(7) {

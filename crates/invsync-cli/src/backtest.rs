@@ -1,0 +1,173 @@
+//! `invsync backtest`: rolling-origin pseudo-competitions over a history file, invsync
+//! against the replayed VN2 organizer benchmark.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use invsync_core::backtest::{OrganizerBenchmark, PlannerRule, Protocol, Report, Rule, Series, run};
+use invsync_csv::{HistoryReaderBuilder, InStockRecord, Key, apply_in_stock, key_text};
+
+use crate::{Failure, open_input};
+
+/// Arguments of `invsync backtest`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Demand history (wide).
+    #[arg(long)]
+    history: PathBuf,
+    /// In-stock flags (wide).
+    #[arg(long)]
+    in_stock: Option<PathBuf>,
+    /// Lead time L in periods.
+    #[arg(long, default_value_t = 2)]
+    lead_time: usize,
+    /// Review period R in periods.
+    #[arg(long, default_value_t = 1)]
+    review_period: usize,
+    /// Holding cost per unit of end-of-period stock.
+    #[arg(long, default_value_t = 0.2)]
+    holding_cost: f64,
+    /// Shortage cost per unit of unmet demand.
+    #[arg(long, default_value_t = 1.0)]
+    shortage_cost: f64,
+    /// Number of windows (the last ones before the end of the history).
+    #[arg(long, default_value_t = 8)]
+    windows: usize,
+    /// Periods per window.
+    #[arg(long, default_value_t = 8)]
+    window_periods: usize,
+    /// Decisions per window.
+    #[arg(long, default_value_t = 6)]
+    decisions: usize,
+    /// First period of a window (1-based) whose cost counts.
+    #[arg(long, default_value_t = 3)]
+    count_from: usize,
+    /// Periods of continuous running before the first window.
+    #[arg(long, default_value_t = 8)]
+    warmup: usize,
+    /// Scenarios per item.
+    #[arg(long, default_value_t = 1000)]
+    scenarios: usize,
+    /// Master seed.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Also write the report as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+/// Every series of a wide history, with in-stock flags applied.
+pub(crate) fn load(history: &Path, in_stock: Option<&Path>) -> Result<Vec<Series>, Failure> {
+    let input = |e: invsync_csv::CsvError| Failure::Input(e.to_string());
+    let mut b = HistoryReaderBuilder::new();
+    b.file(history.display().to_string());
+    let reader = b.wide(open_input(history)?).map_err(input)?;
+    let keys = reader.key_names();
+    let flags: HashMap<Key, InStockRecord> = match in_stock {
+        None => HashMap::new(),
+        Some(p) => {
+            let mut b = HistoryReaderBuilder::new();
+            b.file(p.display().to_string()).key_columns(keys);
+            b.in_stock(open_input(p)?)
+                .map_err(input)?
+                .map(|r| r.map(|r| (r.key.clone(), r)))
+                .collect::<Result<_, _>>()
+                .map_err(input)?
+        }
+    };
+    reader
+        .map(|r| {
+            let r = r.map_err(input)?;
+            let history = flags.get(&r.key).map_or_else(|| r.history.clone(), |f| apply_in_stock(&r.history, f));
+            Ok(Series { key: key_text(&r.key), history })
+        })
+        .collect()
+}
+
+pub(crate) fn run_cmd(args: &Args) -> Result<(), Failure> {
+    let started = Instant::now();
+    let series = load(&args.history, args.in_stock.as_deref())?;
+    let config = crate::plan_config(
+        args.lead_time,
+        args.review_period,
+        args.holding_cost,
+        args.shortage_cost,
+        args.scenarios,
+        args.seed,
+    )?;
+    let protocol = Protocol {
+        windows: args.windows,
+        window_periods: args.window_periods,
+        decisions: args.decisions,
+        count_from: args.count_from,
+        warmup: args.warmup,
+        lead_time: args.lead_time,
+        review_period: args.review_period,
+        holding: args.holding_cost,
+        shortage: args.shortage_cost,
+    };
+    let (pool, _) = crate::thread_pool(args.threads)?;
+    let rules: [&dyn Rule; 2] = [&PlannerRule(config), &OrganizerBenchmark::default()];
+    let reports: Vec<Report> = rules
+        .iter()
+        .map(|rule| pool.install(|| run(&series, *rule, &protocol)).map_err(|e| Failure::Input(e.to_string())))
+        .collect::<Result<_, _>>()?;
+    let start = series.first().map(|s| (s.history.start(), s.history.calendar()));
+    let date =
+        |t: usize| start.map_or_else(String::new, |(s, c)| c.period_start(s, t as i64).to_string()[..10].to_owned());
+    let mut out = std::io::stdout().lock();
+    let w = |out: &mut dyn Write, s: String| writeln!(out, "{s}").map_err(|e| Failure::Other(e.to_string()));
+    w(
+        &mut out,
+        format!("{:<8} {:<12} {:>12} {:>12} {:>8}", "window", "origin", reports[0].rule, reports[1].rule, "ratio"),
+    )?;
+    for (k, ((t0, a), (_, b))) in reports[0].windows.iter().zip(&reports[1].windows).enumerate() {
+        w(
+            &mut out,
+            format!(
+                "{:<8} {:<12} {:>12.1} {:>12.1} {:>8.4}",
+                k + 1,
+                date(*t0),
+                a.total(),
+                b.total(),
+                b.total() / a.total()
+            ),
+        )?;
+    }
+    let (a, b) = (&reports[0].total, &reports[1].total);
+    w(
+        &mut out,
+        format!("{:<8} {:<12} {:>12.1} {:>12.1} {:>8.4}", "total", "", a.total(), b.total(), b.total() / a.total()),
+    )?;
+    w(
+        &mut out,
+        format!(
+            "holding/shortage: {} {:.1}/{:.1}, {} {:.1}/{:.1}; fill rate {:.4} vs {:.4}",
+            reports[0].rule,
+            a.holding,
+            a.shortage,
+            reports[1].rule,
+            b.holding,
+            b.shortage,
+            a.sold / a.demand.max(1e-9),
+            b.sold / b.demand.max(1e-9)
+        ),
+    )?;
+    if let Some(p) = &args.json {
+        let f = File::create(p).map_err(|e| Failure::Other(format!("{}: {e}", p.display())))?;
+        invsync_json::write_pretty(BufWriter::new(f), &reports).map_err(|e| Failure::Other(e.to_string()))?;
+    }
+    eprintln!(
+        "backtested {} series, {} windows, in {:.1} s",
+        series.len(),
+        protocol.windows,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,0 +1,326 @@
+//! Rolling-origin pseudo-competitions over history: the VN2 protocol and its baselines.
+//!
+//! A backtest replays a periodic-review, lost-sales system for many items at once,
+//! **time-major**: at the end of each period every item's rule decides from the history
+//! known then (so rules may pool information across items, as the VN2 organizer's
+//! seasonality does), then every item sells the recorded demand of the next period.
+//!
+//! # Protocol ([`Protocol`], defaults = the VN2 rules)
+//!
+//! ```text
+//! windows      the last `windows` non-overlapping windows of `window_periods` periods
+//!              ending at the last period of the history
+//! in a window  decisions at the end of periods t0 .. t0 + decisions - 1 (t0 = the period
+//!              before the window), sales in t0 + 1 .. t0 + window_periods,
+//!              cost counted from the window's period `count_from` (1-based) on
+//! start state  each window starts from the stock (on hand and in transit) the same rule
+//!              reaches at t0 when it runs every period, continuously, from an empty start
+//!              `warmup` periods before the first window
+//! demand       recorded sales; a censored period's sales stand for its demand (a lower
+//!              bound), a missing period is zero
+//! ```
+
+use crate::demand::{DemandHistory, SeasonalIndices};
+use crate::plan::{ItemInput, PlanConfig, plan_batch};
+use crate::policy::StockPosition;
+
+/// One series of the backtest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// Stable key (names the item's random stream).
+    pub key: String,
+    /// The whole history (windows included).
+    pub history: DemandHistory,
+}
+
+/// What a rule sees of one item at a decision.
+#[derive(Debug, Clone, Copy)]
+pub struct ItemView<'a> {
+    /// The item's key.
+    pub key: &'a str,
+    /// Its history, whole: only periods `0..=t` are known at decision time `t`.
+    pub history: &'a DemandHistory,
+    /// Its stock position now.
+    pub position: &'a StockPosition,
+}
+
+/// A decision rule over all items at once.
+pub trait Rule: Sync {
+    /// Short name for reports.
+    fn name(&self) -> String;
+    /// Orders (>= 0) for every item at the end of period `t`, from periods `0..=t`.
+    fn orders(&self, t: usize, items: &[ItemView<'_>]) -> Vec<f64>;
+}
+
+/// The protocol of a pseudo-competition backtest.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Protocol {
+    /// Number of windows.
+    pub windows: usize,
+    /// Periods per window.
+    pub window_periods: usize,
+    /// Decisions per window (one per period from the window's origin).
+    pub decisions: usize,
+    /// First period of a window (1-based) whose cost counts.
+    pub count_from: usize,
+    /// Periods of continuous running before the first window.
+    pub warmup: usize,
+    /// Lead time: an order placed at the end of period t arrives at the start of t + L + 1.
+    pub lead_time: usize,
+    /// Periods between decisions (decisions fall on the window's origin and every R-th
+    /// period after it; `decisions` counts them).
+    pub review_period: usize,
+    /// Holding cost per unit of end-of-period stock.
+    pub holding: f64,
+    /// Shortage cost per unit of unmet demand.
+    pub shortage: f64,
+}
+
+impl Default for Protocol {
+    /// The VN2 rules: 8 windows of 8 weeks, 6 weekly decisions, cost over weeks 3-8,
+    /// 8 weeks of warm-up, lead time 2, holding 0.2, shortage 1.0.
+    fn default() -> Self {
+        Protocol {
+            windows: 8,
+            window_periods: 8,
+            decisions: 6,
+            count_from: 3,
+            warmup: 8,
+            lead_time: 2,
+            review_period: 1,
+            holding: 0.2,
+            shortage: 1.0,
+        }
+    }
+}
+
+/// Costs of one window (or a total).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Costs {
+    /// Holding cost.
+    pub holding: f64,
+    /// Shortage cost.
+    pub shortage: f64,
+    /// Units demanded.
+    pub demand: f64,
+    /// Units sold.
+    pub sold: f64,
+}
+
+impl Costs {
+    /// Holding + shortage.
+    pub fn total(&self) -> f64 {
+        self.holding + self.shortage
+    }
+
+    fn add(&mut self, o: &Costs) {
+        self.holding += o.holding;
+        self.shortage += o.shortage;
+        self.demand += o.demand;
+        self.sold += o.sold;
+    }
+}
+
+/// A backtest's result.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Report {
+    /// The rule's name.
+    pub rule: String,
+    /// Each window: (index of its origin period t0, costs).
+    pub windows: Vec<(usize, Costs)>,
+    /// Sum over windows.
+    pub total: Costs,
+}
+
+/// Why a backtest cannot run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BacktestError {
+    /// The series differ in length or there are none.
+    #[error("every series must have the same number of periods (and there must be one)")]
+    Ragged,
+    /// The history is too short for the protocol.
+    #[error("{needed} periods are needed (warm-up, windows and a first known period), the history has {have}")]
+    TooShort {
+        /// Periods needed.
+        needed: usize,
+        /// Periods available.
+        have: usize,
+    },
+}
+
+#[derive(Debug, Clone, Default)]
+struct State {
+    on_hand: f64,
+    /// pipeline[j] arrives at the start of the (j + 1)-th next period.
+    pipeline: Vec<f64>,
+}
+
+/// Decides at the end of period `t` for every item (when `decide`), then sells period
+/// `t + 1`, adding costs to `costs` when given.
+#[allow(clippy::too_many_arguments)]
+fn step(
+    series: &[Series],
+    rule: &dyn Rule,
+    t: usize,
+    states: &mut [State],
+    decide: bool,
+    lead: usize,
+    costs: Option<&mut Costs>,
+    p: &Protocol,
+) {
+    if decide {
+        let positions: Vec<StockPosition> = states
+            .iter()
+            .map(|s| StockPosition { on_hand: s.on_hand, arrivals: s.pipeline[..lead].to_vec() })
+            .collect();
+        let views: Vec<ItemView<'_>> = series
+            .iter()
+            .zip(&positions)
+            .map(|(s, pos)| ItemView { key: &s.key, history: &s.history, position: pos })
+            .collect();
+        let orders = rule.orders(t, &views);
+        for (s, q) in states.iter_mut().zip(orders) {
+            s.pipeline[lead] += if q.is_finite() { q.max(0.0) } else { 0.0 };
+        }
+    }
+    let mut c = Costs::default();
+    for (s, item) in states.iter_mut().zip(series) {
+        s.on_hand += s.pipeline.remove(0);
+        s.pipeline.push(0.0);
+        let d = item.history.values().get(t + 1).copied().filter(|v| !v.is_nan()).unwrap_or(0.0);
+        let sales = s.on_hand.max(0.0).min(d);
+        s.on_hand -= sales;
+        c.holding += p.holding * s.on_hand;
+        c.shortage += p.shortage * (d - sales);
+        c.demand += d;
+        c.sold += sales;
+    }
+    if let Some(total) = costs {
+        total.add(&c);
+    }
+}
+
+/// Runs `rule` over the protocol's windows.
+///
+/// # Errors
+///
+/// [`BacktestError`] when the series are ragged or too short for the protocol.
+pub fn run(series: &[Series], rule: &dyn Rule, p: &Protocol) -> Result<Report, BacktestError> {
+    let r = p.review_period.max(1);
+    let t_len = series.first().map(|s| s.history.len()).ok_or(BacktestError::Ragged)?;
+    if series.iter().any(|s| s.history.len() != t_len) {
+        return Err(BacktestError::Ragged);
+    }
+    let needed = p.windows * p.window_periods + p.warmup + 1;
+    if t_len < needed || p.window_periods == 0 {
+        return Err(BacktestError::TooShort { needed, have: t_len });
+    }
+    let lead = p.lead_time;
+    let origins: Vec<usize> = (1..=p.windows).rev().map(|k| t_len - 1 - k * p.window_periods).collect();
+    let start = origins[0] - p.warmup;
+    let fresh = || State { on_hand: 0.0, pipeline: vec![0.0; lead + 1] };
+    let mut states: Vec<State> = series.iter().map(|_| fresh()).collect();
+    let mut report = Report { rule: rule.name(), windows: Vec::new(), total: Costs::default() };
+    let mut t = start;
+    for &t0 in &origins {
+        while t < t0 {
+            step(series, rule, t, &mut states, (t - start).is_multiple_of(r), lead, None, p);
+            t += 1;
+        }
+        // The window, from a copy of the continuous run's state at t0.
+        let mut w = states.clone();
+        let mut costs = Costs::default();
+        for k in 0..p.window_periods {
+            let count = k + 1 >= p.count_from;
+            let decide = k.is_multiple_of(r) && k / r < p.decisions;
+            step(series, rule, t0 + k, &mut w, decide, lead, count.then_some(&mut costs), p);
+        }
+        report.total.add(&costs);
+        report.windows.push((t0, costs));
+    }
+    Ok(report)
+}
+
+/// invsync's planner as a rule: exactly `plan_item` on each item's history up to `t`.
+#[derive(Debug, Clone)]
+pub struct PlannerRule(pub PlanConfig);
+
+impl Rule for PlannerRule {
+    fn name(&self) -> String {
+        "invsync".into()
+    }
+
+    fn orders(&self, t: usize, items: &[ItemView<'_>]) -> Vec<f64> {
+        let known: Vec<DemandHistory> = items.iter().map(|i| i.history.prefix(t + 1)).collect();
+        let config = self.0.for_batch(known.iter());
+        let inputs: Vec<ItemInput<'_>> = items
+            .iter()
+            .zip(&known)
+            .map(|(i, h)| ItemInput { key: i.key, history: h, position: i.position.clone(), consensus: None })
+            .collect();
+        plan_batch(&inputs, &config).into_iter().map(|p| p.map_or(0.0, |p| p.order_qty())).collect()
+    }
+}
+
+/// The VN2 organizer's benchmark, replayed: a 13-week moving average of deseasonalised
+/// sales (stock-out weeks skipped), multiplicative week-of-year indices pooled over every
+/// series (ratio of the weekly total to its centred 52-week moving average, from the
+/// history known at the decision), and an order up to 4 weeks of seasonal forecast
+/// against on hand plus in transit, rounded to whole units.
+#[derive(Debug, Clone, Copy)]
+pub struct OrganizerBenchmark {
+    /// Weeks averaged (13).
+    pub window: usize,
+    /// Weeks of coverage of the order-up-to level (4).
+    pub coverage: usize,
+}
+
+impl Default for OrganizerBenchmark {
+    fn default() -> Self {
+        OrganizerBenchmark { window: 13, coverage: 4 }
+    }
+}
+
+/// Week-of-year indices pooled over every item's known periods `0..=t`
+/// ([`SeasonalIndices::pooled`]).
+pub fn pooled_indices(items: &[ItemView<'_>], t: usize) -> SeasonalIndices {
+    let Some(first) = items.first() else { return SeasonalIndices::flat(52) };
+    let positions: Vec<usize> = (0..=t).map(|p| first.history.season_position(p)).collect();
+    SeasonalIndices::pooled(
+        items.iter().map(|i| &i.history.values()[..=t.min(i.history.len().saturating_sub(1))]),
+        t,
+        &positions,
+        first.history.calendar().season_length(),
+    )
+}
+
+impl Rule for OrganizerBenchmark {
+    fn name(&self) -> String {
+        "organizer_benchmark".into()
+    }
+
+    fn orders(&self, t: usize, items: &[ItemView<'_>]) -> Vec<f64> {
+        let idx = pooled_indices(items, t);
+        items
+            .iter()
+            .map(|i| {
+                let h = i.history;
+                let known: Vec<f64> = (0..=t)
+                    .rev()
+                    .filter_map(|p| h.observed(p).map(|v| v / idx.at(h.season_position(p))))
+                    .take(self.window)
+                    .collect();
+                if known.is_empty() {
+                    return 0.0;
+                }
+                let level = known.iter().sum::<f64>() / known.len() as f64;
+                let target: f64 = (1..=self.coverage).map(|k| level * idx.at(h.season_position(t + k))).sum();
+                (target - i.position.inventory_position()).max(0.0).round()
+            })
+            .collect()
+    }
+}

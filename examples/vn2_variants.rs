@@ -1,0 +1,132 @@
+//! The ablation behind invsync's VN2 defaults: each variant of the planner backtested on
+//! the same eight pseudo-competitions as `invsync backtest`, next to the replayed
+//! organizer benchmark. Reads ../shared/data/vn2 (or the directory given); prints a note
+//! and exits 0 when the data are absent.
+//!
+//! ```text
+//! cargo run --release --example vn2_variants [-- DIR [VARIANT ...]]
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use invsync::backtest::{OrganizerBenchmark, PlannerRule, Protocol, Rule, Series, run};
+use invsync::csv::{HistoryReaderBuilder, apply_in_stock, key_text};
+use invsync::demand::{ForecastMethod, MethodChoice, Seasonality};
+use invsync::plan::PlanConfig;
+
+fn load(dir: &Path) -> Option<Vec<Series>> {
+    let sales = dir.join("Week 0 - 2024-04-08 - Sales.csv");
+    let stock = dir.join("Week 0 - In Stock.csv");
+    let r = HistoryReaderBuilder::new().wide(std::fs::File::open(&sales).ok()?).ok()?;
+    let keys = r.key_names();
+    let flags: std::collections::HashMap<_, _> = HistoryReaderBuilder::new()
+        .key_columns(keys)
+        .in_stock(std::fs::File::open(&stock).ok()?)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|f| (f.key.clone(), f))
+        .collect();
+    r.map(|rec| {
+        rec.ok().map(|rec| {
+            let history = flags.get(&rec.key).map_or_else(|| rec.history.clone(), |f| apply_in_stock(&rec.history, f));
+            Series { key: key_text(&rec.key), history }
+        })
+    })
+    .collect()
+}
+
+/// A variant: the defaults changed by comma-separated options, e.g.
+/// `carry=2,season=none,method=ses:0.1,train=13,scen=500,l3=rows`.
+fn variant(spec: &str) -> Option<PlanConfig> {
+    let mut c = invsync::plan::vn2_defaults();
+    if spec == "default" {
+        return Some(c);
+    }
+    for opt in spec.split(',') {
+        let (k, v) = opt.split_once('=')?;
+        let num = |x: &str| x.parse::<f64>().ok();
+        match k {
+            "carry" => c.policy.carryover = v.parse().ok()?,
+            "season" => {
+                c.demand.seasonality = match v {
+                    "none" => Seasonality::None,
+                    "own" => Seasonality::Own,
+                    "pooled" => Seasonality::Pooled,
+                    _ => return None,
+                }
+            }
+            "method" => {
+                let (m, p) = v.split_once(':').unwrap_or((v, ""));
+                c.demand.method = MethodChoice::Fixed(match m {
+                    "ses" => ForecastMethod::Ses { alpha: num(p)? },
+                    "ma" => ForecastMethod::MovingAverage { window: p.parse().ok()? },
+                    "sba" => ForecastMethod::Sba { alpha: num(p)? },
+                    "tsb" => ForecastMethod::Tsb { alpha_d: num(p)?, alpha_p: num(p)? },
+                    "naive" => ForecastMethod::Naive,
+                    "sesfit" => ForecastMethod::SesFitted,
+                    "auto" => return Some(c),
+                    _ => return None,
+                });
+            }
+            "train" => c.demand.min_train = v.parse().ok()?,
+            "rows" => c.demand.cascade.recent_rows = Some(v.parse().ok()?),
+            "blocks" => c.demand.cascade.level3 = invsync::demand::Level3Method::Blocks(v.parse().ok()?),
+            "scen" => c.demand.scenarios = v.parse().ok()?,
+            "markov" => c.demand.cascade.markov_for_intermittent = v == "on",
+            "mult" => {
+                c.demand.cascade.error_form = if v == "on" {
+                    invsync::demand::ErrorForm::Multiplicative
+                } else {
+                    invsync::demand::ErrorForm::Additive
+                }
+            }
+            "optimum" => c.policy.scenario_optimum = v == "on",
+            "grids" if v == "off" => {
+                c.policy.k_grid.clear();
+                c.policy.coverage_grid.clear();
+            }
+            _ => return None,
+        }
+    }
+    Some(c)
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let dir = PathBuf::from(args.next().unwrap_or_else(|| "../shared/data/vn2".into()));
+    let Some(series) = load(&dir) else {
+        eprintln!("{}: VN2 data not found; nothing to do", dir.display());
+        return;
+    };
+    let names: Vec<String> = args.collect();
+    let names = if names.is_empty() { vec!["default".to_owned()] } else { names };
+    let protocol = Protocol::default();
+    let t = Instant::now();
+    let base = run(&series, &OrganizerBenchmark::default(), &protocol).expect("the VN2 history fits the protocol");
+    println!("{:<14} {:>10} {:>10} {:>10} {:>8}  per window", "variant", "total", "holding", "shortage", "ratio");
+    let row = |name: &str, r: &invsync::backtest::Report| {
+        let per: Vec<String> = r.windows.iter().map(|(_, c)| format!("{:.0}", c.total())).collect();
+        println!(
+            "{name:<14} {:>10.1} {:>10.1} {:>10.1} {:>8.4}  {}",
+            r.total.total(),
+            r.total.holding,
+            r.total.shortage,
+            base.total.total() / r.total.total(),
+            per.join(" ")
+        );
+    };
+    row("organizer", &base);
+    for name in &names {
+        let Some(config) = variant(name) else {
+            eprintln!("unknown variant {name}");
+            continue;
+        };
+        let r = run(&series, &PlannerRule(config), &protocol).expect("fits");
+        row(name, &r);
+    }
+    eprintln!("{:.1} s", t.elapsed().as_secs_f64());
+}
+
+#[allow(dead_code)]
+fn _rule_is_object_safe(_: &dyn Rule) {}
