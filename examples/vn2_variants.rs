@@ -92,6 +92,63 @@ fn variant(spec: &str) -> Option<PlanConfig> {
     Some(c)
 }
 
+/// Research only (not reachable through `invsync plan`, whose contract has no hierarchy
+/// input): seasonal indices pooled per group of a `Week 0 - Master.csv` column, falling back
+/// to all series for groups of fewer than 5 series.
+struct GroupPooled {
+    config: PlanConfig,
+    group_of: std::collections::HashMap<String, String>,
+}
+
+impl Rule for GroupPooled {
+    fn name(&self) -> String {
+        "group_pooled".into()
+    }
+
+    fn orders(&self, t: usize, items: &[invsync::backtest::ItemView<'_>]) -> Vec<f64> {
+        use invsync::plan::{ItemInput, SeasonalPool, plan_item};
+        let known: Vec<_> = items.iter().map(|i| i.history.prefix(t + 1)).collect();
+        let mut all = SeasonalPool::default();
+        let mut groups: std::collections::HashMap<&str, (SeasonalPool, usize)> = Default::default();
+        for (i, h) in items.iter().zip(&known) {
+            all.add(h);
+            let g = self.group_of.get(i.key).map_or("", String::as_str);
+            let e = groups.entry(g).or_default();
+            e.0.add(h);
+            e.1 += 1;
+        }
+        let global = self.config.with_pool(&all);
+        let configs: std::collections::HashMap<&str, PlanConfig> = groups
+            .iter()
+            .map(|(g, (pool, n))| (*g, if *n >= 5 { self.config.with_pool(pool) } else { global.clone() }))
+            .collect();
+        items
+            .iter()
+            .zip(&known)
+            .map(|(i, h)| {
+                let g = self.group_of.get(i.key).map_or("", String::as_str);
+                let input = ItemInput { key: i.key, history: h, position: i.position.clone(), consensus: None };
+                plan_item(&input, &configs[g]).map_or(0.0, |p| p.order_qty())
+            })
+            .collect()
+    }
+}
+
+fn groups(dir: &Path, column: &str) -> Option<std::collections::HashMap<String, String>> {
+    let text = std::fs::read_to_string(dir.join("Week 0 - Master.csv")).ok()?;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next()?.split(',').collect();
+    let c = header.iter().position(|h| *h == column)?;
+    Some(
+        lines
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                (format!("{}/{}", f[0], f[1]), f[c].to_owned())
+            })
+            .collect(),
+    )
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let dir = PathBuf::from(args.next().unwrap_or_else(|| "../shared/data/vn2".into()));
@@ -118,6 +175,16 @@ fn main() {
     };
     row("organizer", &base);
     for name in &names {
+        if let Some(column) = name.strip_prefix("group=") {
+            let Some(group_of) = groups(&dir, column) else {
+                eprintln!("no Master.csv column {column}");
+                continue;
+            };
+            let r = run(&series, &GroupPooled { config: invsync::plan::vn2_defaults(), group_of }, &protocol)
+                .expect("fits");
+            row(name, &r);
+            continue;
+        }
         let Some(config) = variant(name) else {
             eprintln!("unknown variant {name}");
             continue;
