@@ -377,6 +377,16 @@ impl Default for DemandConfig {
     }
 }
 
+impl DemandConfig {
+    /// Scenarios per item in batch mode (many items, nightly runs).
+    pub const BATCH_SCENARIOS: usize = 200;
+
+    /// The defaults with [`DemandConfig::BATCH_SCENARIOS`] scenarios per item.
+    pub fn batch() -> Self {
+        DemandConfig { scenarios: Self::BATCH_SCENARIOS, ..DemandConfig::default() }
+    }
+}
+
 /// Why the demand engine refused its inputs.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]

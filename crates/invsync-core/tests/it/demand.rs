@@ -118,6 +118,39 @@ fn normal_history_sigma_w() {
     assert!((s.sigma_w() / expected - 1.0).abs() < 4.0 * rel_se, "{} vs {expected}", s.sigma_w());
 }
 
+/// Poisson(6) and Gamma(shape 4, scale 2) i.i.d. *histories* through the whole pipeline
+/// (moving average of 104 periods, level 3 row bootstrap): the window total's mean and
+/// spread against the exact window distribution, inflated by the forecast's own
+/// estimation error: Var = W var_d (1 + W / 104).
+#[test]
+fn poisson_and_gamma_histories_match_their_window_distributions() {
+    use rand_distr::{Gamma as GammaD, Poisson as PoissonD};
+    let mut g = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let cases: [(&str, Vec<f64>, f64, f64); 2] = [
+        ("poisson", (0..1500).map(|_| PoissonD::new(6.0).unwrap().sample(&mut g)).collect(), 6.0, 6.0),
+        ("gamma", (0..1500).map(|_| GammaD::new(4.0, 2.0).unwrap().sample(&mut g)).collect(), 8.0, 16.0),
+    ];
+    for (name, y, mean, var) in cases {
+        let h = DemandHistory::uncensored(Timestamp::from_date(2000, 1, 3).unwrap(), Calendar::Day, y).unwrap();
+        let config = DemandConfig {
+            method: MethodChoice::Fixed(ForecastMethod::MovingAverage { window: 104 }),
+            rounding: Rounding::Never,
+            ..DemandConfig::default()
+        };
+        let out = generate(&h, &config, None, &mut rng::stream(3, name)).unwrap();
+        assert_eq!(out.diagnostics.level, 3);
+        let s = out.scenarios.unwrap();
+        let sd = (3.0 * var * (1.0 + 3.0 / 104.0)).sqrt();
+        // mu_W: the forecast (a 104-period mean: SE sqrt(var / 104) x 3) plus the mean
+        // bootstrapped error; sigma_W: as in normal_history_sigma_w.
+        let mean_tol = 4.0 * (3.0 * (var / 104.0).sqrt() + sd / 1000f64.sqrt());
+        assert!((s.mu_w() - 3.0 * mean).abs() < mean_tol, "{name}: mu {}", s.mu_w());
+        let rel_se = (1.0 / 2000.0 + 3.0 / 2900.0f64).sqrt();
+        assert!((s.sigma_w() / sd - 1.0).abs() < 4.0 * rel_se, "{name}: sigma {} vs {sd}", s.sigma_w());
+    }
+    assert_eq!(DemandConfig::batch().scenarios, 200);
+}
+
 fn matrix(n: usize, w: usize) -> ErrorMatrix {
     let rows: Vec<(Vec<f64>, Vec<f64>)> =
         (0..n).map(|r| ((0..w).map(|h| ((r * 7 + h * 3) % 11) as f64 - 5.0).collect(), vec![10.0; w])).collect();
