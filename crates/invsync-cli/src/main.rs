@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod backtest;
+mod explain;
 mod plan;
 mod replay;
 
@@ -27,6 +28,9 @@ enum Command {
     Plan(plan::Args),
     /// Rolling-origin pseudo-competitions: invsync against the VN2 organizer's benchmark.
     Backtest(backtest::Args),
+    /// One item's recommendation in words: cascade level and why, sigma_W, cost versus k,
+    /// classic versus scenario safety stock.
+    Explain(explain::Args),
     /// Replay a ledger event file into balances (or one item x location's history).
     Replay(replay::Args),
 }
@@ -87,6 +91,7 @@ fn main() -> ExitCode {
     let res = match cli.command {
         Command::Plan(args) => plan::run(&args),
         Command::Backtest(args) => backtest::run_cmd(&args),
+        Command::Explain(args) => explain::run(&args),
         Command::Replay(args) => replay::run(&args),
     };
     match res {

@@ -12,6 +12,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod journal;
+
 /// Why a value could not be written or read as JSON.
 #[derive(Debug, thiserror::Error)]
 #[error("json: {message} (line {line}, column {column})")]

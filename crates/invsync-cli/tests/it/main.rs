@@ -234,3 +234,24 @@ fn backtest_on_bundled_data_is_reproducible() {
     let out = String::from_utf8_lossy(&a.stdout);
     assert!(out.contains("organizer_benchmark") && out.lines().any(|l| l.starts_with("total")), "{out}");
 }
+
+#[test]
+fn explain_tells_the_story_and_refuses_unknown_items() {
+    let o = invsync(&[
+        "explain",
+        "S1/P004",
+        "--history",
+        "examples/data/history.csv",
+        "--state",
+        "examples/data/state.csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    for want in ["cascade level 3", "sigma_W", "classic z sigma_d sqrt(L)", "k  1.0", "decision:"] {
+        assert!(out.contains(want), "missing {want:?} in\n{out}");
+    }
+    let o = invsync(&["explain", "S0/P000", "--history", "examples/data/history.csv"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("blocked"));
+    let o = invsync(&["explain", "nope", "--history", "examples/data/history.csv"]);
+    assert_eq!(o.status.code(), Some(2));
+}
