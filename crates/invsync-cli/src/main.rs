@@ -8,6 +8,7 @@
 mod backtest;
 mod explain;
 mod plan;
+mod reconcile;
 mod replay;
 
 use std::process::ExitCode;
@@ -31,6 +32,8 @@ enum Command {
     /// One item's recommendation in words: cascade level and why, sigma_W, cost versus k,
     /// classic versus scenario safety stock.
     Explain(explain::Args),
+    /// Reconcile a count file against the ledger of an event file as of an instant.
+    Reconcile(reconcile::Args),
     /// Replay a ledger event file into balances (or one item x location's history).
     Replay(replay::Args),
 }
@@ -92,6 +95,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan::run(&args),
         Command::Backtest(args) => backtest::run_cmd(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Reconcile(args) => reconcile::run(&args),
         Command::Replay(args) => replay::run(&args),
     };
     match res {

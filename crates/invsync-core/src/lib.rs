@@ -40,6 +40,7 @@ mod money;
 pub mod plan;
 pub mod policy;
 pub mod rng;
+pub mod sync;
 mod time;
 mod uom;
 

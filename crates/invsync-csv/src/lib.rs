@@ -20,12 +20,14 @@
 #![deny(missing_docs)]
 
 mod balances;
+mod counts;
 mod error;
 mod events;
 mod history;
 mod plan;
 
 pub use balances::{BALANCE_COLUMNS, BalanceWriter, HISTORY_COLUMNS, HistoryWriter};
+pub use counts::{RECONCILE_COLUMNS, read_counts, write_reconciliation};
 pub use error::{CsvError, CsvErrorKind};
 pub use events::{EVENT_COLUMNS, EventReader, EventReaderBuilder, EventRecord, EventWriter};
 pub use history::{

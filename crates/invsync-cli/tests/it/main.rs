@@ -255,3 +255,34 @@ fn explain_tells_the_story_and_refuses_unknown_items() {
     let o = invsync(&["explain", "nope", "--history", "examples/data/history.csv"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn reconcile_reports_and_refuses_bad_counts() {
+    let o = invsync(&[
+        "reconcile",
+        "--counts",
+        "examples/data/counts.csv",
+        "--events",
+        "examples/data/events.csv",
+        "--as-of",
+        "2024-04-07T00:00:00Z",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("SKU-100,S1,30,29,-1,-2.55,A,mismatch,false"), "{out}");
+    assert!(out.contains("SKU-200,S1,18,,-18,-126,A,missing_in_count,false"), "{out}");
+    assert!(stderr(&o).contains("accuracy 20.00 %"), "{}", stderr(&o));
+    let p = tmp("counts.csv");
+    std::fs::write(&p, "item,location,counted\nA,B,-3\n").unwrap();
+    let o = invsync(&[
+        "reconcile",
+        "--counts",
+        p.to_str().unwrap(),
+        "--events",
+        "examples/data/events.csv",
+        "--as-of",
+        "2024-04-07",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("counts.csv:2: column counted (3): value \"-3\""), "{}", stderr(&o));
+}

@@ -9,4 +9,5 @@ mod ledger_oracles;
 mod ledger_props;
 mod plan;
 mod policy;
+mod reconcile;
 mod values;

@@ -1,0 +1,74 @@
+//! Physical counts in (`item,location,counted`) and reconciliation reports out.
+
+use std::io;
+
+use invsync_core::sync::{CountRecord, ReconcileReport};
+use invsync_core::{ItemId, LocationId};
+
+use crate::error::{CsvError, CsvErrorKind, writer_with_header};
+
+/// Reads a count file with columns `item`, `location`, `counted` (any order, others
+/// ignored); every error names the file, line, column and value.
+///
+/// # Errors
+///
+/// [`CsvError`] for a missing column, a bad id or a count that is not a whole number >= 0.
+pub fn read_counts<R: io::Read>(rdr: R, file: Option<&str>) -> Result<Vec<CountRecord>, CsvError> {
+    let mut r = csv::ReaderBuilder::new().flexible(false).from_reader(rdr);
+    let headers = r.headers().map_err(|e| CsvError::from(e).in_file(file))?.clone();
+    let col = |name: &'static str| {
+        headers
+            .iter()
+            .position(|h| h.trim() == name)
+            .ok_or_else(|| CsvError::new(CsvErrorKind::MissingColumn(name)).at_line(1).in_file(file))
+    };
+    let (ci, cl, cc) = (col("item")?, col("location")?, col("counted")?);
+    let mut out = Vec::new();
+    for rec in r.records() {
+        let rec = rec.map_err(|e| CsvError::from(e).in_file(file))?;
+        let line = rec.position().map_or(0, csv::Position::line);
+        let field = |i: usize, name: &str, expected: &'static str, message: String| {
+            CsvError::new(CsvErrorKind::Invalid { expected, message })
+                .at_line(line)
+                .at_column(i + 1, name, rec.get(i))
+                .in_file(file)
+        };
+        let get = |i: usize| rec.get(i).unwrap_or("").trim();
+        let item = ItemId::new(get(ci)).map_err(|e| field(ci, "item", "an item id", e.to_string()))?;
+        let location = LocationId::new(get(cl)).map_err(|e| field(cl, "location", "a location id", e.to_string()))?;
+        let counted = get(cc)
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| field(cc, "counted", "a whole number >= 0", "not a count".into()))?;
+        out.push(CountRecord { item, location, counted });
+    }
+    Ok(out)
+}
+
+/// The columns of a reconciliation report.
+pub const RECONCILE_COLUMNS: [&str; 9] =
+    ["item", "location", "system", "counted", "variance", "variance_value", "class", "status", "needs_approval"];
+
+/// Writes a reconciliation report, one row per line.
+///
+/// # Errors
+///
+/// [`CsvError`] when writing fails.
+pub fn write_reconciliation<W: io::Write>(w: W, report: &ReconcileReport) -> Result<W, CsvError> {
+    let mut out = writer_with_header(w, &RECONCILE_COLUMNS)?;
+    for l in &report.lines {
+        out.write_record([
+            l.item.to_string(),
+            l.location.to_string(),
+            l.system.to_string(),
+            l.counted.map(|c| c.to_string()).unwrap_or_default(),
+            l.variance.to_string(),
+            l.variance_value.to_string(),
+            format!("{:?}", l.class),
+            l.status.as_str().to_owned(),
+            l.needs_approval.to_string(),
+        ])?;
+    }
+    out.into_inner().map_err(|e| CsvError::new(CsvErrorKind::Io(e.error().to_string())))
+}
