@@ -1,7 +1,10 @@
 //! # invsync-json
 //!
-//! JSON adapters for invsync. Every public core type is serde-serialisable through the core
-//! feature `serde`; this crate turns them into JSON text.
+//! JSON adapters for invsync. The public core value types (events, levels, valuations,
+//! demand and policy configurations, recommendations, reports) are serde-serialisable
+//! through the core feature `serde`, with their Rust field names in snake_case as the
+//! stable JSON names; this crate reads and writes them as JSON, and keeps the JSON Lines
+//! event journal ([`journal`]).
 //!
 //! ```
 //! use invsync_core::ledger::Levels;
@@ -36,6 +39,23 @@ impl From<serde_json::Error> for JsonError {
 /// [`JsonError`] when the value cannot be represented.
 pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String, JsonError> {
     Ok(serde_json::to_string(value)?)
+}
+
+/// Reads one JSON value (a planner configuration, a report ...) from `r`; errors carry the
+/// line and column.
+///
+/// ```
+/// use invsync_core::plan::PlanConfig;
+/// let text = invsync_json::to_string(&PlanConfig::default()).unwrap();
+/// let back: PlanConfig = invsync_json::read(text.as_bytes()).unwrap();
+/// assert_eq!(back, PlanConfig::default());
+/// ```
+///
+/// # Errors
+///
+/// [`JsonError`] when the text is not valid JSON for `T`.
+pub fn read<R: std::io::Read, T: serde::de::DeserializeOwned>(r: R) -> Result<T, JsonError> {
+    Ok(serde_json::from_reader(r)?)
 }
 
 /// Writes `value` as pretty-printed JSON followed by a newline.

@@ -74,6 +74,7 @@ pub enum NegativeStock {
 
 /// Ledger-wide settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LedgerConfig {
     /// Refuse events for items and locations that were not registered.
     pub strict: bool,
@@ -103,6 +104,7 @@ impl Default for LedgerConfig {
 
 /// What applying an event did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Outcome {
     /// Recording order of the event (its position in [`Ledger::events`]).
     pub seq: u64,
@@ -130,6 +132,7 @@ pub struct HistoryEntry<'a> {
 
 /// Valuation of one item x location now.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Valuation {
     /// The method.
     pub method: ValuationMethod,
@@ -145,6 +148,7 @@ pub struct Valuation {
 
 /// One period bucket of an available-to-promise projection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct AtpBucket {
     /// End of the bucket (inclusive).
     pub end: Timestamp,

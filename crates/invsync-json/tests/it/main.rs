@@ -140,3 +140,17 @@ fn sigkill_mid_append_loses_nothing_acknowledged() {
     assert!(!acknowledged.is_empty());
     eprintln!("20 kills, {} events recovered, {torn_seen} torn tails seen", acknowledged.len());
 }
+
+#[test]
+fn planner_configuration_round_trips_and_errors_have_positions() {
+    let c = invsync_core::plan::vn2_defaults();
+    let mut bytes = Vec::new();
+    invsync_json::write_pretty(&mut bytes, &c).unwrap();
+    let back: invsync_core::plan::PlanConfig = invsync_json::read(&bytes[..]).unwrap();
+    assert_eq!(back, c);
+    let err = invsync_json::read::<_, invsync_core::plan::PlanConfig>(&b"{\n  \"seed\": \"x\"\n}"[..]).unwrap_err();
+    assert!(err.to_string().contains("line 2"), "{err}");
+    let o = invsync_core::ledger::LedgerConfig::default();
+    let text = invsync_json::to_string(&o).unwrap();
+    assert_eq!(invsync_json::read::<_, invsync_core::ledger::LedgerConfig>(text.as_bytes()).unwrap(), o);
+}
