@@ -18,21 +18,11 @@ pub(crate) struct Args {
     /// Demand history (wide).
     #[arg(long)]
     history: PathBuf,
+    #[command(flatten)]
+    planner: crate::PlannerArgs,
     /// In-stock flags (wide).
     #[arg(long)]
     in_stock: Option<PathBuf>,
-    /// Lead time L in periods.
-    #[arg(long, default_value_t = 2)]
-    lead_time: usize,
-    /// Review period R in periods.
-    #[arg(long, default_value_t = 1)]
-    review_period: usize,
-    /// Holding cost per unit of end-of-period stock.
-    #[arg(long, default_value_t = 0.2)]
-    holding_cost: f64,
-    /// Shortage cost per unit of unmet demand.
-    #[arg(long, default_value_t = 1.0)]
-    shortage_cost: f64,
     /// Number of windows (the last ones before the end of the history).
     #[arg(long, default_value_t = 8)]
     windows: usize,
@@ -48,12 +38,6 @@ pub(crate) struct Args {
     /// Periods of continuous running before the first window.
     #[arg(long, default_value_t = 8)]
     warmup: usize,
-    /// Scenarios per item.
-    #[arg(long, default_value_t = 1000)]
-    scenarios: usize,
-    /// Master seed.
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
@@ -93,24 +77,17 @@ pub(crate) fn load(history: &Path, in_stock: Option<&Path>) -> Result<Vec<Series
 pub(crate) fn run_cmd(args: &Args) -> Result<(), Failure> {
     let started = Instant::now();
     let series = load(&args.history, args.in_stock.as_deref())?;
-    let config = crate::plan_config(
-        args.lead_time,
-        args.review_period,
-        args.holding_cost,
-        args.shortage_cost,
-        args.scenarios,
-        args.seed,
-    )?;
+    let config = args.planner.config()?;
     let protocol = Protocol {
         windows: args.windows,
         window_periods: args.window_periods,
         decisions: args.decisions,
         count_from: args.count_from,
         warmup: args.warmup,
-        lead_time: args.lead_time,
-        review_period: args.review_period,
-        holding: args.holding_cost,
-        shortage: args.shortage_cost,
+        lead_time: args.planner.lead_time,
+        review_period: args.planner.review_period,
+        holding: args.planner.holding_cost,
+        shortage: args.planner.shortage_cost,
     };
     let (pool, _) = crate::thread_pool(args.threads)?;
     let rules: [&dyn Rule; 2] = [&PlannerRule(config), &OrganizerBenchmark::default()];

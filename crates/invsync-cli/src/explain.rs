@@ -24,35 +24,12 @@ pub(crate) struct Args {
     /// Stock state.
     #[arg(long)]
     state: Option<PathBuf>,
-    /// Lead time L in periods.
-    #[arg(long, default_value_t = 2)]
-    lead_time: usize,
-    /// Review period R in periods.
-    #[arg(long, default_value_t = 1)]
-    review_period: usize,
-    /// Holding cost per unit of end-of-period stock.
-    #[arg(long, default_value_t = 0.2)]
-    holding_cost: f64,
-    /// Shortage cost per unit of unmet demand.
-    #[arg(long, default_value_t = 1.0)]
-    shortage_cost: f64,
-    /// Scenarios.
-    #[arg(long, default_value_t = 1000)]
-    scenarios: usize,
-    /// Master seed.
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
+    #[command(flatten)]
+    planner: crate::PlannerArgs,
 }
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
-    let config = crate::plan_config(
-        args.lead_time,
-        args.review_period,
-        args.holding_cost,
-        args.shortage_cost,
-        args.scenarios,
-        args.seed,
-    )?;
+    let config = args.planner.config()?;
     // Every series: seasonality is pooled over the file, as `invsync plan` does.
     let series = crate::backtest::load(&args.history, args.in_stock.as_deref())?;
     let config = config.for_batch(series.iter().map(|s| &s.history));

@@ -89,6 +89,43 @@ pub(crate) fn thread_pool(threads: Option<usize>) -> Result<(rayon::ThreadPool, 
     Ok((pool, n))
 }
 
+/// Planner settings with the VN2 rules as defaults (`backtest`, `explain`).
+#[derive(Debug, clap::Args)]
+pub(crate) struct PlannerArgs {
+    /// Lead time L in periods.
+    #[arg(long, default_value_t = 2)]
+    pub(crate) lead_time: usize,
+    /// Review period R in periods.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) review_period: usize,
+    /// Holding cost per unit of end-of-period stock.
+    #[arg(long, default_value_t = 0.2)]
+    pub(crate) holding_cost: f64,
+    /// Shortage cost per unit of unmet demand.
+    #[arg(long, default_value_t = 1.0)]
+    pub(crate) shortage_cost: f64,
+    /// Scenarios per item.
+    #[arg(long, default_value_t = 1000)]
+    scenarios: usize,
+    /// Master seed.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+impl PlannerArgs {
+    /// The planner settings ([`plan_config`]).
+    pub(crate) fn config(&self) -> Result<invsync_core::plan::PlanConfig, Failure> {
+        plan_config(
+            self.lead_time,
+            self.review_period,
+            self.holding_cost,
+            self.shortage_cost,
+            self.scenarios,
+            self.seed,
+        )
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let res = match cli.command {
