@@ -163,13 +163,13 @@ fn main() {
     let base = run(&series, &OrganizerBenchmark::default(), &protocol).expect("the VN2 history fits the protocol");
     println!("{:<14} {:>10} {:>10} {:>10} {:>8}  per window", "variant", "total", "holding", "shortage", "ratio");
     let row = |name: &str, r: &invsync::backtest::Report| {
-        let per: Vec<String> = r.windows.iter().map(|(_, c)| format!("{:.0}", c.total())).collect();
+        let per: Vec<String> = r.windows.iter().map(|(_, c)| format!("{:.0}", c.cost())).collect();
         println!(
             "{name:<14} {:>10.1} {:>10.1} {:>10.1} {:>8.4}  {}",
-            r.total.total(),
+            r.total.cost(),
             r.total.holding,
             r.total.shortage,
-            base.total.total() / r.total.total(),
+            base.total.cost() / r.total.cost(),
             per.join(" ")
         );
     };

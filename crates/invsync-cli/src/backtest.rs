@@ -46,13 +46,14 @@ pub(crate) struct Args {
     json: Option<PathBuf>,
 }
 
-/// Every series of a wide history, with in-stock flags applied.
-pub(crate) fn load(history: &Path, in_stock: Option<&Path>) -> Result<Vec<Series>, Failure> {
+/// The key column names and every series of a wide history, in-stock flags applied.
+pub(crate) fn load(history: &Path, in_stock: Option<&Path>) -> Result<(Vec<String>, Vec<Series>), Failure> {
     let input = |e: invsync_csv::CsvError| Failure::Input(e.to_string());
     let mut b = HistoryReaderBuilder::new();
     b.file(history.display().to_string());
     let reader = b.wide(open_input(history)?).map_err(input)?;
     let keys = reader.key_names();
+    let names = keys.clone();
     let flags: HashMap<Key, InStockRecord> = match in_stock {
         None => HashMap::new(),
         Some(p) => {
@@ -65,18 +66,19 @@ pub(crate) fn load(history: &Path, in_stock: Option<&Path>) -> Result<Vec<Series
                 .map_err(input)?
         }
     };
-    reader
+    let series = reader
         .map(|r| {
             let r = r.map_err(input)?;
             let history = flags.get(&r.key).map_or_else(|| r.history.clone(), |f| apply_in_stock(&r.history, f));
             Ok(Series { key: key_text(&r.key), history })
         })
-        .collect()
+        .collect::<Result<Vec<_>, Failure>>()?;
+    Ok((names, series))
 }
 
 pub(crate) fn run_cmd(args: &Args) -> Result<(), Failure> {
     let started = Instant::now();
-    let series = load(&args.history, args.in_stock.as_deref())?;
+    let (_, series) = load(&args.history, args.in_stock.as_deref())?;
     let config = args.planner.config()?;
     let protocol = Protocol {
         windows: args.windows,
@@ -111,16 +113,16 @@ pub(crate) fn run_cmd(args: &Args) -> Result<(), Failure> {
                 "{:<8} {:<12} {:>12.1} {:>12.1} {:>8.4}",
                 k + 1,
                 date(*t0),
-                a.total(),
-                b.total(),
-                b.total() / a.total()
+                a.cost(),
+                b.cost(),
+                b.cost() / a.cost()
             ),
         )?;
     }
     let (a, b) = (&reports[0].total, &reports[1].total);
     w(
         &mut out,
-        format!("{:<8} {:<12} {:>12.1} {:>12.1} {:>8.4}", "total", "", a.total(), b.total(), b.total() / a.total()),
+        format!("{:<8} {:<12} {:>12.1} {:>12.1} {:>8.4}", "total", "", a.cost(), b.cost(), b.cost() / a.cost()),
     )?;
     w(
         &mut out,
@@ -132,8 +134,8 @@ pub(crate) fn run_cmd(args: &Args) -> Result<(), Failure> {
             reports[1].rule,
             b.holding,
             b.shortage,
-            a.sold / a.demand.max(1e-9),
-            b.sold / b.demand.max(1e-9)
+            a.fill_rate(),
+            b.fill_rate()
         ),
     )?;
     if let Some(p) = &args.json {

@@ -31,7 +31,7 @@ pub(crate) struct Args {
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let config = args.planner.config()?;
     // Every series: seasonality is pooled over the file, as `invsync plan` does.
-    let series = crate::backtest::load(&args.history, args.in_stock.as_deref())?;
+    let (keys, series) = crate::backtest::load(&args.history, args.in_stock.as_deref())?;
     let config = config.for_batch(series.iter().map(|s| &s.history));
     let item = series
         .iter()
@@ -42,8 +42,6 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         Some(p) => {
             let mut b = HistoryReaderBuilder::new();
             b.file(p.display().to_string());
-            let hb = HistoryReaderBuilder::new();
-            let keys = hb.wide(open_input(&args.history)?).map_err(|e| Failure::Input(e.to_string()))?.key_names();
             let mut found = None;
             for rec in b.state(open_input(p)?, &keys).map_err(|e| Failure::Input(e.to_string()))? {
                 let rec = rec.map_err(|e| Failure::Input(e.to_string()))?;

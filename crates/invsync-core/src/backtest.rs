@@ -21,7 +21,7 @@
 //! ```
 
 use crate::demand::{DemandHistory, SeasonalIndices};
-use crate::plan::{ItemInput, PlanConfig, plan_batch};
+use crate::plan::{ItemInput, PlanConfig, SimResult, SimState, plan_batch, recorded_demand};
 use crate::policy::StockPosition;
 
 /// One series of the backtest.
@@ -95,33 +95,8 @@ impl Default for Protocol {
     }
 }
 
-/// Costs of one window (or a total).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct Costs {
-    /// Holding cost.
-    pub holding: f64,
-    /// Shortage cost.
-    pub shortage: f64,
-    /// Units demanded.
-    pub demand: f64,
-    /// Units sold.
-    pub sold: f64,
-}
-
-impl Costs {
-    /// Holding + shortage.
-    pub fn total(&self) -> f64 {
-        self.holding + self.shortage
-    }
-
-    fn add(&mut self, o: &Costs) {
-        self.holding += o.holding;
-        self.shortage += o.shortage;
-        self.demand += o.demand;
-        self.sold += o.sold;
-    }
-}
+/// Costs of one window (or a total): holding, shortage, units demanded and sold.
+pub type Costs = SimResult;
 
 /// A backtest's result.
 #[derive(Debug, Clone, PartialEq)]
@@ -152,13 +127,6 @@ pub enum BacktestError {
     },
 }
 
-#[derive(Debug, Clone, Default)]
-struct State {
-    on_hand: f64,
-    /// pipeline[j] arrives at the start of the (j + 1)-th next period.
-    pipeline: Vec<f64>,
-}
-
 /// Decides at the end of period `t` for every item (when `decide`), then sells period
 /// `t + 1`, adding costs to `costs` when given.
 #[allow(clippy::too_many_arguments)]
@@ -166,17 +134,14 @@ fn step(
     series: &[Series],
     rule: &dyn Rule,
     t: usize,
-    states: &mut [State],
+    states: &mut [SimState],
     decide: bool,
     lead: usize,
     costs: Option<&mut Costs>,
     p: &Protocol,
 ) {
     if decide {
-        let positions: Vec<StockPosition> = states
-            .iter()
-            .map(|s| StockPosition { on_hand: s.on_hand, arrivals: s.pipeline[..lead].to_vec() })
-            .collect();
+        let positions: Vec<StockPosition> = states.iter().map(|s| s.position(lead)).collect();
         let views: Vec<ItemView<'_>> = series
             .iter()
             .zip(&positions)
@@ -184,20 +149,12 @@ fn step(
             .collect();
         let orders = rule.orders(t, &views);
         for (s, q) in states.iter_mut().zip(orders) {
-            s.pipeline[lead] += if q.is_finite() { q.max(0.0) } else { 0.0 };
+            s.place(lead, q);
         }
     }
     let mut c = Costs::default();
     for (s, item) in states.iter_mut().zip(series) {
-        s.on_hand += s.pipeline.remove(0);
-        s.pipeline.push(0.0);
-        let d = item.history.values().get(t + 1).copied().filter(|v| !v.is_nan()).unwrap_or(0.0);
-        let sales = s.on_hand.max(0.0).min(d);
-        s.on_hand -= sales;
-        c.holding += p.holding * s.on_hand;
-        c.shortage += p.shortage * (d - sales);
-        c.demand += d;
-        c.sold += sales;
+        c.add(&s.sell_period(recorded_demand(&item.history, t + 1), p.holding, p.shortage));
     }
     if let Some(total) = costs {
         total.add(&c);
@@ -222,8 +179,7 @@ pub fn run(series: &[Series], rule: &dyn Rule, p: &Protocol) -> Result<Report, B
     let lead = p.lead_time;
     let origins: Vec<usize> = (1..=p.windows).rev().map(|k| t_len - 1 - k * p.window_periods).collect();
     let start = origins[0] - p.warmup;
-    let fresh = || State { on_hand: 0.0, pipeline: vec![0.0; lead + 1] };
-    let mut states: Vec<State> = series.iter().map(|_| fresh()).collect();
+    let mut states: Vec<SimState> = series.iter().map(|_| SimState::empty(lead)).collect();
     let mut report = Report { rule: rule.name(), windows: Vec::new(), total: Costs::default() };
     let mut t = start;
     for &t0 in &origins {

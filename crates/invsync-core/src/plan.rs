@@ -293,6 +293,45 @@ pub struct SimResult {
     pub sold: f64,
 }
 
+impl SimState {
+    /// An empty state with a pipeline reaching `lead_time` periods ahead.
+    pub fn empty(lead_time: usize) -> Self {
+        SimState { on_hand: 0.0, pipeline: vec![0.0; lead_time + 1] }
+    }
+
+    /// The stock position a decision sees: on hand and the next `lead_time` arrivals.
+    pub fn position(&self, lead_time: usize) -> StockPosition {
+        StockPosition { on_hand: self.on_hand, arrivals: self.pipeline[..lead_time.min(self.pipeline.len())].to_vec() }
+    }
+
+    /// Places an order at the end of this period: it arrives `lead_time + 1` periods on.
+    /// Negative or non-finite orders count as zero.
+    pub fn place(&mut self, lead_time: usize, q: f64) {
+        if self.pipeline.len() <= lead_time {
+            self.pipeline.resize(lead_time + 1, 0.0);
+        }
+        self.pipeline[lead_time] += if q.is_finite() { q.max(0.0) } else { 0.0 };
+    }
+
+    /// Runs one period of a lost-sales system: receives what arrives, sells
+    /// min(stock, demand), loses the rest, pays holding on the end stock.
+    pub fn sell_period(&mut self, demand: f64, holding: f64, shortage: f64) -> SimResult {
+        if !self.pipeline.is_empty() {
+            self.on_hand += self.pipeline.remove(0);
+            self.pipeline.push(0.0);
+        }
+        let sales = self.on_hand.max(0.0).min(demand);
+        self.on_hand -= sales;
+        SimResult { holding: holding * self.on_hand, shortage: shortage * (demand - sales), demand, sold: sales }
+    }
+}
+
+/// The recorded demand of period `t` used by simulations: the value (a censored period's
+/// sales stand for its demand, a lower bound), 0 when missing or past the end.
+pub fn recorded_demand(history: &DemandHistory, t: usize) -> f64 {
+    history.values().get(t).copied().filter(|v| !v.is_nan()).unwrap_or(0.0)
+}
+
 impl SimResult {
     /// Holding + shortage.
     pub fn cost(&self) -> f64 {
@@ -344,31 +383,19 @@ pub fn replay(
 ) -> (SimResult, SimState) {
     let l = policy.lead_time;
     let r = policy.review_period.max(1);
-    let mut on_hand = state.on_hand;
-    let mut pipeline: Vec<f64> = state.pipeline.clone();
-    pipeline.resize(pipeline.len().max(l + 1), 0.0);
+    let mut state = state.clone();
     let mut result = SimResult::default();
     for step in 0..window.periods {
         let t = window.origin + step; // last known period
         if step % r == 0 && step / r < window.decisions {
-            let known = history.prefix(t + 1);
-            let position = StockPosition { on_hand, arrivals: pipeline[..l].to_vec() };
-            let q = rule.order(key, &known, &position).max(0.0);
-            pipeline[l] += if q.is_finite() { q } else { 0.0 };
+            let q = rule.order(key, &history.prefix(t + 1), &state.position(l));
+            state.place(l, q);
         }
-        // Period t + 1.
-        on_hand += pipeline.remove(0);
-        pipeline.push(0.0);
-        let d = history.values().get(t + 1).copied().filter(|v| !v.is_nan()).unwrap_or(0.0);
-        let sales = on_hand.max(0.0).min(d);
-        on_hand -= sales;
+        let period = state.sell_period(recorded_demand(history, t + 1), policy.holding, policy.shortage);
         if step + 1 >= window.count_from {
-            result.holding += policy.holding * on_hand;
-            result.shortage += policy.shortage * (d - sales);
-            result.demand += d;
-            result.sold += sales;
+            result.add(&period);
         }
     }
-    pipeline.truncate(l.max(1));
-    (result, SimState { on_hand, pipeline })
+    state.pipeline.truncate(l.max(1));
+    (result, state)
 }

@@ -36,5 +36,5 @@ pub use classify::{ADI_CUTOFF, CV2_CUTOFF, Classification, DemandClass, classify
 pub use errors::{ErrorMatrix, backtest};
 pub use fit::{Family, Fit, WindowData, anderson_darling_normal};
 pub use forecast::{ForecastInput, ForecastMethod, SES_FIT_GRID, SeasonalIndices, forecast};
-pub use scenario::{ErrorForm, ScenarioSet, UncertaintyModel};
+pub use scenario::{ErrorForm, ScenarioSet, UncertaintyModel, quantile_rank};
 pub use series::{Calendar, DemandHistory, HistoryError};

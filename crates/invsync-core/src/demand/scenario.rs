@@ -106,13 +106,19 @@ fn round_nonnegative(v: f64) -> f64 {
     }
 }
 
+/// The 0-based rank of the inverse-ECDF `p` quantile among `n >= 1` sorted values: the
+/// smallest k with (k + 1) / n >= p.
+pub fn quantile_rank(n: usize, p: f64) -> usize {
+    let k = (p.clamp(0.0, 1.0) * n as f64).ceil() as usize;
+    k.clamp(1, n.max(1)) - 1
+}
+
 /// Inverse-ECDF quantile of sorted data.
-pub(crate) fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
+fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
-    let k = (p.clamp(0.0, 1.0) * sorted.len() as f64).ceil() as usize;
-    sorted[k.clamp(1, sorted.len()) - 1]
+    sorted[quantile_rank(sorted.len(), p)]
 }
 
 /// How forecast errors combine with the forecast.

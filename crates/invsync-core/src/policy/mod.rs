@@ -44,7 +44,7 @@ pub use classic::{
 };
 
 use crate::Timestamp;
-use crate::demand::ScenarioSet;
+use crate::demand::{ScenarioSet, quantile_rank};
 use window::Window;
 
 /// Order constraints, applied in this order: a positive order below `min_order` is raised
@@ -496,8 +496,12 @@ pub fn optimize_with_override(
     let newsvendor_b = {
         // The inverse-ECDF quantile by selection (O(S)), as ScenarioSet::quantile.
         let mut totals = window_totals.clone();
-        let k = ((ratio.clamp(0.0, 1.0) * totals.len() as f64).ceil() as usize).clamp(1, totals.len().max(1)) - 1;
-        if totals.is_empty() { 0.0 } else { *totals.select_nth_unstable_by(k, f64::total_cmp).1 }
+        if totals.is_empty() {
+            0.0
+        } else {
+            let k = quantile_rank(totals.len(), ratio);
+            *totals.select_nth_unstable_by(k, f64::total_cmp).1
+        }
     };
     cands.push((PolicyKind::Newsvendor, Some(ratio), newsvendor_b));
     let sigmas = [

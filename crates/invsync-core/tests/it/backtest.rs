@@ -98,5 +98,5 @@ fn backtest_is_deterministic_and_thread_independent() {
     assert_eq!(a, b);
     let base = run(&s, &OrganizerBenchmark::default(), &p).unwrap();
     assert_eq!(base.windows.len(), 2);
-    assert!(base.total.total() > 0.0 && a.total.total() > 0.0);
+    assert!(base.total.cost() > 0.0 && a.total.cost() > 0.0);
 }
