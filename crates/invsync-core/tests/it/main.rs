@@ -10,4 +10,5 @@ mod ledger_props;
 mod plan;
 mod policy;
 mod reconcile;
+mod sync;
 mod values;
