@@ -1,8 +1,8 @@
 //! # invsync-core
 //!
 //! The sans-I/O core of invsync: an inventory ledger that is the source of truth for stock,
-//! the identifier, money and unit-of-measure types it rests on, and (in later modules) the
-//! synchronisation and safety-stock engines. The core takes values and returns values: it
+//! the identifier, money and unit-of-measure types it rests on, the synchronisation hub, and
+//! the safety-stock engine. The core takes values and returns values: it
 //! reads no files, no clock and no OS entropy.
 //!
 //! ## Quick start
@@ -25,6 +25,10 @@
 //! ## Modules
 //!
 //! * [`ledger`]: events, quantity states, valuation, re-posting, as-of queries, ATP.
+//! * [`sync`]: ingestion from many systems, snapshots, channel availability,
+//!   reconciliation, KPIs.
+//! * [`demand`], [`policy`], [`plan`], [`backtest`]: scenarios and the safety-stock
+//!   decision.
 //! * [`gs1`]: GTIN / GLN / SSCC check digits.
 //! * [`Timestamp`], [`Money`], [`UnitOfMeasure`] and the id types.
 

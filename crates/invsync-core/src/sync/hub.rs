@@ -83,6 +83,10 @@ pub struct HubConfig {
     /// is this far past it, so events reordered by less than this are applied in
     /// event-time order. Later arrivals are applied as late events and flagged.
     pub hold_window_ms: i64,
+    /// A sequence gap still open this long (ms, hub clock) after it was noticed is
+    /// reported as an exception (the message is presumed lost; it is still applied, late,
+    /// if it comes).
+    pub gap_timeout_ms: i64,
     /// A snapshot that arrives more than this long (ms) after its capture is stale.
     pub max_snapshot_age_ms: i64,
     /// What to do with snapshot variances.
@@ -94,11 +98,12 @@ pub struct HubConfig {
 }
 
 impl Default for HubConfig {
-    /// A 2-minute hold window, snapshots stale after 1 hour, variances posted, every
-    /// variance an exception, the 15-minute latency target.
+    /// A 2-minute hold window, gaps reported after 15 minutes, snapshots stale after 1
+    /// hour, variances posted, every variance an exception, the 15-minute latency target.
     fn default() -> Self {
         HubConfig {
             hold_window_ms: 2 * 60 * 1000,
+            gap_timeout_ms: LATENCY_TARGET_MS,
             max_snapshot_age_ms: 60 * 60 * 1000,
             snapshot_policy: SnapshotPolicy::Apply,
             snapshot_tolerance: 0,
@@ -401,6 +406,29 @@ struct Held {
 
 type Key = (ItemId, LocationId);
 
+/// What an applied event touched: its key, a transfer's destination, its instant, and
+/// whether it anchors the key (a count).
+struct Touched {
+    key: Key,
+    other: Option<Key>,
+    at: Timestamp,
+    count: bool,
+}
+
+impl Touched {
+    fn of(e: &Event) -> Touched {
+        Touched {
+            key: (e.item.clone(), e.location.clone()),
+            other: match &e.movement {
+                Movement::TransferOut { to, .. } => Some((e.item.clone(), to.clone())),
+                _ => None,
+            },
+            at: e.occurred_at,
+            count: matches!(e.movement, Movement::Count { .. }),
+        }
+    }
+}
+
 /// Keeps a [`Ledger`] in step with many systems. See the [module docs](super).
 #[derive(Debug, Clone)]
 pub struct Hub {
@@ -622,12 +650,12 @@ impl Hub {
 
     /// Moves the hub's clock to `now` (it never goes back): releases, in event-time order,
     /// everything the hold window has passed, and reports sequence gaps open for longer
-    /// than the window.
+    /// than [`HubConfig::gap_timeout_ms`].
     pub fn advance(&mut self, now: Timestamp) {
         self.now = self.now.max(now);
         self.watermark = self.watermark.max(self.now.add_millis(self.config.hold_window_ms.saturating_neg()));
         self.release(self.watermark);
-        let due = self.now.add_millis(self.config.hold_window_ms.saturating_neg());
+        let due = self.now.add_millis(self.config.gap_timeout_ms.saturating_neg());
         self.report_gaps(Some(due));
     }
 
@@ -725,12 +753,7 @@ impl Hub {
 
     fn apply_event(&mut self, ix: u32, event: Event, late_arrival: bool) -> Result<Outcome, LedgerError> {
         let id = event.id.clone();
-        let (at, count) = (event.occurred_at, matches!(event.movement, Movement::Count { .. }));
-        let key = (event.item.clone(), event.location.clone());
-        let other = match &event.movement {
-            Movement::TransferOut { to, .. } => Some((event.item.clone(), to.clone())),
-            _ => None,
-        };
+        let touched = Touched::of(&event);
         match self.ledger.apply(event) {
             Ok(outcome) => {
                 let stats = &mut self.endpoints[ix as usize].stats;
@@ -740,7 +763,7 @@ impl Hub {
                 }
                 stats.applied += 1;
                 stats.late += u64::from(late_arrival);
-                self.applied(key, other, at, count, outcome);
+                self.applied(touched, outcome);
                 Ok(outcome)
             }
             Err(e) => {
@@ -750,17 +773,17 @@ impl Hub {
         }
     }
 
-    fn applied(&mut self, key: Key, other: Option<Key>, at: Timestamp, count: bool, outcome: Outcome) {
-        if count {
-            let anchor = self.anchors.entry(key.clone()).or_insert(at);
-            *anchor = (*anchor).max(at);
+    fn applied(&mut self, t: Touched, outcome: Outcome) {
+        if t.count {
+            let anchor = self.anchors.entry(t.key.clone()).or_insert(t.at);
+            *anchor = (*anchor).max(t.at);
         }
         if !self.channels.is_empty() {
-            self.dirty.insert(key);
-            self.dirty.extend(other);
+            self.dirty.insert(t.key);
+            self.dirty.extend(t.other);
         }
         if !self.endpoints.is_empty() {
-            self.unreflected.push_back((outcome.seq + 1, at));
+            self.unreflected.push_back((outcome.seq + 1, t.at));
         }
     }
 
@@ -838,15 +861,10 @@ impl Hub {
     ///
     /// The ledger's refusal; nothing is applied.
     pub fn post(&mut self, event: Event) -> Result<Outcome, LedgerError> {
-        let key = (event.item.clone(), event.location.clone());
-        let (at, count) = (event.occurred_at, matches!(event.movement, Movement::Count { .. }));
-        let other = match &event.movement {
-            Movement::TransferOut { to, .. } => Some((event.item.clone(), to.clone())),
-            _ => None,
-        };
+        let touched = Touched::of(&event);
         let outcome = self.ledger.apply(event)?;
         if !outcome.duplicate {
-            self.applied(key, other, at, count, outcome);
+            self.applied(touched, outcome);
         }
         Ok(outcome)
     }

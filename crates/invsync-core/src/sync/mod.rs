@@ -7,8 +7,8 @@
 //!
 //! * **Inbound.** [`Hub::receive`] takes one delivery of an event. Duplicates (same id and
 //!   payload) are dropped whether the first copy is applied or still held; per-endpoint
-//!   sequence numbers are tracked and gaps still open one hold window after they were
-//!   noticed go to the exceptions queue. Events are held for
+//!   sequence numbers are tracked and gaps still open [`HubConfig::gap_timeout_ms`] after
+//!   they were noticed go to the exceptions queue. Events are held for
 //!   [`HubConfig::hold_window_ms`] of event time and released in event-time order, so any
 //!   reordering shorter than the window is invisible; later arrivals are applied at once,
 //!   re-posted by the ledger as late events, and flagged. Snapshots
