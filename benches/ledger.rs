@@ -6,7 +6,7 @@
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use invsync::ledger::{Event, Ledger, LedgerConfig, NegativeStock};
+use invsync::ledger::{Event, Ledger, LedgerConfig, NegativeStock, SharedLedger};
 
 mod common;
 
@@ -77,5 +77,67 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// `events` split over `threads` by `part`, applied concurrently to one shared ledger.
+fn apply_shared(parts: Vec<Vec<Event>>) -> SharedLedger {
+    let shared = SharedLedger::new(config(), 16);
+    std::thread::scope(|s| {
+        for part in parts {
+            let shared = &shared;
+            s.spawn(move || {
+                for e in part {
+                    black_box(shared.apply(e).unwrap());
+                }
+            });
+        }
+    });
+    shared
+}
+
+/// The shared handle: 200,000 events over 10,000 keys split by key over 2 threads, and
+/// over 4 hot keys (one instant) dealt round robin to 8 threads; one plain ledger applying the same
+/// events on one thread is the baseline, in the same group.
+fn bench_shared(c: &mut Criterion) {
+    const M: usize = 200_000;
+    let spread = common::ledger_events(M, KEYS, 0.0, 0, 9);
+    // Hot keys written by many threads at once: the service stamps events as they come,
+    // so they share one instant (distinct instants dealt to racing threads would make
+    // most of them back-dated, which is another workload: see `apply_late_only`).
+    let hot: Vec<Event> = common::ledger_events(M, 4, 0.0, 0, 9)
+        .into_iter()
+        .map(|mut e| {
+            e.occurred_at = invsync::Timestamp::from_secs(1_700_000_000);
+            e.recorded_at = e.occurred_at;
+            e
+        })
+        .collect();
+    let by_key = |events: &[Event], threads: usize| {
+        let mut parts = vec![Vec::new(); threads];
+        for e in events {
+            parts[(invsync::rng::fnv1a64(e.item.as_str().as_bytes()) % threads as u64) as usize].push(e.clone());
+        }
+        parts
+    };
+    let round_robin = |events: &[Event], threads: usize| {
+        let mut parts = vec![Vec::new(); threads];
+        for (i, e) in events.iter().enumerate() {
+            parts[i % threads].push(e.clone());
+        }
+        parts
+    };
+    let mut g = c.benchmark_group("shared");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(M as u64));
+    g.bench_function("baseline_plain_ledger_1_thread", |b| {
+        b.iter_batched(|| spread.clone(), apply_all, BatchSize::PerIteration)
+    });
+    g.bench_function("spread_2_threads", |b| {
+        b.iter_batched(|| by_key(&spread, 2), apply_shared, BatchSize::PerIteration)
+    });
+    g.bench_function("hot_4_keys_8_threads", |b| {
+        b.iter_batched(|| round_robin(&hot, 8), apply_shared, BatchSize::PerIteration)
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_shared);
 criterion_main!(benches);

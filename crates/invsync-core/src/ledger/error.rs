@@ -85,6 +85,13 @@ pub enum LedgerError {
         /// The event.
         event: EventId,
     },
+    /// A batch given to a [`SharedLedger`](super::SharedLedger) holds events of more than
+    /// one shard.
+    #[error("event {event} belongs to another shard than the batch's first event")]
+    BatchSpansShards {
+        /// The first event of another shard.
+        event: EventId,
+    },
     /// A cancel, transfer receipt or scheduled-receipt fill names an unknown event.
     #[error("event {event} refers to unknown event {target}")]
     UnknownTarget {

@@ -46,6 +46,7 @@ mod error;
 mod event;
 mod key;
 mod levels;
+mod shared;
 mod valuation;
 
 use std::collections::HashMap;
@@ -54,6 +55,7 @@ use std::collections::hash_map::Entry as MapEntry;
 pub use error::{BatchError, LedgerError};
 pub use event::{Bucket, Event, Movement, UnknownBucket};
 pub use levels::Levels;
+pub use shared::SharedLedger;
 pub use valuation::{Layer, MAX_UNIT_COST_MICROS, ValuationMethod};
 
 use key::{Guard, KeyLedger, LineKind, LineRef, Op, OpError, Removed};
