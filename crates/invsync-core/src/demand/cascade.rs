@@ -397,6 +397,12 @@ pub enum DemandError {
     /// S must be at least 2 (a standard deviation needs two scenarios).
     #[error("at least 2 scenarios are needed, got {0}")]
     TooFewScenarios(usize),
+    /// More scenarios than [`MAX_SCENARIOS`].
+    #[error("at most {max} scenarios are allowed, got {0}", max = MAX_SCENARIOS)]
+    TooManyScenarios(usize),
+    /// A window longer than [`MAX_WINDOW`] periods.
+    #[error("the window W may be at most {max} periods, got {0}", max = MAX_WINDOW)]
+    WindowTooLong(usize),
     /// A supplied forecast has the wrong length or a bad value.
     #[error("the supplied forecast must have {expected} finite values >= 0, got {got:?}")]
     BadForecast {
@@ -406,6 +412,12 @@ pub enum DemandError {
         got: Vec<f64>,
     },
 }
+
+/// The most scenarios one item may ask for (memory is scenarios x W values).
+pub const MAX_SCENARIOS: usize = 100_000;
+
+/// The longest window W (periods) the engine simulates.
+pub const MAX_WINDOW: usize = 3_000;
 
 /// The demand engine's result for one item.
 #[derive(Debug, Clone, PartialEq)]
@@ -441,8 +453,14 @@ pub fn generate<R: Rng + ?Sized>(
     if w == 0 {
         return Err(DemandError::ZeroWindow);
     }
+    if w > MAX_WINDOW {
+        return Err(DemandError::WindowTooLong(w));
+    }
     if config.scenarios < 2 {
         return Err(DemandError::TooFewScenarios(config.scenarios));
+    }
+    if config.scenarios > MAX_SCENARIOS {
+        return Err(DemandError::TooManyScenarios(config.scenarios));
     }
     if let Some(c) = consensus
         && (c.len() != w || c.iter().any(|v| !(v.is_finite() && *v >= 0.0)))

@@ -29,8 +29,8 @@ mod scenario;
 mod series;
 
 pub use cascade::{
-    CascadeConfig, DemandConfig, DemandError, DemandOutcome, Diagnostics, Level3Method, MethodChoice, Rounding,
-    Seasonality, Severity, Warning, choose_model, generate,
+    CascadeConfig, DemandConfig, DemandError, DemandOutcome, Diagnostics, Level3Method, MAX_SCENARIOS, MAX_WINDOW,
+    MethodChoice, Rounding, Seasonality, Severity, Warning, choose_model, generate,
 };
 pub use classify::{ADI_CUTOFF, CV2_CUTOFF, Classification, DemandClass, classify};
 pub use errors::{ErrorMatrix, backtest};

@@ -490,6 +490,12 @@ impl Ledger {
             if ok { Ok(()) } else { Err(LedgerError::InvalidMovement { event: id(), reason }) }
         };
         match &e.movement {
+            Movement::Receipt { against: Some(a), .. } if *a == e.id => {
+                invalid(false, "a receipt cannot fill itself as a scheduled receipt")
+            }
+            Movement::TransferIn { transfer, .. } if *transfer == e.id => {
+                invalid(false, "a transfer receipt cannot receive itself")
+            }
             Movement::Receipt { qty, unit_cost, .. } | Movement::Return { qty, unit_cost, .. } => {
                 positive(*qty)?;
                 cost(unit_cost)
@@ -546,11 +552,12 @@ impl Ledger {
         want: &'static str,
         reason: &'static str,
     ) -> Result<u32, LedgerError> {
-        let &t = self
+        // The id map already holds this event's own (claimed) id: only logged events count.
+        let (t, entry) = self
             .by_id
             .get(target)
+            .and_then(|&t| Some((t, self.log.get(t as usize)?)))
             .ok_or_else(|| LedgerError::UnknownTarget { event: e.id.clone(), target: target.clone() })?;
-        let entry = &self.log[t as usize];
         let bad = |reason| LedgerError::InvalidTarget { event: e.id.clone(), target: target.clone(), reason };
         if entry.event.movement.kind() != want {
             return Err(bad(reason));
@@ -661,11 +668,11 @@ impl Ledger {
                 (Op::Add { bucket: Bucket::Available, qty: *qty, rate: carried, line }, None)
             }
             Movement::Cancel { target } => {
-                let &t = self
+                let (t, entry) = self
                     .by_id
                     .get(target)
+                    .and_then(|&t| Some((t, self.log.get(t as usize)?)))
                     .ok_or_else(|| LedgerError::UnknownTarget { event: e.id.clone(), target: target.clone() })?;
-                let entry = &self.log[t as usize];
                 let bad = |reason| LedgerError::InvalidTarget { event: e.id.clone(), target: target.clone(), reason };
                 if matches!(entry.event.movement, Movement::Cancel { .. }) {
                     return Err(bad("a cancellation cannot be cancelled"));

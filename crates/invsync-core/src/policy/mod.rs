@@ -166,6 +166,13 @@ impl PolicyConfig {
         if self.review_period == 0 {
             return Err(PolicyError::ZeroReviewPeriod);
         }
+        for (name, value) in
+            [("lead_time", self.lead_time), ("review_period", self.review_period), ("carryover", self.carryover)]
+        {
+            if value > MAX_PERIODS {
+                return Err(PolicyError::TooManyPeriods { name, value });
+            }
+        }
         if self.k_grid.iter().any(|k| !k.is_finite()) {
             return Err(PolicyError::BadGrid { name: "k_grid" });
         }
@@ -219,6 +226,14 @@ pub enum PolicyError {
     /// R = 0: there is no window to plan.
     #[error("the review period must be at least one period")]
     ZeroReviewPeriod,
+    /// L, R or the carry-over exceeds [`MAX_PERIODS`].
+    #[error("{name} is {value} periods, more than the {max} allowed", max = MAX_PERIODS)]
+    TooManyPeriods {
+        /// Which setting.
+        name: &'static str,
+        /// Its value.
+        value: usize,
+    },
     /// A grid holds a value that is not finite (or a non-positive coverage).
     #[error("{name} holds a value that is not a finite number (coverage must be > 0)")]
     BadGrid {
@@ -243,6 +258,9 @@ pub enum PolicyError {
         lead_time: usize,
     },
 }
+
+/// The largest lead time, review period or carry-over (periods) a policy may have.
+pub const MAX_PERIODS: usize = 1_000;
 
 /// Which policy produced a decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -36,13 +36,13 @@ fn worker(ledger: &SharedLedger, thread: usize, start: &Barrier) -> Vec<Tally> {
     for n in 0..OPS_PER_THREAD {
         let k = below(HOT.len() as u64) as usize;
         let roll = below(100);
-        if roll < 5 {
-            if let Some((k, e)) = &last {
-                let o = ledger.apply(e.clone()).expect("a redelivery is never refused");
-                assert!(o.duplicate);
-                tally[*k].duplicates += 1;
-                continue;
-            }
+        if roll < 5
+            && let Some((k, e)) = &last
+        {
+            let o = ledger.apply(e.clone()).expect("a redelivery is never refused");
+            assert!(o.duplicate);
+            tally[*k].duplicates += 1;
+            continue;
         }
         let q = 1 + below(3);
         let (movement, d_on_hand, d_reserved) = match roll {

@@ -214,3 +214,18 @@ fn errors_are_send_sync_static() {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<Ledger>();
 }
+
+/// Found by fuzzing (csv_events): an event naming itself as the scheduled receipt it
+/// fills, or the transfer it receives, indexed the log out of bounds.
+#[test]
+fn events_referring_to_themselves() {
+    let mut l = seeded();
+    let own =
+        Movement::Receipt { qty: 1, unit_cost: None, to: Bucket::Available, against: Some(id("self")), close: true };
+    check_refused(&mut l, ev("self", day(5), own), |e| matches!(e, LedgerError::InvalidMovement { .. }));
+    let own = Movement::TransferIn { transfer: id("self2"), qty: 1, close: false };
+    check_refused(&mut l, ev("self2", day(5), own), |e| matches!(e, LedgerError::InvalidMovement { .. }));
+    check_refused(&mut l, ev("self3", day(5), Movement::cancel(id("self3"))), |e| {
+        matches!(e, LedgerError::InvalidMovement { .. })
+    });
+}

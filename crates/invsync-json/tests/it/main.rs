@@ -78,10 +78,12 @@ fn crash_child_writer() {
     }
 }
 
-/// Kills a writer process (SIGKILL) at varying moments, 20 times on the same journal:
+/// Kills a writer process (SIGKILL) at varying moments, 100 times on the same journal:
 /// every event whose append returned is recovered, in order; a torn tail is reported and
 /// truncated; replaying the journal gives the ledger of the acknowledged events (plus at
 /// most the one written but not yet acknowledged).
+const KILLS: u64 = 100;
+
 #[test]
 fn sigkill_mid_append_loses_nothing_acknowledged() {
     let p = tmp("crash.jsonl");
@@ -89,7 +91,7 @@ fn sigkill_mid_append_loses_nothing_acknowledged() {
     let exe = std::env::current_exe().unwrap();
     let mut acknowledged: Vec<String> = Vec::new();
     let mut torn_seen = 0;
-    for round in 0..20u64 {
+    for round in 0..KILLS {
         let mut child = Command::new(&exe)
             .args(["crash_child_writer", "--exact", "--nocapture", "--test-threads", "1"])
             .env("INVSYNC_JOURNAL_CHILD", &p)
@@ -138,7 +140,7 @@ fn sigkill_mid_append_loses_nothing_acknowledged() {
         acknowledged = ids;
     }
     assert!(!acknowledged.is_empty());
-    eprintln!("20 kills, {} events recovered, {torn_seen} torn tails seen", acknowledged.len());
+    eprintln!("{KILLS} kills, {} events recovered, {torn_seen} torn tails seen", acknowledged.len());
 }
 
 #[test]

@@ -1,0 +1,7 @@
+//! libFuzzer entry point for [`invsync_fuzz::csv_in_stock`].
+
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    invsync_fuzz::csv_in_stock(data);
+});

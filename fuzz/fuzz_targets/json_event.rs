@@ -1,0 +1,7 @@
+//! libFuzzer entry point for [`invsync_fuzz::json_event`].
+
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    invsync_fuzz::json_event(data);
+});
