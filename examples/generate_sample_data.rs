@@ -14,6 +14,7 @@
 
 use std::fmt::Write as _;
 use std::fs;
+use std::io::{self, Write as _};
 use std::path::PathBuf;
 
 use invsync::Timestamp;
@@ -41,10 +42,15 @@ fn main() -> std::io::Result<()> {
     let dates: Vec<String> =
         (0..WEEKS).map(|t| Calendar::Week.period_start(start, t as i64).to_string()[..10].to_owned()).collect();
 
-    let mut wide = format!("store,product,{}\n", dates.join(","));
-    let mut flags = wide.clone();
-    let mut long = String::from("store,product,date,quantity,in_stock\n");
-    let mut state = String::from("store,product,on_hand,arriving_1,arriving_2\n");
+    // Files are streamed, so a million items take no more memory than forty.
+    let file = |name: &str| fs::File::create(dir.join(name)).map(io::BufWriter::new);
+    let (mut wide, mut flags) = (file("history.csv")?, file("in_stock.csv")?);
+    let (mut long, mut state) = (file("history_long.csv")?, file("state.csv")?);
+    let header = format!("store,product,{}\n", dates.join(","));
+    wide.write_all(header.as_bytes())?;
+    flags.write_all(header.as_bytes())?;
+    long.write_all(b"store,product,date,quantity,in_stock\n")?;
+    state.write_all(b"store,product,on_hand,arriving_1,arriving_2\n")?;
     let classes = [Class::Smooth, Class::Erratic, Class::Intermittent, Class::Lumpy];
     for i in 0..items {
         let (store, product) = (format!("S{}", i % 3), format!("P{:03}", i));
@@ -93,19 +99,16 @@ fn main() -> std::io::Result<()> {
             let sales = if out { (d * 0.3).floor() } else { d };
             write!(row, ",{sales}").ok();
             write!(frow, ",{}", if out { "False" } else { "True" }).ok();
-            writeln!(long, "{store},{product},{date},{sales},{}", if out { "false" } else { "true" }).ok();
+            writeln!(long, "{store},{product},{date},{sales},{}", if out { "false" } else { "true" })?;
         }
-        wide.push_str(&row);
-        wide.push('\n');
-        flags.push_str(&frow);
-        flags.push('\n');
+        writeln!(wide, "{row}")?;
+        writeln!(flags, "{frow}")?;
         let on_hand = (level * unit_f64(&mut r) * 2.0).round();
-        writeln!(state, "{store},{product},{on_hand},{},{}", (level * 0.5).round(), 0).ok();
+        writeln!(state, "{store},{product},{on_hand},{},{}", (level * 0.5).round(), 0)?;
     }
-    fs::write(dir.join("history.csv"), wide)?;
-    fs::write(dir.join("in_stock.csv"), flags)?;
-    fs::write(dir.join("history_long.csv"), long)?;
-    fs::write(dir.join("state.csv"), state)?;
+    for mut f in [wide, flags, long, state] {
+        f.flush()?;
+    }
     eprintln!("wrote {items} items to {}", dir.display());
     Ok(())
 }

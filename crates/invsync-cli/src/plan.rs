@@ -3,13 +3,13 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufWriter};
+use std::io::{BufRead, BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use invsync_core::demand::Seasonality;
-use invsync_core::plan::{ItemInput, ItemPlan, SeasonalPool, plan_batch};
+use invsync_core::plan::{ItemInput, SeasonalPool, plan_batch};
 use invsync_core::policy::StockPosition;
 use invsync_csv::{HistoryReaderBuilder, HistoryRecord, InStockRecord, Key, PlanWriter, apply_in_stock, key_text};
 
@@ -158,7 +158,16 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
 
     let out = File::create(&args.out).map_err(|e| Failure::Other(format!("{}: {e}", args.out.display())))?;
     let mut writer = PlanWriter::new(BufWriter::new(out), &key_names).map_err(|e| Failure::Other(e.to_string()))?;
-    let mut json: Vec<(String, ItemPlan)> = Vec::new();
+    // The JSON report is streamed too: an array written item by item.
+    let mut json = match &args.json {
+        None => None,
+        Some(p) => {
+            let f = File::create(p).map_err(|e| Failure::Other(format!("{}: {e}", p.display())))?;
+            let mut w = BufWriter::new(f);
+            w.write_all(b"[").map_err(|e| Failure::Other(format!("{}: {e}", p.display())))?;
+            Some((p, w, 0usize))
+        }
+    };
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
     bar.set_style(
         ProgressStyle::with_template("{spinner} {pos} items planned ({per_sec}) {elapsed}")
@@ -209,8 +218,12 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
                 None => blocked += 1,
             }
             writer.write(key, &plan).map_err(|e| Failure::Other(e.to_string()))?;
-            if args.json.is_some() {
-                json.push((text.clone(), plan));
+            if let Some((p, w, n)) = &mut json {
+                let sep: &[u8] = if *n == 0 { b"\n" } else { b"," };
+                w.write_all(sep).map_err(|e| Failure::Other(format!("{}: {e}", p.display())))?;
+                let item = serde_json_item::Item { key: text, plan: &plan };
+                invsync_json::write_pretty(&mut *w, &item).map_err(|e| Failure::Other(e.to_string()))?;
+                *n += 1;
             }
         }
         bar.inc(chunk.len() as u64);
@@ -220,11 +233,8 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     }
     bar.finish_and_clear();
     writer.flush().map_err(|e| Failure::Other(e.to_string()))?;
-    if let Some(p) = &args.json {
-        let f = File::create(p).map_err(|e| Failure::Other(format!("{}: {e}", p.display())))?;
-        let value: Vec<serde_json_item::Item<'_>> =
-            json.iter().map(|(k, p)| serde_json_item::Item { key: k, plan: p }).collect();
-        invsync_json::write_pretty(BufWriter::new(f), &value).map_err(|e| Failure::Other(e.to_string()))?;
+    if let Some((p, mut w, _)) = json {
+        w.write_all(b"]\n").and_then(|()| w.flush()).map_err(|e| Failure::Other(format!("{}: {e}", p.display())))?;
     }
     eprintln!(
         "planned {planned} items, blocked {blocked}, total expected cost {cost:.2}, wall time {:.2} s ({threads} thread{})",
