@@ -1,5 +1,5 @@
 //! The scenario hot loop: 1,000 scenarios for W = 3 and W = 13, at cascade level 3 (row
-//! bootstrap) and level 1 (gamma with a parameter bootstrap). Each case is measured next
+//! bootstrap, and i.i.d. one-step errors as in the VN2 defaults) and level 1 (gamma with a parameter bootstrap). Each case is measured next
 //! to the raw ChaCha8 output it consumes (the same number of 32-bit words, counted), in
 //! the same group, so the ratio simulate / chacha8_floor is the cost above the RNG floor.
 
@@ -36,10 +36,13 @@ impl TryRng for Counting {
 
 const S: usize = 1000;
 
-fn models(w: usize) -> [(&'static str, UncertaintyModel); 2] {
+fn models(w: usize) -> [(&'static str, UncertaintyModel); 3] {
     let rows: Vec<f64> = (0..100 * w).map(|i| ((i * 37) % 23) as f64 - 11.0).collect();
+    let errors: Vec<f64> = (0..150).map(|i| ((i * 37) % 23) as f64 - 11.0).collect();
     [
         ("level3", UncertaintyModel::RowBootstrap { w, rows, form: ErrorForm::Additive }),
+        // The VN2 defaults: i.i.d. resampling of one-step errors, one draw per value.
+        ("level3_iid", UncertaintyModel::BlockBootstrap { errors, block: 1 }),
         (
             "level1",
             UncertaintyModel::Parametric {

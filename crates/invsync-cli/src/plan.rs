@@ -53,6 +53,10 @@ pub(crate) struct Args {
     /// Key columns of the history, comma-separated (default: every non-date column).
     #[arg(long, value_delimiter = ',')]
     key_columns: Option<Vec<String>>,
+    /// The long history is sorted by key (`LC_ALL=C sort -s -t, -k1,1 -k2,2`): it is then
+    /// streamed in memory that does not grow with the item count (see docs/performance.md).
+    #[arg(long)]
+    sorted: bool,
     /// Plan CSV.
     #[arg(long)]
     out: PathBuf,
@@ -99,7 +103,8 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
 
     // History: streamed (twice when seasonality is pooled over the file).
     let long = is_long(&args.history)?;
-    let hb = builder(&args.history, &args.key_columns);
+    let mut hb = builder(&args.history, &args.key_columns);
+    hb.sorted(args.sorted);
     let config = if config.demand.seasonality == Seasonality::Pooled {
         let mut pool = SeasonalPool::default();
         let records: Box<dyn Iterator<Item = Result<HistoryRecord, invsync_csv::CsvError>>> = if long {

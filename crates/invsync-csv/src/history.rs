@@ -56,6 +56,7 @@ pub fn key_text(key: &[String]) -> String {
 pub struct HistoryReaderBuilder {
     file: Option<String>,
     key_columns: Option<Vec<String>>,
+    sorted: bool,
 }
 
 impl HistoryReaderBuilder {
@@ -73,6 +74,16 @@ impl HistoryReaderBuilder {
     /// Names the key columns (default: every non-date column of a wide file).
     pub fn key_columns(&mut self, names: Vec<String>) -> &mut Self {
         self.key_columns = Some(names);
+        self
+    }
+
+    /// Declares a long history sorted by key (ascending, column by column, byte order: what
+    /// `LC_ALL=C sort -s -t, -k1,1 -k2,2` gives for two key columns). The reader then keeps
+    /// no per-item state, so its memory does not grow with the number of items, and an
+    /// item out of order is an error. Without it, items need only be grouped, and the
+    /// reader remembers every key to refuse an item that appears twice.
+    pub fn sorted(&mut self, yes: bool) -> &mut Self {
+        self.sorted = yes;
         self
     }
 
@@ -142,6 +153,8 @@ impl HistoryReaderBuilder {
             in_stock,
             pending: None,
             done: HashSet::new(),
+            sorted: self.sorted,
+            prev: None,
             record: csv::StringRecord::new(),
         }
         .with_names(&headers))
@@ -470,7 +483,11 @@ pub struct LongReader<R> {
     in_stock: Option<usize>,
     /// A row read ahead.
     pending: Option<LongRow>,
+    /// Keys seen (unsorted input only).
     done: HashSet<Key>,
+    /// The input is declared sorted: check order against `prev` instead of `done`.
+    sorted: bool,
+    prev: Option<Key>,
     record: csv::StringRecord,
 }
 
@@ -545,7 +562,16 @@ impl<R: io::Read> LongReader<R> {
             },
         };
         let (line, key, start, q0, f0) = first;
-        if !self.done.insert(key.clone()) {
+        if self.sorted {
+            if let Some(prev) = self.prev.as_ref().filter(|p| **p >= key) {
+                return Some(Err(CsvError::new(CsvErrorKind::Invalid {
+                    expected: "items in ascending key order (the file is declared sorted)",
+                    message: format!("item {} comes after item {}", key_text(&key), key_text(prev)),
+                })
+                .at_line(line)));
+            }
+            self.prev = Some(key.clone());
+        } else if !self.done.insert(key.clone()) {
             return Some(Err(CsvError::new(CsvErrorKind::Invalid {
                 expected: "rows of one item together",
                 message: format!(
@@ -688,5 +714,40 @@ impl<R: io::Read> Iterator for StateReader<R> {
             Err(e) => Err(e.into()),
         };
         Some(res.map_err(|e| e.in_file(self.file.as_deref())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GROUPED: &str = "store,product,date,quantity\nS2,P1,2024-01-01,3\nS2,P1,2024-01-08,4\nS1,P9,2024-01-01,5\n";
+    const SORTED: &str = "store,product,date,quantity\nS1,P9,2024-01-01,5\nS2,P1,2024-01-01,3\nS2,P1,2024-01-08,4\n";
+
+    fn keys(text: &str, sorted: bool) -> Result<Vec<String>, CsvError> {
+        let mut b = HistoryReaderBuilder::new();
+        b.sorted(sorted);
+        b.long(text.as_bytes())?.map(|r| r.map(|r| key_text(&r.key))).collect()
+    }
+
+    #[test]
+    fn grouped_long_files_are_read_and_repeats_refused() {
+        assert_eq!(keys(GROUPED, false).unwrap(), ["S2/P1", "S1/P9"]);
+        let repeat = format!("{GROUPED}S2,P1,2024-01-15,1\n");
+        let err = keys(&repeat, false).unwrap_err();
+        assert_eq!(err.line(), 5);
+        assert!(err.to_string().contains("appears again"), "{err}");
+    }
+
+    #[test]
+    fn sorted_long_files_keep_no_per_item_state() {
+        assert_eq!(keys(SORTED, true).unwrap(), ["S1/P9", "S2/P1"]);
+        // Declared sorted but not: the first item out of order is an error at its line.
+        let err = keys(GROUPED, true).unwrap_err();
+        assert_eq!(err.line(), 4);
+        assert!(err.to_string().contains("S1/P9 comes after item S2/P1"), "{err}");
+        // A repeat is out of order too.
+        let err = keys(&format!("{SORTED}S1,P9,2024-01-15,1\n"), true).unwrap_err();
+        assert_eq!(err.line(), 5);
     }
 }

@@ -75,6 +75,35 @@ fn long_history_and_threads_give_the_same_plan() {
     assert_eq!(std::fs::read_to_string(wide).unwrap(), std::fs::read_to_string(long).unwrap());
 }
 
+#[test]
+fn a_sorted_long_history_streams_to_the_same_decisions() {
+    let text = std::fs::read_to_string(root().join("examples/data/history_long.csv")).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let header = lines.remove(0);
+    // Stable sort by the two key columns, as `LC_ALL=C sort -s -t, -k1,1 -k2,2` does.
+    let key = |l: &&str| {
+        let mut f = l.split(',');
+        (f.next().unwrap_or("").to_owned(), f.next().unwrap_or("").to_owned())
+    };
+    lines.sort_by_key(key);
+    let sorted = tmp("sorted_long.csv");
+    std::fs::write(&sorted, format!("{header}\n{}\n", lines.join("\n"))).unwrap();
+    let (a, b) = (tmp("grouped_plan.csv"), tmp("sorted_plan.csv"));
+    assert!(plan(Path::new("examples/data/history_long.csv"), &[], &a).status.success());
+    let o = plan(&sorted, &["--sorted"], &b);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = |p: &Path| {
+        let mut v: Vec<String> = std::fs::read_to_string(p).unwrap().lines().map(str::to_owned).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(rows(&a), rows(&b));
+    // The unsorted file declared sorted is refused with the line of the first item out of order.
+    let o = plan(Path::new("examples/data/history_long.csv"), &["--sorted"], &b);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("ascending key order"), "{}", stderr(&o));
+}
+
 /// Writes `content` to a temp file and plans it; returns the failing run's stderr.
 #[track_caller]
 fn refused(name: &str, content: &str, extra: &[&str]) -> String {

@@ -38,6 +38,12 @@ impl ScenarioSet {
     /// number.
     fn from_checked(w: usize, values: Vec<f64>) -> Self {
         let totals: Vec<f64> = values.chunks_exact(w).map(|c| c.iter().sum()).collect();
+        Self::from_totals(w, values, totals)
+    }
+
+    /// Builds the set from checked values and their per-scenario totals (each summed left
+    /// to right from 0, as [`ScenarioSet::from_checked`] does).
+    fn from_totals(w: usize, values: Vec<f64>, totals: Vec<f64>) -> Self {
         let n = totals.len();
         let mu_w = totals.iter().sum::<f64>() / n.max(1) as f64;
         let sigma_w =
@@ -204,6 +210,59 @@ impl UncertaintyModel {
         }
     }
 
+    /// The bootstrap hot loops, writing, rounding and summing each value in one pass (no
+    /// zero-filled buffer, no second pass). `None` for the other models; the values are
+    /// exactly those of the general loops.
+    fn simulate_streaming<R: Rng + ?Sized>(
+        &self,
+        forecast: &[f64],
+        s: usize,
+        round: bool,
+        rng: &mut R,
+    ) -> Option<Option<ScenarioSet>> {
+        let w = forecast.len();
+        match self {
+            UncertaintyModel::RowBootstrap { w: rw, rows, form: ErrorForm::Additive } => {
+                // The hot loop: one draw per scenario, values rounded and summed as they
+                // are written (no second pass, no zero-filled buffer).
+                let n = if *rw == w { rows.len() / w } else { 0 };
+                if n == 0 {
+                    return Some(None);
+                }
+                let (mut values, mut totals) = (Vec::with_capacity(s * w), Vec::with_capacity(s));
+                for _ in 0..s {
+                    let r = bounded(rng, n as u32) as usize;
+                    let mut total = 0.0;
+                    for (f, e) in forecast.iter().zip(&rows[r * w..(r + 1) * w]) {
+                        let v = (f + e).max(0.0);
+                        let v = if round { round_nonnegative(v) } else { v };
+                        total += v;
+                        values.push(v);
+                    }
+                    totals.push(total);
+                }
+                Some(Some(ScenarioSet::from_totals(w, values, totals)))
+            }
+            UncertaintyModel::BlockBootstrap { errors, block } if *block <= 1 && !errors.is_empty() => {
+                // I.i.d. resampling of one-step errors: one draw per value.
+                let m = errors.len() as u32;
+                let (mut values, mut totals) = (Vec::with_capacity(s * w), Vec::with_capacity(s));
+                for _ in 0..s {
+                    let mut total = 0.0;
+                    for f in forecast {
+                        let v = (f + errors[bounded(rng, m) as usize]).max(0.0);
+                        let v = if round { round_nonnegative(v) } else { v };
+                        total += v;
+                        values.push(v);
+                    }
+                    totals.push(total);
+                }
+                Some(Some(ScenarioSet::from_totals(w, values, totals)))
+            }
+            _ => None,
+        }
+    }
+
     /// Draws `s` scenarios around `forecast` (W values). `None` when blocked.
     pub fn simulate<R: Rng + ?Sized>(
         &self,
@@ -215,6 +274,9 @@ impl UncertaintyModel {
         let w = forecast.len();
         if w == 0 || s == 0 {
             return None;
+        }
+        if let Some(set) = self.simulate_streaming(forecast, s, round, rng) {
+            return set;
         }
         let mut values = vec![0.0f64; s * w];
         match self {

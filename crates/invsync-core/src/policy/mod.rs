@@ -486,17 +486,21 @@ pub fn optimize_with_override(
     let prepared = win.prepare(values);
     let ip = position.inventory_position();
     // Window statistics over W = L + R (the carry-over periods are for costing only).
-    let window_totals: Vec<f64> = if sim_w == w {
-        scenarios.totals().to_vec()
+    // (Without carry-over these are the set's own totals, mu_W and sigma_W, computed once
+    // by the same formulas.)
+    let owned: Vec<f64>;
+    let (window_totals, mu_w, sigma_w): (&[f64], f64, f64) = if sim_w == w {
+        (scenarios.totals(), scenarios.mu_w(), scenarios.sigma_w())
     } else {
-        values.chunks_exact(sim_w).map(|p| p[..w].iter().sum()).collect()
-    };
-    let n_s = window_totals.len().max(1) as f64;
-    let mu_w = window_totals.iter().sum::<f64>() / n_s;
-    let sigma_w = if window_totals.len() > 1 {
-        (window_totals.iter().map(|t| (t - mu_w).powi(2)).sum::<f64>() / (n_s - 1.0)).sqrt()
-    } else {
-        0.0
+        owned = values.chunks_exact(sim_w).map(|p| p[..w].iter().sum()).collect();
+        let n_s = owned.len().max(1) as f64;
+        let mu_w = owned.iter().sum::<f64>() / n_s;
+        let sigma_w = if owned.len() > 1 {
+            (owned.iter().map(|t| (t - mu_w).powi(2)).sum::<f64>() / (n_s - 1.0)).sqrt()
+        } else {
+            0.0
+        };
+        (&owned, mu_w, sigma_w)
     };
     let order_of = |b: f64| {
         let raw = (b - ip).max(0.0);
@@ -513,7 +517,7 @@ pub fn optimize_with_override(
         if config.holding + config.shortage > 0.0 { config.shortage / (config.holding + config.shortage) } else { 0.5 };
     let newsvendor_b = {
         // The inverse-ECDF quantile by selection (O(S)), as ScenarioSet::quantile.
-        let mut totals = window_totals.clone();
+        let mut totals = window_totals.to_vec();
         if totals.is_empty() {
             0.0
         } else {
@@ -556,6 +560,8 @@ pub fn optimize_with_override(
     let mut by_b: Vec<usize> = (0..cands.len()).filter(|&i| cands[i].2 <= cands[best].2).collect();
     by_b.sort_by(|&a, &b| cands[a].2.total_cmp(&cands[b].2).then(orders[a].total_cmp(&orders[b])));
     let fixed = |q: f64| if q > 0.0 { config.fixed_order_cost } else { 0.0 };
+    // The best candidate's per-scenario costs, computed once, when a tie is first checked.
+    let mut best_costs: Option<Vec<f64>> = None;
     let chosen = by_b
         .into_iter()
         .find(|&i| {
@@ -569,7 +575,8 @@ pub fn optimize_with_override(
             if total(i) - total(best) > bound {
                 return false;
             }
-            let (diff, se) = prepared.paired_difference(orders[i], orders[best]);
+            let costs_b = best_costs.get_or_insert_with(|| prepared.scenario_costs(orders[best]));
+            let (diff, se) = prepared.paired_difference(orders[i], costs_b);
             diff + fixed(orders[i]) - fixed(orders[best]) <= se
         })
         .unwrap_or(best);

@@ -137,12 +137,12 @@ impl Window<'_> {
                 }
             }
         }
-        holding_bps.sort_unstable_by(f64::total_cmp);
+        sort_total(&mut holding_bps);
         if !self.backorders && post == 1 {
             // One post-arrival period: the shortage breakpoints are the holding ones.
             shortage_bps.clone_from(&holding_bps);
         } else {
-            shortage_bps.sort_unstable_by(f64::total_cmp);
+            sort_total(&mut shortage_bps);
         }
         let prefix = |v: &[f64]| {
             let mut acc = 0.0;
@@ -343,16 +343,21 @@ impl Prepared {
         }
     }
 
+    /// Every scenario's cost at order `q`.
+    pub(crate) fn scenario_costs(&self, q: f64) -> Vec<f64> {
+        (0..self.s).map(|i| self.scenario_cost(i, q)).collect()
+    }
+
     /// Mean and standard error of the paired per-scenario cost difference cost(a) - cost(b)
-    /// (common random numbers).
-    pub(crate) fn paired_difference(&self, a: f64, b: f64) -> (f64, f64) {
+    /// (common random numbers), given cost(b) per scenario ([`Prepared::scenario_costs`]).
+    pub(crate) fn paired_difference(&self, a: f64, costs_b: &[f64]) -> (f64, f64) {
         let n = self.s;
         if n < 2 {
             return (0.0, 0.0);
         }
         let (mut sum, mut sum_sq) = (0.0, 0.0);
-        for i in 0..n {
-            let d = self.scenario_cost(i, a) - self.scenario_cost(i, b);
+        for (i, &cb) in costs_b.iter().enumerate().take(n) {
+            let d = self.scenario_cost(i, a) - cb;
             sum += d;
             sum_sq += d * d;
         }
@@ -388,5 +393,71 @@ impl Prepared {
             }
         }
         hb.last().copied().unwrap_or(0.0).max(sb.last().copied().unwrap_or(0.0))
+    }
+}
+
+/// Sorts `v` ascending in [`f64::total_cmp`] order: the same result as
+/// `v.sort_unstable_by(f64::total_cmp)` (equal keys are identical bits, so stability does
+/// not matter), by a least-significant-digit radix sort on the order-preserving bit
+/// pattern for long slices. Digits on which every key agrees are skipped, so integer-valued
+/// breakpoints (the common case) take two or three passes.
+pub(crate) fn sort_total(v: &mut [f64]) {
+    if v.len() < 128 {
+        v.sort_unstable_by(f64::total_cmp);
+        return;
+    }
+    // Order-preserving map: flip every bit of negatives, only the sign bit of the rest.
+    let key = |x: f64| {
+        let b = x.to_bits();
+        if b >> 63 == 1 { !b } else { b | (1 << 63) }
+    };
+    let unkey = |k: u64| f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k });
+    let mut a: Vec<u64> = v.iter().map(|&x| key(x)).collect();
+    let mut counts = [[0usize; 256]; 8];
+    for &k in &a {
+        for (d, c) in counts.iter_mut().enumerate() {
+            c[((k >> (8 * d)) & 0xff) as usize] += 1;
+        }
+    }
+    let mut b = vec![0u64; a.len()];
+    for (d, c) in counts.iter().enumerate() {
+        if c.iter().any(|&n| n == a.len()) {
+            continue;
+        }
+        let mut offsets = [0usize; 256];
+        let mut sum = 0;
+        for (o, &n) in offsets.iter_mut().zip(c) {
+            *o = sum;
+            sum += n;
+        }
+        for &k in &a {
+            let digit = ((k >> (8 * d)) & 0xff) as usize;
+            b[offsets[digit]] = k;
+            offsets[digit] += 1;
+        }
+        std::mem::swap(&mut a, &mut b);
+    }
+    for (x, &k) in v.iter_mut().zip(&a) {
+        *x = unkey(k);
+    }
+}
+
+#[cfg(test)]
+mod sort_tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The radix sort gives exactly the comparison sort's result, bit for bit, for any
+        /// values (NaN, signed zeros and infinities included).
+        #[test]
+        fn radix_sort_equals_total_cmp_sort(v in proptest::collection::vec(
+            prop_oneof![any::<f64>(), (-50i32..50).prop_map(f64::from), Just(-0.0), Just(f64::NAN)], 0..600)
+        ) {
+            let mut a = v.clone();
+            let mut b = v;
+            super::sort_total(&mut a);
+            b.sort_unstable_by(f64::total_cmp);
+            prop_assert_eq!(a.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), b.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
+        }
     }
 }
