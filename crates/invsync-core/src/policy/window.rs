@@ -421,7 +421,7 @@ pub(crate) fn sort_total(v: &mut [f64]) {
     }
     let mut b = vec![0u64; a.len()];
     for (d, c) in counts.iter().enumerate() {
-        if c.iter().any(|&n| n == a.len()) {
+        if c.contains(&a.len()) {
             continue;
         }
         let mut offsets = [0usize; 256];
