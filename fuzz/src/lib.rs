@@ -33,9 +33,12 @@ const MAX_RECORDS: usize = 2_000;
 /// Most histories a harness plans from one input.
 const MAX_PLANS: usize = 8;
 
+/// A harness: bytes in, number of records accepted out.
+pub type Harness = fn(&[u8]) -> usize;
+
 /// Every harness, by name (the names of the `fuzz_targets/` binaries). Each returns how
 /// many records it accepted.
-pub const TARGETS: &[(&str, fn(&[u8]) -> usize)] = &[
+pub const TARGETS: &[(&str, Harness)] = &[
     ("csv_events", csv_events),
     ("csv_history_wide", csv_history_wide),
     ("csv_history_long", csv_history_long),
