@@ -250,7 +250,13 @@ pub fn choose_model(
                     d.reason = format!("level 3: {n} rows: bootstrap of whole error rows");
                     let w = errors.w();
                     let rows = match config.error_form {
-                        ErrorForm::Additive => (0..n).flat_map(|r| errors.row(r).to_vec()).collect(),
+                        ErrorForm::Additive => {
+                            let mut rows = Vec::with_capacity(n * w);
+                            for r in 0..n {
+                                rows.extend_from_slice(errors.row(r));
+                            }
+                            rows
+                        }
                         ErrorForm::Multiplicative => (0..n)
                             .flat_map(|r| {
                                 errors

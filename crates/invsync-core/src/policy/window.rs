@@ -18,6 +18,39 @@
 //! scenario's cost is piecewise linear in Q with breakpoints `t = C_k - x`, and the mean
 //! over scenarios can be evaluated for any set of Q by one sweep over sorted breakpoints.
 
+/// Per-thread spare `f64` buffers, so planning item after item allocates nothing in the
+/// steady state: [`Prepared`] takes its buffers here and gives them back when dropped.
+mod pool {
+    use std::cell::RefCell;
+
+    /// More spare buffers than one plan uses at once are dropped.
+    const MAX_SPARE: usize = 16;
+
+    thread_local! {
+        static SPARE: RefCell<Vec<Vec<f64>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// An empty buffer with room for `cap` values.
+    pub(super) fn take(cap: usize) -> Vec<f64> {
+        let mut v = SPARE.with(|p| p.borrow_mut().pop()).unwrap_or_default();
+        v.clear();
+        v.reserve(cap);
+        v
+    }
+
+    /// Gives `v` back for reuse.
+    pub(super) fn give(v: Vec<f64>) {
+        if v.capacity() > 0 {
+            SPARE.with(|p| {
+                let mut p = p.borrow_mut();
+                if p.len() < MAX_SPARE {
+                    p.push(v);
+                }
+            });
+        }
+    }
+}
+
 /// Per-scenario quantities that do not depend on the order.
 #[derive(Debug, Clone)]
 pub(crate) struct Prepared {
@@ -48,6 +81,8 @@ pub(crate) struct Prepared {
     shortage_bps: Vec<f64>,
     holding_prefix: Vec<f64>,
     shortage_prefix: Vec<f64>,
+    /// The shortage breakpoints are the holding ones (`shortage_*` are then empty).
+    shared: bool,
 }
 
 /// Inputs of the window model, validated by the caller.
@@ -112,13 +147,21 @@ impl Window<'_> {
         let s = values.len() / w;
         let post = w - self.lead_time;
         let charged = self.review.min(post);
-        let mut holding_bps = Vec::with_capacity(s * post);
-        let mut shortage_bps = Vec::with_capacity(if self.backorders { s * post } else { s });
+        // One post-arrival period under lost sales: the shortage breakpoints are the holding
+        // ones, kept once.
+        let shared = !self.backorders && post == 1;
+        let mut holding_bps = pool::take(s * post);
+        let mut shortage_bps = pool::take(if shared {
+            0
+        } else if self.backorders {
+            s * post
+        } else {
+            s
+        });
         let (mut pre_h, mut pre_s) = (0.0, 0.0);
-        let (mut xs, mut pre_cost, mut cum) =
-            (Vec::with_capacity(s), Vec::with_capacity(s), Vec::with_capacity(s * post));
+        let (mut xs, mut pre_cost, mut cum) = (pool::take(s), pool::take(s), pool::take(s * post));
         let mut pre_flow = Vec::with_capacity(s);
-        let mut post_demand = Vec::with_capacity(s * post);
+        let mut post_demand = pool::take(s * post);
         for path in values.chunks_exact(w) {
             let (x, h, sh, flow) = self.pre(path);
             pre_h += h;
@@ -132,31 +175,28 @@ impl Window<'_> {
                 c += d;
                 cum.push(c);
                 holding_bps.push(c - x);
-                if k < charged && (self.backorders || k + 1 == charged) {
+                if !shared && k < charged && (self.backorders || k + 1 == charged) {
                     shortage_bps.push(c - x);
                 }
             }
         }
         sort_total(&mut holding_bps);
-        if !self.backorders && post == 1 {
-            // One post-arrival period: the shortage breakpoints are the holding ones.
-            shortage_bps.clone_from(&holding_bps);
-        } else {
-            sort_total(&mut shortage_bps);
-        }
+        sort_total(&mut shortage_bps);
         let prefix = |v: &[f64]| {
+            let mut out = pool::take(v.len() + 1);
             let mut acc = 0.0;
-            std::iter::once(0.0)
-                .chain(v.iter().map(|x| {
-                    acc += x;
-                    acc
-                }))
-                .collect::<Vec<_>>()
+            out.push(0.0);
+            out.extend(v.iter().map(|x| {
+                acc += x;
+                acc
+            }));
+            out
         };
         let holding_prefix = prefix(&holding_bps);
-        let shortage_prefix = prefix(&shortage_bps);
+        let shortage_prefix = if shared { pool::take(0) } else { prefix(&shortage_bps) };
         let n = s.max(1) as f64;
         Prepared {
+            shared,
             s,
             post,
             charged,
@@ -245,26 +285,53 @@ impl Window<'_> {
     }
 }
 
+impl Drop for Prepared {
+    fn drop(&mut self) {
+        for v in [
+            &mut self.x,
+            &mut self.pre_cost,
+            &mut self.post_demand,
+            &mut self.cum,
+            &mut self.holding_bps,
+            &mut self.shortage_bps,
+            &mut self.holding_prefix,
+            &mut self.shortage_prefix,
+        ] {
+            pool::give(std::mem::take(v));
+        }
+    }
+}
+
 impl Prepared {
+    /// The sorted shortage breakpoints and their prefix sums.
+    fn shortage_breakpoints(&self) -> (&[f64], &[f64]) {
+        if self.shared {
+            (&self.holding_bps, &self.holding_prefix)
+        } else {
+            (&self.shortage_bps, &self.shortage_prefix)
+        }
+    }
+
     /// Mean (holding, shortage) cost at each order in `qs` (any order), exact.
     pub(crate) fn evaluate(&self, qs: &[f64], holding: f64, shortage: f64) -> Vec<(f64, f64)> {
         let n = self.s.max(1) as f64;
-        let mut order: Vec<usize> = (0..qs.len()).collect();
-        order.sort_by(|&a, &b| qs[a].total_cmp(&qs[b]));
+        // Equal orders give equal results, so an unstable sort of (q, index) is exact.
+        let mut order: Vec<(f64, usize)> = qs.iter().copied().zip(0..).collect();
+        order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
         let mut out = vec![(0.0, 0.0); qs.len()];
         let (mut ih, mut is) = (0usize, 0usize);
-        let total_s = *self.shortage_prefix.last().unwrap_or(&0.0);
-        for &j in &order {
-            let q = qs[j];
+        let (shortage_bps, shortage_prefix) = self.shortage_breakpoints();
+        let total_s = *shortage_prefix.last().unwrap_or(&0.0);
+        for &(q, j) in &order {
             while ih < self.holding_bps.len() && self.holding_bps[ih] < q {
                 ih += 1;
             }
-            while is < self.shortage_bps.len() && self.shortage_bps[is] < q {
+            while is < shortage_bps.len() && shortage_bps[is] < q {
                 is += 1;
             }
             // sum over t < q of (q - t), and over t >= q of (t - q)
             let hold = ih as f64 * q - self.holding_prefix[ih];
-            let short = (total_s - self.shortage_prefix[is]) - (self.shortage_bps.len() - is) as f64 * q;
+            let short = (total_s - shortage_prefix[is]) - (shortage_bps.len() - is) as f64 * q;
             out[j] = (self.pre_holding + holding * hold / n, self.pre_shortage + shortage * short / n);
         }
         out
@@ -295,11 +362,15 @@ impl Prepared {
         let (mut demand, mut sold) = (0.0, 0.0);
         let (mut covered, mut stockouts) = (0usize, 0usize);
         let (mut hold, mut short) = (0.0, 0.0);
-        for i in 0..self.s {
-            let (pd, ps, pre_out) = self.pre_flow[i];
-            let y = self.x[i] + q;
-            let cum = &self.cum[i * self.post..(i + 1) * self.post];
-            let ds = &self.post_demand[i * self.post..(i + 1) * self.post];
+        let post = self.post.max(1);
+        let per_scenario = self
+            .x
+            .iter()
+            .zip(&self.pre_cost)
+            .zip(&self.pre_flow)
+            .zip(self.cum.chunks_exact(post).zip(self.post_demand.chunks_exact(post)));
+        for (((&x, &pre_cost), &(pd, ps, pre_out)), (cum, ds)) in per_scenario {
+            let y = x + q;
             let (mut h, mut sh) = (0.0, 0.0);
             let (mut post_sold, mut post_out) = (0.0, false);
             let mut prev = 0.0;
@@ -321,7 +392,7 @@ impl Prepared {
             if !self.backorders && self.charged > 0 {
                 sh += self.shortage * (cum[self.charged - 1] - y).max(0.0);
             }
-            let c = self.pre_cost[i] + h + sh;
+            let c = pre_cost + h + sh;
             hold += h;
             short += sh;
             cost += c;
@@ -373,7 +444,7 @@ impl Prepared {
     /// `h #{holding breakpoints <= t} - p #{shortage breakpoints > t}` is >= 0. May be
     /// negative (an overstocked item's ideal level lies below its position).
     pub(crate) fn saa_minimizer(&self) -> f64 {
-        let (hb, sb) = (&self.holding_bps, &self.shortage_bps);
+        let (hb, sb) = (&self.holding_bps, self.shortage_breakpoints().0);
         let (mut i, mut j) = (0usize, 0usize);
         while i < hb.len() || j < sb.len() {
             let t = match (hb.get(i), sb.get(j)) {
@@ -396,50 +467,61 @@ impl Prepared {
     }
 }
 
-/// Sorts `v` ascending in [`f64::total_cmp`] order: the same result as
-/// `v.sort_unstable_by(f64::total_cmp)` (equal keys are identical bits, so stability does
-/// not matter), by a least-significant-digit radix sort on the order-preserving bit
-/// pattern for long slices. Digits on which every key agrees are skipped, so integer-valued
-/// breakpoints (the common case) take two or three passes.
+/// Sorts `v` ascending in [`f64::total_cmp`] order: exactly the result of
+/// `v.sort_unstable_by(f64::total_cmp)`. Whole-unit breakpoints (the common case, demand
+/// in units) are sorted as integers by a least-significant-byte radix sort with as many
+/// passes as the range needs (two for a range under 65,536); anything else (fractions,
+/// `-0.0`, NaN, infinities, huge values) by pattern-defeating quicksort.
 pub(crate) fn sort_total(v: &mut [f64]) {
+    const LIMIT: f64 = (1u64 << 52) as f64;
     if v.len() < 128 {
         v.sort_unstable_by(f64::total_cmp);
         return;
     }
-    // Order-preserving map: flip every bit of negatives, only the sign bit of the rest.
-    let key = |x: f64| {
-        let b = x.to_bits();
-        if b >> 63 == 1 { !b } else { b | (1 << 63) }
-    };
-    let unkey = |k: u64| f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k });
-    let mut a: Vec<u64> = v.iter().map(|&x| key(x)).collect();
-    let mut counts = [[0usize; 256]; 8];
-    for &k in &a {
-        for (d, c) in counts.iter_mut().enumerate() {
-            c[((k >> (8 * d)) & 0xff) as usize] += 1;
-        }
+    let (mut lo, mut hi, mut whole) = (f64::INFINITY, f64::NEG_INFINITY, true);
+    for &x in v.iter() {
+        // `x as i64 as f64 == x` holds for whole numbers only (NaN and +-inf fail the
+        // bound); -0.0 would come back as +0.0, so it takes the comparison sort.
+        whole &= x.abs() < LIMIT && x as i64 as f64 == x && x.to_bits() != (-0.0f64).to_bits();
+        lo = lo.min(x);
+        hi = hi.max(x);
     }
-    let mut b = vec![0u64; a.len()];
-    for (d, c) in counts.iter().enumerate() {
-        if c.contains(&a.len()) {
-            continue;
-        }
+    if !whole {
+        v.sort_unstable_by(f64::total_cmp);
+        return;
+    }
+    let base = lo as i64;
+    let range = (hi as i64 - base) as u64;
+    let passes = (64 - range.leading_zeros()).div_ceil(8) as usize;
+    // Keys (offsets from the minimum) live in pooled f64 buffers as raw bits.
+    let mut a = pool::take(v.len());
+    a.extend(v.iter().map(|&x| f64::from_bits((x as i64 - base) as u64)));
+    let mut b = pool::take(v.len());
+    b.resize(v.len(), 0.0);
+    for d in 0..passes {
+        let digit = |k: &f64| ((k.to_bits() >> (8 * d)) & 0xff) as usize;
         let mut offsets = [0usize; 256];
+        for k in &a {
+            offsets[digit(k)] += 1;
+        }
         let mut sum = 0;
-        for (o, &n) in offsets.iter_mut().zip(c) {
+        for o in offsets.iter_mut() {
+            let n = *o;
             *o = sum;
             sum += n;
         }
-        for &k in &a {
-            let digit = ((k >> (8 * d)) & 0xff) as usize;
-            b[offsets[digit]] = k;
-            offsets[digit] += 1;
+        for k in &a {
+            let d = digit(k);
+            b[offsets[d]] = *k;
+            offsets[d] += 1;
         }
         std::mem::swap(&mut a, &mut b);
     }
-    for (x, &k) in v.iter_mut().zip(&a) {
-        *x = unkey(k);
+    for (x, k) in v.iter_mut().zip(&a) {
+        *x = (k.to_bits() as i64 + base) as f64;
     }
+    pool::give(a);
+    pool::give(b);
 }
 
 #[cfg(test)]
@@ -451,13 +533,34 @@ mod sort_tests {
         /// values (NaN, signed zeros and infinities included).
         #[test]
         fn radix_sort_equals_total_cmp_sort(v in proptest::collection::vec(
-            prop_oneof![any::<f64>(), (-50i32..50).prop_map(f64::from), Just(-0.0), Just(f64::NAN)], 0..600)
+            prop_oneof![any::<f64>(), (-50i32..50).prop_map(f64::from), (-5000i32..70000).prop_map(f64::from),
+                Just(-0.0), Just(f64::NAN), Just(1e300), Just(4.5e15), Just(-4.5e15)], 0..600)
         ) {
             let mut a = v.clone();
             let mut b = v;
             super::sort_total(&mut a);
             b.sort_unstable_by(f64::total_cmp);
             prop_assert_eq!(a.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), b.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
+        }
+    }
+}
+
+#[cfg(test)]
+mod sort_cases {
+    #[test]
+    fn whole_numbers_of_both_signs_and_wide_ranges() {
+        for v in [
+            (0..1000).map(|i| f64::from((i * 7919) % 2001 - 1000)).collect::<Vec<_>>(),
+            (0..500).map(|i| if i % 2 == 0 { 4.0e15 } else { -4.0e15 + f64::from(i) }).collect(),
+            (0..300).map(|i| f64::from(i % 3)).collect(),
+        ] {
+            let (mut a, mut b) = (v.clone(), v);
+            super::sort_total(&mut a);
+            b.sort_unstable_by(f64::total_cmp);
+            assert_eq!(
+                a.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                b.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+            );
         }
     }
 }
