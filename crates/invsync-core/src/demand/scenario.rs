@@ -245,17 +245,13 @@ impl UncertaintyModel {
             }
             UncertaintyModel::BlockBootstrap { errors, block } if *block <= 1 && !errors.is_empty() => {
                 // I.i.d. resampling of one-step errors: one draw per value.
-                let m = errors.len() as u32;
-                let (mut values, mut totals) = (Vec::with_capacity(s * w), Vec::with_capacity(s));
-                for _ in 0..s {
-                    let mut total = 0.0;
-                    for f in forecast {
-                        let v = (f + errors[bounded(rng, m) as usize]).max(0.0);
-                        let v = if round { round_nonnegative(v) } else { v };
-                        total += v;
-                        values.push(v);
-                    }
-                    totals.push(total);
+                let mut values = vec![0.0; s * w];
+                let mut totals = vec![0.0; s];
+                // Two monomorphic copies of the loop, so rounding is not tested per value.
+                if round {
+                    fill_iid(&mut values, &mut totals, forecast, errors, rng, round_nonnegative);
+                } else {
+                    fill_iid(&mut values, &mut totals, forecast, errors, rng, |v| v);
                 }
                 Some(Some(ScenarioSet::from_totals(w, values, totals)))
             }
@@ -361,6 +357,28 @@ impl UncertaintyModel {
         }
         // Every value above is finite and >= 0 by construction (NaN.max(0.0) is 0).
         Some(ScenarioSet::from_checked(w, values))
+    }
+}
+
+/// The i.i.d. bootstrap loop: each value is `finish(max(0, forecast + a resampled error))`,
+/// one bounded draw per value; totals are summed left to right.
+#[inline(always)]
+fn fill_iid<R: Rng + ?Sized>(
+    values: &mut [f64],
+    totals: &mut [f64],
+    forecast: &[f64],
+    errors: &[f64],
+    rng: &mut R,
+    finish: impl Fn(f64) -> f64,
+) {
+    let m = errors.len() as u32;
+    for (path, total) in values.chunks_exact_mut(forecast.len()).zip(totals.iter_mut()) {
+        let mut t = 0.0;
+        for (v, f) in path.iter_mut().zip(forecast) {
+            *v = finish((f + errors[bounded(rng, m) as usize]).max(0.0));
+            t += *v;
+        }
+        *total = t;
     }
 }
 
