@@ -53,6 +53,11 @@ pub(crate) struct Args {
     /// Key columns of the history, comma-separated (default: every non-date column).
     #[arg(long, value_delimiter = ',')]
     key_columns: Option<Vec<String>>,
+    /// Pool seasonal indices over this history instead of `--history` (same format rules).
+    /// Give every shard of a large set the full set here, and the shards' plans equal the
+    /// single-run plan (docs/performance.md, "Sharding across machines").
+    #[arg(long)]
+    pool_history: Option<PathBuf>,
     /// The long history is sorted by key (`LC_ALL=C sort -s -t, -k1,1 -k2,2`): it is then
     /// streamed in memory that does not grow with the item count (see docs/performance.md).
     #[arg(long)]
@@ -107,10 +112,13 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     hb.sorted(args.sorted);
     let config = if config.demand.seasonality == Seasonality::Pooled {
         let mut pool = SeasonalPool::default();
-        let records: Box<dyn Iterator<Item = Result<HistoryRecord, invsync_csv::CsvError>>> = if long {
-            Box::new(hb.long(open_input(&args.history)?).map_err(input)?)
+        let source = args.pool_history.as_ref().unwrap_or(&args.history);
+        let mut pb = builder(source, &args.key_columns);
+        pb.sorted(args.sorted && args.pool_history.is_none());
+        let records: Box<dyn Iterator<Item = Result<HistoryRecord, invsync_csv::CsvError>>> = if is_long(source)? {
+            Box::new(pb.long(open_input(source)?).map_err(input)?)
         } else {
-            Box::new(hb.wide(open_input(&args.history)?).map_err(input)?)
+            Box::new(pb.wide(open_input(source)?).map_err(input)?)
         };
         for rec in records {
             pool.add(&rec.map_err(input)?.history);

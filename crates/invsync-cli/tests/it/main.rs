@@ -104,6 +104,33 @@ fn a_sorted_long_history_streams_to_the_same_decisions() {
     assert!(stderr(&o).contains("ascending key order"), "{}", stderr(&o));
 }
 
+#[test]
+fn shards_with_the_full_pool_give_the_single_run_plan() {
+    let text = std::fs::read_to_string(root().join("examples/data/history.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.collect();
+    let mut got: Vec<String> = Vec::new();
+    for (n, part) in [&rows[..17], &rows[17..]].iter().enumerate() {
+        let shard = tmp(&format!("shard{n}.csv"));
+        std::fs::write(&shard, format!("{header}\n{}\n", part.join("\n"))).unwrap();
+        let out = tmp(&format!("shard{n}_plan.csv"));
+        let o = plan(&shard, &["--pool-history", "examples/data/history.csv"], &out);
+        assert!(o.status.success(), "{}", stderr(&o));
+        got.extend(std::fs::read_to_string(&out).unwrap().lines().skip(1).map(str::to_owned));
+    }
+    let whole = tmp("whole_plan.csv");
+    assert!(plan(Path::new("examples/data/history.csv"), &[], &whole).status.success());
+    let want: Vec<String> = std::fs::read_to_string(&whole).unwrap().lines().skip(1).map(str::to_owned).collect();
+    assert_eq!(got, want);
+    // Without the full pool, a shard pools over itself and (here) decides differently.
+    let shard = tmp("shard0.csv");
+    let alone = tmp("shard0_alone.csv");
+    assert!(plan(&shard, &[], &alone).status.success());
+    let alone: Vec<String> = std::fs::read_to_string(&alone).unwrap().lines().skip(1).map(str::to_owned).collect();
+    assert_ne!(alone, want[..17].to_vec());
+}
+
 /// Writes `content` to a temp file and plans it; returns the failing run's stderr.
 #[track_caller]
 fn refused(name: &str, content: &str, extra: &[&str]) -> String {
