@@ -1,13 +1,17 @@
 //! Full plan per item: level-3 cascade, 1,000 scenarios, every policy and the whole k grid,
-//! for W = 3 and W = 13; one thread, and (feature `parallel`) two.
+//! for W = 3 and W = 13; one thread, and (feature `parallel`) two. Then the stages of one
+//! item at W = 3, in the same run: the demand engine (forecast, rolling-origin backtest,
+//! cascade, 1,000 scenarios) and the optimizer (every candidate on those scenarios); the
+//! scenario draw alone is in `benches/scenarios.rs`.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use invsync::Timestamp;
-use invsync::demand::{Calendar, DemandHistory};
-use invsync::plan::{ItemInput, PlanConfig, plan_batch};
-use invsync::policy::{PolicyConfig, StockPosition};
+use invsync::demand::{Calendar, DemandConfig, DemandHistory, generate};
+use invsync::plan::{ItemInput, PlanConfig, error_stats, plan_batch};
+use invsync::policy::{PolicyConfig, StockPosition, optimize};
+use invsync::rng;
 
 mod common;
 
@@ -60,6 +64,37 @@ fn bench(c: &mut Criterion) {
     }
 }
 
+fn stages(c: &mut Criterion) {
+    let hs = histories();
+    let config = PlanConfig::default();
+    let demand = DemandConfig { window: config.policy.simulated_periods(), ..config.demand.clone() };
+    let position = StockPosition { on_hand: 10.0, arrivals: vec![5.0; config.policy.lead_time] };
+    let outcomes: Vec<_> = hs
+        .iter()
+        .enumerate()
+        .map(|(i, h)| generate(h, &demand, None, &mut rng::stream(config.seed, &format!("S/P{i}"))).unwrap())
+        .collect();
+    let mut g = c.benchmark_group("plan/stages_w3");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(ITEMS as u64));
+    g.bench_function("demand_engine", |b| {
+        b.iter(|| {
+            for (i, h) in hs.iter().enumerate() {
+                black_box(generate(h, &demand, None, &mut rng::stream(config.seed, &format!("S/P{i}"))).unwrap());
+            }
+        })
+    });
+    g.bench_function("optimizer", |b| {
+        b.iter(|| {
+            for o in &outcomes {
+                let s = o.scenarios.as_ref().unwrap();
+                black_box(optimize(s, &position, &config.policy, Some(error_stats(&o.errors))).unwrap());
+            }
+        })
+    });
+    g.finish();
+}
+
 #[cfg(feature = "parallel")]
 fn rayon_pool(n: usize) -> rayon::ThreadPool {
     rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap()
@@ -78,5 +113,5 @@ fn run(_: &(), inputs: &[ItemInput<'_>], config: &PlanConfig) -> usize {
     plan_batch(inputs, config).len()
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, stages);
 criterion_main!(benches);

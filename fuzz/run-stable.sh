@@ -2,7 +2,7 @@
 # Coverage-guided fuzzing of every harness with libFuzzer on the *stable* toolchain
 # (sanitizer-coverage instrumentation through LLVM flags; no address sanitizer).
 # Usage: bash fuzz/run-stable.sh [SECONDS_PER_TARGET] [TARGET...]
-# With cargo-fuzz and nightly instead: cargo +nightly fuzz run --fuzz-dir fuzz --features libfuzzer TARGET
+# With cargo-fuzz and nightly instead: cargo +nightly fuzz run --fuzz-dir fuzz/libfuzzer TARGET
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
@@ -12,7 +12,7 @@ targets=("$@")
 export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cdebug-assertions -Coverflow-checks"
 # An explicit --target keeps the flags off build scripts and proc macros.
 triple=$(rustc -vV | sed -n 's/^host: //p')
-cargo build --release --locked -p invsync-fuzz --features libfuzzer --bins --target-dir target/fuzz --target "$triple"
+cargo build --release --locked --manifest-path fuzz/libfuzzer/Cargo.toml --bins --target-dir target/fuzz --target "$triple"
 for t in "${targets[@]}"; do
     corpus=target/fuzz/corpus/$t
     mkdir -p "$corpus" target/fuzz/artifacts

@@ -6,12 +6,12 @@
 //!
 //! * on stable, by proptest (`tests/any_bytes.rs`), in CI: arbitrary bytes and mutations of
 //!   valid files;
-//! * on nightly, by libFuzzer through cargo-fuzz (the `fuzz_targets/` binaries, feature
-//!   `libfuzzer`):
+//! * by libFuzzer, through the `fuzz/libfuzzer` package (a standalone package whose
+//!   binaries call these functions), with `fuzz/run-stable.sh` on stable or cargo-fuzz:
 //!
 //! ```sh
 //! cargo install cargo-fuzz
-//! cargo +nightly fuzz run --fuzz-dir fuzz --features libfuzzer csv_events -- -max_total_time=600
+//! cargo +nightly fuzz run --fuzz-dir fuzz/libfuzzer csv_events -- -max_total_time=600
 //! ```
 //!
 //! Work per input is bounded (records read, items planned), so a long input cannot make a
