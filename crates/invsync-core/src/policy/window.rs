@@ -357,6 +357,12 @@ impl Prepared {
     /// The outcome of order `q` from the prepared per-scenario state, in O(S x R): the same
     /// numbers as [`Window::direct`] (tested), without re-running the pre-arrival periods.
     pub(crate) fn outcome(&self, q: f64) -> Direct {
+        self.outcome_with(q, true)
+    }
+
+    /// [`Prepared::outcome`], with the one-period fast path allowed or not (the two give
+    /// the same bits: tested).
+    fn outcome_with(&self, q: f64, fast: bool) -> Direct {
         let n = self.s.max(1) as f64;
         let (mut cost, mut sum_sq) = (0.0, 0.0);
         let (mut demand, mut sold) = (0.0, 0.0);
@@ -369,8 +375,32 @@ impl Prepared {
             .zip(&self.pre_cost)
             .zip(&self.pre_flow)
             .zip(self.cum.chunks_exact(post).zip(self.post_demand.chunks_exact(post)));
+        // One charged post-arrival period under lost sales (L + R = W, R = 1, the VN2 case):
+        // the loop below with its constants folded, the same operations in the same order.
+        let one_period = fast && !self.backorders && post == 1 && self.charged == 1;
         for (((&x, &pre_cost), &(pd, ps, pre_out)), (cum, ds)) in per_scenario {
             let y = x + q;
+            if one_period {
+                let (ck, d) = (cum[0], ds[0]);
+                let mut h = 0.0;
+                h += self.holding * (y - ck).max(0.0);
+                let sales = (y - 0.0).max(0.0).max(0.0).min(d);
+                let mut post_sold = 0.0;
+                post_sold += sales;
+                let post_out = d - sales > 1e-9;
+                let mut sh = 0.0;
+                sh += self.shortage * (ck - y).max(0.0);
+                let c = pre_cost + h + sh;
+                hold += h;
+                short += sh;
+                cost += c;
+                sum_sq += c * c;
+                demand += pd + ds[..1].iter().sum::<f64>();
+                sold += ps + post_sold;
+                covered += usize::from(!post_out);
+                stockouts += usize::from(pre_out || post_out);
+                continue;
+            }
             let (mut h, mut sh) = (0.0, 0.0);
             let (mut post_sold, mut post_out) = (0.0, false);
             let mut prev = 0.0;
@@ -541,6 +571,38 @@ mod sort_tests {
             super::sort_total(&mut a);
             b.sort_unstable_by(f64::total_cmp);
             prop_assert_eq!(a.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), b.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
+        }
+    }
+}
+
+#[cfg(test)]
+mod outcome_tests {
+    use proptest::prelude::*;
+
+    use super::Window;
+
+    proptest! {
+        /// The one-period fast path of `outcome` gives exactly the general loop's bits.
+        #[test]
+        fn one_period_fast_path_is_bit_identical(
+            lead_time in 0usize..4,
+            on_hand in -5.0f64..40.0,
+            arrival in 0.0f64..10.0,
+            values in proptest::collection::vec(prop_oneof![0.0f64..30.0, (0u32..30).prop_map(f64::from)], 40..200),
+            q in -5.0f64..60.0,
+            holding in 0.0f64..2.0,
+            shortage in 0.0f64..5.0,
+        ) {
+            let w = lead_time + 1;
+            let n = values.len() / w * w;
+            let arrivals = vec![arrival; lead_time];
+            let win = Window {
+                lead_time, w, review: 1, on_hand, arrivals: &arrivals, holding, shortage, backorders: false,
+            };
+            let p = win.prepare(&values[..n]);
+            let (a, b) = (p.outcome_with(q, true), p.outcome_with(q, false));
+            let bits = |d: super::Direct| [d.holding, d.shortage, d.cost_se, d.fill_rate, d.cycle_service, d.stockout_probability].map(f64::to_bits);
+            prop_assert_eq!(bits(a), bits(b));
         }
     }
 }
