@@ -143,6 +143,12 @@ impl Window<'_> {
 
     /// Precomputes breakpoints over scenario-major `values` (S x W).
     pub(crate) fn prepare(&self, values: &[f64]) -> Prepared {
+        self.prepare_with(values, true)
+    }
+
+    /// [`Window::prepare`], with the one-period fast path allowed or not (the two give the
+    /// same bits: tested).
+    fn prepare_with(&self, values: &[f64], fast: bool) -> Prepared {
         let w = self.w;
         let s = values.len() / w;
         let post = w - self.lead_time;
@@ -162,7 +168,36 @@ impl Window<'_> {
         let (mut xs, mut pre_cost, mut cum) = (pool::take(s), pool::take(s), pool::take(s * post));
         let mut pre_flow = Vec::with_capacity(s);
         let mut post_demand = pool::take(s * post);
-        for path in values.chunks_exact(w) {
+        let one_period = fast && post == 1;
+        if one_period {
+            // One post-arrival period: every per-scenario column has exactly S entries, so
+            // they are sized once and written in place (the loop below, specialised).
+            for v in [&mut xs, &mut pre_cost, &mut cum, &mut holding_bps, &mut post_demand] {
+                v.resize(s, 0.0);
+            }
+            pre_flow.resize(s, (0.0, 0.0, false));
+            let columns = xs
+                .iter_mut()
+                .zip(pre_cost.iter_mut())
+                .zip(pre_flow.iter_mut())
+                .zip(cum.iter_mut().zip(holding_bps.iter_mut()).zip(post_demand.iter_mut()));
+            for (path, (((x_out, cost_out), flow_out), ((cum_out, bp_out), d_out))) in
+                values.chunks_exact(w).zip(columns)
+            {
+                let (x, h, sh, flow) = self.pre(path);
+                pre_h += h;
+                pre_s += sh;
+                let d = path[self.lead_time];
+                let mut c = 0.0;
+                c += d;
+                (*x_out, *cost_out, *flow_out, *d_out, *cum_out, *bp_out) = (x, h + sh, flow, d, c, c - x);
+                if !shared && charged == 1 {
+                    shortage_bps.push(c - x);
+                }
+            }
+        }
+        let general = if one_period { &values[..0] } else { values };
+        for path in general.chunks_exact(w) {
             let (x, h, sh, flow) = self.pre(path);
             pre_h += h;
             pre_s += sh;
@@ -582,7 +617,8 @@ mod outcome_tests {
     use super::Window;
 
     proptest! {
-        /// The one-period fast path of `outcome` gives exactly the general loop's bits.
+        /// The one-period fast paths of `prepare` and `outcome` give exactly the general
+        /// loops' bits (lost sales and backorders).
         #[test]
         fn one_period_fast_path_is_bit_identical(
             lead_time in 0usize..4,
@@ -592,17 +628,28 @@ mod outcome_tests {
             q in -5.0f64..60.0,
             holding in 0.0f64..2.0,
             shortage in 0.0f64..5.0,
+            backorders in any::<bool>(),
         ) {
             let w = lead_time + 1;
             let n = values.len() / w * w;
             let arrivals = vec![arrival; lead_time];
             let win = Window {
-                lead_time, w, review: 1, on_hand, arrivals: &arrivals, holding, shortage, backorders: false,
+                lead_time, w, review: 1, on_hand, arrivals: &arrivals, holding, shortage, backorders,
             };
             let p = win.prepare(&values[..n]);
             let (a, b) = (p.outcome_with(q, true), p.outcome_with(q, false));
             let bits = |d: super::Direct| [d.holding, d.shortage, d.cost_se, d.fill_rate, d.cycle_service, d.stockout_probability].map(f64::to_bits);
             prop_assert_eq!(bits(a), bits(b));
+            // The one-period preparation gives the general loop's bits too.
+            let g = win.prepare_with(&values[..n], false);
+            let v = |x: &[f64]| x.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            for (x, y) in [(&p.x, &g.x), (&p.pre_cost, &g.pre_cost), (&p.cum, &g.cum), (&p.post_demand, &g.post_demand),
+                (&p.holding_bps, &g.holding_bps), (&p.holding_prefix, &g.holding_prefix),
+                (&p.shortage_bps, &g.shortage_bps), (&p.shortage_prefix, &g.shortage_prefix)] {
+                prop_assert_eq!(v(x), v(y));
+            }
+            prop_assert_eq!(format!("{:?}", p.pre_flow), format!("{:?}", g.pre_flow));
+            prop_assert_eq!((p.pre_holding.to_bits(), p.pre_shortage.to_bits()), (g.pre_holding.to_bits(), g.pre_shortage.to_bits()));
         }
     }
 }
