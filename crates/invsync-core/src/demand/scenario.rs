@@ -229,17 +229,12 @@ impl UncertaintyModel {
                 if n == 0 {
                     return Some(None);
                 }
-                let (mut values, mut totals) = (Vec::with_capacity(s * w), Vec::with_capacity(s));
-                for _ in 0..s {
-                    let r = bounded(rng, n as u32) as usize;
-                    let mut total = 0.0;
-                    for (f, e) in forecast.iter().zip(&rows[r * w..(r + 1) * w]) {
-                        let v = (f + e).max(0.0);
-                        let v = if round { round_nonnegative(v) } else { v };
-                        total += v;
-                        values.push(v);
-                    }
-                    totals.push(total);
+                let mut values = vec![0.0; s * w];
+                let mut totals = vec![0.0; s];
+                if round {
+                    fill_rows(&mut values, &mut totals, forecast, rows, n as u32, rng, round_nonnegative);
+                } else {
+                    fill_rows(&mut values, &mut totals, forecast, rows, n as u32, rng, |v| v);
                 }
                 Some(Some(ScenarioSet::from_totals(w, values, totals)))
             }
@@ -357,6 +352,30 @@ impl UncertaintyModel {
         }
         // Every value above is finite and >= 0 by construction (NaN.max(0.0) is 0).
         Some(ScenarioSet::from_checked(w, values))
+    }
+}
+
+/// The row bootstrap loop: each scenario is `finish(max(0, forecast + a resampled error
+/// row))`, one bounded draw per scenario; totals are summed left to right.
+#[inline(always)]
+fn fill_rows<R: Rng + ?Sized>(
+    values: &mut [f64],
+    totals: &mut [f64],
+    forecast: &[f64],
+    rows: &[f64],
+    n: u32,
+    rng: &mut R,
+    finish: impl Fn(f64) -> f64,
+) {
+    let w = forecast.len();
+    for (path, total) in values.chunks_exact_mut(w).zip(totals.iter_mut()) {
+        let r = bounded(rng, n) as usize;
+        let mut t = 0.0;
+        for ((v, f), e) in path.iter_mut().zip(forecast).zip(&rows[r * w..(r + 1) * w]) {
+            *v = finish((f + e).max(0.0));
+            t += *v;
+        }
+        *total = t;
     }
 }
 

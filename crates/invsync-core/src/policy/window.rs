@@ -534,8 +534,9 @@ impl Prepared {
 
 /// Sorts `v` ascending in [`f64::total_cmp`] order: exactly the result of
 /// `v.sort_unstable_by(f64::total_cmp)`. Whole-unit breakpoints (the common case, demand
-/// in units) are sorted as integers by a least-significant-byte radix sort with as many
-/// passes as the range needs (two for a range under 65,536); anything else (fractions,
+/// in units) are sorted as integers: by counting when their range is under four times
+/// their number, else by a least-significant-byte radix sort with as many passes as the
+/// range needs (two for a range under 65,536); anything else (fractions,
 /// `-0.0`, NaN, infinities, huge values) by pattern-defeating quicksort.
 pub(crate) fn sort_total(v: &mut [f64]) {
     const LIMIT: f64 = (1u64 << 52) as f64;
@@ -557,6 +558,21 @@ pub(crate) fn sort_total(v: &mut [f64]) {
     }
     let base = lo as i64;
     let range = (hi as i64 - base) as u64;
+    if range < 4 * v.len() as u64 {
+        // A narrow range (the usual one): a counting sort, one pass and a write-out.
+        let mut counts = vec![0u32; range as usize + 1];
+        for &x in v.iter() {
+            counts[(x as i64 - base) as usize] += 1;
+        }
+        let mut out = v.iter_mut();
+        for (offset, &n) in counts.iter().enumerate() {
+            let value = (base + offset as i64) as f64;
+            for slot in out.by_ref().take(n as usize) {
+                *slot = value;
+            }
+        }
+        return;
+    }
     let passes = (64 - range.leading_zeros()).div_ceil(8) as usize;
     // Keys (offsets from the minimum) live in pooled f64 buffers as raw bits.
     let mut a = pool::take(v.len());
