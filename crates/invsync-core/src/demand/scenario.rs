@@ -210,50 +210,6 @@ impl UncertaintyModel {
         }
     }
 
-    /// The bootstrap hot loops, writing, rounding and summing each value in one pass (no
-    /// zero-filled buffer, no second pass). `None` for the other models; the values are
-    /// exactly those of the general loops.
-    fn simulate_streaming<R: Rng + ?Sized>(
-        &self,
-        forecast: &[f64],
-        s: usize,
-        round: bool,
-        rng: &mut R,
-    ) -> Option<Option<ScenarioSet>> {
-        let w = forecast.len();
-        match self {
-            UncertaintyModel::RowBootstrap { w: rw, rows, form: ErrorForm::Additive } => {
-                // The hot loop: one draw per scenario, values rounded and summed as they
-                // are written (no second pass, no zero-filled buffer).
-                let n = if *rw == w { rows.len() / w } else { 0 };
-                if n == 0 {
-                    return Some(None);
-                }
-                let mut values = vec![0.0; s * w];
-                let mut totals = vec![0.0; s];
-                if round {
-                    fill_rows(&mut values, &mut totals, forecast, rows, n as u32, rng, round_nonnegative);
-                } else {
-                    fill_rows(&mut values, &mut totals, forecast, rows, n as u32, rng, |v| v);
-                }
-                Some(Some(ScenarioSet::from_totals(w, values, totals)))
-            }
-            UncertaintyModel::BlockBootstrap { errors, block } if *block <= 1 && !errors.is_empty() => {
-                // I.i.d. resampling of one-step errors: one draw per value.
-                let mut values = vec![0.0; s * w];
-                let mut totals = vec![0.0; s];
-                // Two monomorphic copies of the loop, so rounding is not tested per value.
-                if round {
-                    fill_iid(&mut values, &mut totals, forecast, errors, rng, round_nonnegative);
-                } else {
-                    fill_iid(&mut values, &mut totals, forecast, errors, rng, |v| v);
-                }
-                Some(Some(ScenarioSet::from_totals(w, values, totals)))
-            }
-            _ => None,
-        }
-    }
-
     /// Draws `s` scenarios around `forecast` (W values). `None` when blocked.
     pub fn simulate<R: Rng + ?Sized>(
         &self,
@@ -266,9 +222,43 @@ impl UncertaintyModel {
         if w == 0 || s == 0 {
             return None;
         }
-        if let Some(set) = self.simulate_streaming(forecast, s, round, rng) {
-            return set;
+        match self {
+            // The hot loops (the bootstraps of level 3) are written, rounded and summed in
+            // one pass; the other models go through the general loop.
+            UncertaintyModel::RowBootstrap { w: rw, rows, form: ErrorForm::Additive } => {
+                // One draw per scenario picks a whole row.
+                let n = if *rw == w { rows.len() / w } else { 0 };
+                if n == 0 {
+                    return None;
+                }
+                let row = |rng: &mut R| bounded(rng, n as u32) as usize * w;
+                Some(bootstrap(forecast, s, round, rng, row, |_: &mut R, r, h| rows[r + h]))
+            }
+            UncertaintyModel::BlockBootstrap { errors, block } if *block <= 1 && !errors.is_empty() => {
+                // I.i.d. resampling of one-step errors: one draw per value.
+                let m = errors.len() as u32;
+                Some(bootstrap(
+                    forecast,
+                    s,
+                    round,
+                    rng,
+                    |_: &mut R| 0,
+                    |rng: &mut R, _, _| errors[bounded(rng, m) as usize],
+                ))
+            }
+            _ => self.simulate_general(forecast, s, round, rng),
         }
+    }
+
+    /// Every model, by filling a zeroed buffer and rounding it afterwards.
+    fn simulate_general<R: Rng + ?Sized>(
+        &self,
+        forecast: &[f64],
+        s: usize,
+        round: bool,
+        rng: &mut R,
+    ) -> Option<ScenarioSet> {
+        let w = forecast.len();
         let mut values = vec![0.0f64; s * w];
         match self {
             UncertaintyModel::Blocked { .. } => return None,
@@ -355,46 +345,45 @@ impl UncertaintyModel {
     }
 }
 
-/// The row bootstrap loop: each scenario is `finish(max(0, forecast + a resampled error
-/// row))`, one bounded draw per scenario; totals are summed left to right.
-#[inline(always)]
-fn fill_rows<R: Rng + ?Sized>(
-    values: &mut [f64],
-    totals: &mut [f64],
+/// A bootstrap scenario set: for each scenario, `start` draws what the scenario needs up
+/// front (a row offset, or nothing), then value `h` is `max(0, forecast[h] + error(rng,
+/// start, h))`, rounded when asked, and the totals are summed left to right as the values
+/// are written.
+fn bootstrap<R: Rng + ?Sized>(
     forecast: &[f64],
-    rows: &[f64],
-    n: u32,
+    s: usize,
+    round: bool,
     rng: &mut R,
-    finish: impl Fn(f64) -> f64,
-) {
+    start: impl FnMut(&mut R) -> usize,
+    error: impl FnMut(&mut R, usize, usize) -> f64,
+) -> ScenarioSet {
     let w = forecast.len();
-    for (path, total) in values.chunks_exact_mut(w).zip(totals.iter_mut()) {
-        let r = bounded(rng, n) as usize;
-        let mut t = 0.0;
-        for ((v, f), e) in path.iter_mut().zip(forecast).zip(&rows[r * w..(r + 1) * w]) {
-            *v = finish((f + e).max(0.0));
-            t += *v;
-        }
-        *total = t;
+    let mut values = vec![0.0; s * w];
+    let mut totals = vec![0.0; s];
+    // Two monomorphic copies of the loop, so rounding is not tested per value.
+    if round {
+        fill(&mut values, &mut totals, forecast, rng, start, error, round_nonnegative);
+    } else {
+        fill(&mut values, &mut totals, forecast, rng, start, error, |v| v);
     }
+    ScenarioSet::from_totals(w, values, totals)
 }
 
-/// The i.i.d. bootstrap loop: each value is `finish(max(0, forecast + a resampled error))`,
-/// one bounded draw per value; totals are summed left to right.
 #[inline(always)]
-fn fill_iid<R: Rng + ?Sized>(
+fn fill<R: Rng + ?Sized>(
     values: &mut [f64],
     totals: &mut [f64],
     forecast: &[f64],
-    errors: &[f64],
     rng: &mut R,
+    mut start: impl FnMut(&mut R) -> usize,
+    mut error: impl FnMut(&mut R, usize, usize) -> f64,
     finish: impl Fn(f64) -> f64,
 ) {
-    let m = errors.len() as u32;
     for (path, total) in values.chunks_exact_mut(forecast.len()).zip(totals.iter_mut()) {
+        let first = start(rng);
         let mut t = 0.0;
-        for (v, f) in path.iter_mut().zip(forecast) {
-            *v = finish((f + errors[bounded(rng, m) as usize]).max(0.0));
+        for (h, (v, f)) in path.iter_mut().zip(forecast).enumerate() {
+            *v = finish((f + error(rng, first, h)).max(0.0));
             t += *v;
         }
         *total = t;
