@@ -509,11 +509,9 @@ impl Prepared {
 }
 
 /// Sorts `v` ascending in [`f64::total_cmp`] order: exactly the result of
-/// `v.sort_unstable_by(f64::total_cmp)`. Whole-unit breakpoints (the common case, demand
-/// in units) are sorted as integers: by counting when their range is under four times
-/// their number, else by a least-significant-byte radix sort with as many passes as the
-/// range needs (two for a range under 65,536); anything else (fractions,
-/// `-0.0`, NaN, infinities, huge values) by pattern-defeating quicksort.
+/// `v.sort_unstable_by(f64::total_cmp)`. Whole-unit breakpoints in a range under four
+/// times their number (the usual case: demand in units) are sorted by counting; anything
+/// else (fractions, `-0.0`, NaN, infinities, wide ranges) by pattern-defeating quicksort.
 pub(crate) fn sort_total(v: &mut [f64]) {
     const LIMIT: f64 = (1u64 << 52) as f64;
     if v.len() < 128 {
@@ -528,57 +526,22 @@ pub(crate) fn sort_total(v: &mut [f64]) {
         lo = lo.min(x);
         hi = hi.max(x);
     }
-    if !whole {
+    let base = lo as i64;
+    if !whole || (hi as i64 - base) as u64 >= 4 * v.len() as u64 {
         v.sort_unstable_by(f64::total_cmp);
         return;
     }
-    let base = lo as i64;
-    let range = (hi as i64 - base) as u64;
-    if range < 4 * v.len() as u64 {
-        // A narrow range (the usual one): a counting sort, one pass and a write-out.
-        let mut counts = vec![0u32; range as usize + 1];
-        for &x in v.iter() {
-            counts[(x as i64 - base) as usize] += 1;
-        }
-        let mut out = v.iter_mut();
-        for (offset, &n) in counts.iter().enumerate() {
-            let value = (base + offset as i64) as f64;
-            for slot in out.by_ref().take(n as usize) {
-                *slot = value;
-            }
-        }
-        return;
+    let mut counts = vec![0u32; (hi as i64 - base) as usize + 1];
+    for &x in v.iter() {
+        counts[(x as i64 - base) as usize] += 1;
     }
-    let passes = (64 - range.leading_zeros()).div_ceil(8) as usize;
-    // Keys (offsets from the minimum) live in pooled f64 buffers as raw bits.
-    let mut a = pool::take(v.len());
-    a.extend(v.iter().map(|&x| f64::from_bits((x as i64 - base) as u64)));
-    let mut b = pool::take(v.len());
-    b.resize(v.len(), 0.0);
-    for d in 0..passes {
-        let digit = |k: &f64| ((k.to_bits() >> (8 * d)) & 0xff) as usize;
-        let mut offsets = [0usize; 256];
-        for k in &a {
-            offsets[digit(k)] += 1;
+    let mut out = v.iter_mut();
+    for (offset, &n) in counts.iter().enumerate() {
+        let value = (base + offset as i64) as f64;
+        for slot in out.by_ref().take(n as usize) {
+            *slot = value;
         }
-        let mut sum = 0;
-        for o in offsets.iter_mut() {
-            let n = *o;
-            *o = sum;
-            sum += n;
-        }
-        for k in &a {
-            let d = digit(k);
-            b[offsets[d]] = *k;
-            offsets[d] += 1;
-        }
-        std::mem::swap(&mut a, &mut b);
     }
-    for (x, k) in v.iter_mut().zip(&a) {
-        *x = (k.to_bits() as i64 + base) as f64;
-    }
-    pool::give(a);
-    pool::give(b);
 }
 
 #[cfg(test)]
@@ -586,10 +549,10 @@ mod sort_tests {
     use proptest::prelude::*;
 
     proptest! {
-        /// The radix sort gives exactly the comparison sort's result, bit for bit, for any
+        /// `sort_total` gives exactly the comparison sort's result, bit for bit, for any
         /// values (NaN, signed zeros and infinities included).
         #[test]
-        fn radix_sort_equals_total_cmp_sort(v in proptest::collection::vec(
+        fn sort_total_equals_total_cmp_sort(v in proptest::collection::vec(
             prop_oneof![any::<f64>(), (-50i32..50).prop_map(f64::from), (-5000i32..70000).prop_map(f64::from),
                 Just(-0.0), Just(f64::NAN), Just(1e300), Just(4.5e15), Just(-4.5e15)], 0..600)
         ) {
