@@ -638,14 +638,12 @@ impl Hub {
             self.endpoints[ix as usize].stats.duplicates += 1;
             return Ok(SnapshotIngest::Duplicate);
         }
-        let held = Held { endpoint: ix, arrived_at, item: Pending::Snapshot(snapshot) };
         if key.0 > self.watermark {
             self.held_ids.insert(id, (key.0, 1));
-            self.held.insert(key, held);
+            self.held.insert(key, Held { endpoint: ix, arrived_at, item: Pending::Snapshot(snapshot) });
             return Ok(SnapshotIngest::Held);
         }
-        self.process(held);
-        Ok(self.snapshots.last().cloned().map_or(SnapshotIngest::Duplicate, SnapshotIngest::Processed))
+        Ok(SnapshotIngest::Processed(self.process_snapshot(ix, snapshot, id, arrived_at)))
     }
 
     /// Moves the hub's clock to `now` (it never goes back): releases, in event-time order,
@@ -672,16 +670,14 @@ impl Hub {
             }
             let ((_, _, id), held) = entry.remove_entry();
             self.held_ids.remove(&id);
-            self.process(held);
-        }
-    }
-
-    fn process(&mut self, held: Held) {
-        match held.item {
-            Pending::Event(e) => {
-                let _ = self.apply_event(held.endpoint, e, false);
+            match held.item {
+                Pending::Event(e) => {
+                    let _ = self.apply_event(held.endpoint, e, false);
+                }
+                Pending::Snapshot(s) => {
+                    self.process_snapshot(held.endpoint, s, id, held.arrived_at);
+                }
             }
-            Pending::Snapshot(s) => self.process_snapshot(held.endpoint, s, held.arrived_at),
         }
     }
 
@@ -773,10 +769,16 @@ impl Hub {
         }
     }
 
+    /// Records that `key` is known absolutely as of `at` (a count or a snapshot): older
+    /// snapshots of it are stale from now on.
+    fn raise_anchor(&mut self, key: Key, at: Timestamp) {
+        let anchor = self.anchors.entry(key).or_insert(at);
+        *anchor = (*anchor).max(at);
+    }
+
     fn applied(&mut self, t: Touched, outcome: Outcome) {
         if t.count {
-            let anchor = self.anchors.entry(t.key.clone()).or_insert(t.at);
-            *anchor = (*anchor).max(t.at);
+            self.raise_anchor(t.key.clone(), t.at);
         }
         if !self.channels.is_empty() {
             self.dirty.insert(t.key);
@@ -787,7 +789,9 @@ impl Hub {
         }
     }
 
-    fn process_snapshot(&mut self, ix: u32, s: Snapshot, arrived_at: Timestamp) {
+    /// Compares snapshot `s` (whose count would have event id `id`) with the ledger as of
+    /// its capture, acts on it, and records the report.
+    fn process_snapshot(&mut self, ix: u32, s: Snapshot, id: EventId, arrived_at: Timestamp) -> SnapshotReport {
         let endpoint = self.endpoints[ix as usize].endpoint.id.clone();
         self.endpoints[ix as usize].stats.snapshots += 1;
         let key = (s.item.clone(), s.location.clone());
@@ -820,8 +824,8 @@ impl Hub {
                 reason,
             };
             self.exceptions.push(Exception { raised_at: self.now, endpoint: Some(endpoint), kind });
-            self.snapshots.push(report);
-            return;
+            self.snapshots.push(report.clone());
+            return report;
         }
         if variance != 0 && variance.unsigned_abs() > self.config.snapshot_tolerance.max(0).unsigned_abs() {
             let kind = ExceptionKind::SnapshotVariance {
@@ -837,7 +841,6 @@ impl Hub {
             report.status = match self.config.snapshot_policy {
                 SnapshotPolicy::Review => SnapshotStatus::Review,
                 SnapshotPolicy::Apply => {
-                    let id = snapshot_id(&endpoint, &s);
                     let count = Event::new(id, endpoint, s.item, s.location, s.captured_at, Movement::count(s.on_hand))
                         .with_recorded_at(arrived_at.max(s.captured_at))
                         .with_reference("snapshot");
@@ -848,9 +851,9 @@ impl Hub {
                 }
             };
         }
-        let anchor = self.anchors.entry(key).or_insert(report.captured_at);
-        *anchor = (*anchor).max(report.captured_at);
-        self.snapshots.push(report);
+        self.raise_anchor(key, report.captured_at);
+        self.snapshots.push(report.clone());
+        report
     }
 
     /// Posts `event` straight to the ledger (the hub's own corrections: reconciliation
@@ -1019,7 +1022,7 @@ impl Hub {
 fn snapshot_id(endpoint: &SourceId, s: &Snapshot) -> EventId {
     let text = format!("snapshot:{endpoint}:{}:{}:{}", s.captured_at.as_millis(), s.item, s.location);
     EventId::new(&text).unwrap_or_else(|_| {
-        let h = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+        let h = crate::rng::fnv1a64(text.as_bytes());
         EventId::new(format!("snapshot:{h:016x}")).unwrap_or_else(|_| unreachable!("a short ASCII id is valid"))
     })
 }
