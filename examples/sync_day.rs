@@ -17,7 +17,6 @@
 use std::collections::BTreeMap;
 
 use invsync::ledger::{Event, Ledger, LedgerConfig, Movement, NegativeStock};
-use invsync::rng::splitmix64;
 use invsync::sync::{
     Allocation, Channel, CountRecord, Endpoint, EndpointKind, EndpointStats, Exception, Hub, HubConfig, LatencySummary,
     ReconcileConfig, ReconcileReport, Snapshot, fill_rate, inventory_turnover, reconcile, stockout_rate,
@@ -61,15 +60,12 @@ pub struct Day {
     pub days_of_supply: Option<f64>,
 }
 
-struct Rng(u64);
+#[path = "../benches/common/mod.rs"]
+mod common;
 
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(splitmix64(&mut self.0)) * u128::from(n)) >> 64) as u64
-    }
-    fn chance(&mut self, per_mille: u64) -> bool {
-        self.below(1000) < per_mille
-    }
+/// `per_mille` chances in a thousand.
+fn chance(rng: &mut common::SplitMix, per_mille: u64) -> bool {
+    rng.below(1000) < per_mille
 }
 
 /// What arrives at the hub, and when.
@@ -91,7 +87,7 @@ fn at(ms: i64) -> Timestamp {
 
 /// Runs the day with `seed`.
 pub fn run(seed: u64) -> Day {
-    let mut rng = Rng(seed);
+    let mut rng = common::SplitMix::new(seed);
     let names = ["erp", "wms", "pos"];
     let kinds = [EndpointKind::Erp, EndpointKind::Wms, EndpointKind::Pos];
     let sources: Vec<SourceId> = names.iter().map(|n| SourceId::new(*n).expect("valid")).collect();
@@ -140,7 +136,7 @@ pub fn run(seed: u64) -> Day {
             }
         }
         let mut j = 0i64;
-        let mut slot = |rng: &mut Rng| {
+        let mut slot = |rng: &mut common::SplitMix| {
             j += 1;
             at(base + 1 + 400 * j + rng.below(300) as i64)
         };
@@ -238,13 +234,13 @@ pub fn run(seed: u64) -> Day {
             continue;
         }
         delivered_once.push(e.clone());
-        if rng.chance(30) {
+        if chance(&mut rng, 30) {
             arrival = arrival.add_millis(10_000 + rng.below(100_000) as i64);
-        } else if ep == 2 && rng.chance(5) {
+        } else if ep == 2 && chance(&mut rng, 5) {
             arrival = e.occurred_at.add_millis(6 * MIN + rng.below(6 * MIN as u64) as i64);
             late_injected += 1;
         }
-        if rng.chance(50) {
+        if chance(&mut rng, 50) {
             duplicates_injected += 1;
             actions.push((arrival.add_millis(1_000 + rng.below(89_000) as i64), 0, Action::Event(ep, e.clone())));
         }

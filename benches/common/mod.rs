@@ -1,11 +1,12 @@
-//! Seeded workload generators shared by the benches and the throughput example.
+//! Seeded workload generators shared by the benches and the throughput and sync-day examples.
 
 #![allow(dead_code)]
 
 use invsync::ledger::{Event, Movement};
 use invsync::{EventId, ItemId, LocationId, SourceId, Timestamp};
 
-/// A tiny, deterministic generator (SplitMix64) so workloads do not depend on `rand`.
+/// A tiny, deterministic generator (the core's SplitMix64 step) so workloads do not depend
+/// on `rand`.
 pub struct SplitMix(u64);
 
 impl SplitMix {
@@ -14,11 +15,7 @@ impl SplitMix {
     }
 
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_14EB);
-        z ^ (z >> 31)
+        invsync::rng::splitmix64(&mut self.0)
     }
 
     /// Uniform in `0..n` (Lemire's multiply-shift; the tiny bias is irrelevant here).
