@@ -1004,7 +1004,8 @@ impl Hub {
         &self.snapshots
     }
 
-    /// Latency KPIs against [`HubConfig::latency_target_ms`].
+    /// Latency KPIs against [`HubConfig::latency_target_ms`], over every sample since the
+    /// hub started or since the last [`Hub::take_latency`].
     pub fn latency(&self) -> LatencyReport {
         let target = self.config.latency_target_ms;
         LatencyReport {
@@ -1015,6 +1016,17 @@ impl Hub {
                 .collect(),
             reflected: LatencySummary::from_samples(&self.reflected, target),
         }
+    }
+
+    /// [`Hub::latency`], then starts a new measuring period. Samples (8 bytes per event)
+    /// are kept until taken, so a long-running service takes them periodically.
+    pub fn take_latency(&mut self) -> LatencyReport {
+        let report = self.latency();
+        for e in &mut self.endpoints {
+            e.latencies.clear();
+        }
+        self.reflected.clear();
+        report
     }
 }
 

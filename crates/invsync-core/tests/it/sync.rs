@@ -276,6 +276,9 @@ fn acknowledgements_measure_lag_and_reflection_latency() {
     assert_eq!((r.count, r.p50_ms, r.max_ms), (2, 4 * MIN, 19 * MIN));
     assert_eq!(r.within_target, 0.5);
     assert!(matches!(hub.acknowledge(&pos, 3, t(21)), Err(SyncError::AckBeyondVersion { .. })));
+    // Taking the measures starts a new period.
+    assert_eq!(hub.take_latency().reflected, Some(r));
+    assert!(hub.latency().reflected.is_none() && hub.latency().per_endpoint.iter().all(|(_, s)| s.is_none()));
 }
 
 #[test]
