@@ -44,13 +44,13 @@
 
 mod error;
 mod event;
+mod index;
 mod key;
 mod levels;
 mod shared;
 mod valuation;
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry as MapEntry;
+use foldhash::HashMap;
 
 pub use error::{BatchError, LedgerError};
 pub use event::{Bucket, Event, Movement, UnknownBucket};
@@ -58,6 +58,7 @@ pub use levels::Levels;
 pub use shared::SharedLedger;
 pub use valuation::{Layer, MAX_UNIT_COST_MICROS, ValuationMethod};
 
+use index::Index;
 use key::{Guard, KeyLedger, LineKind, LineRef, Op, OpError, Removed};
 
 use crate::{EventId, ItemId, LocationId, Money, Timestamp};
@@ -194,16 +195,28 @@ enum Effect {
     Remove { key: u32, at: Timestamp, seq: u64 },
 }
 
+/// One item x location: its names, its location's negative-stock policy (kept current by
+/// [`Ledger::register_location`]) and its entries.
+#[derive(Debug, Clone)]
+struct Slot {
+    item: ItemId,
+    location: LocationId,
+    negative: NegativeStock,
+    ledger: KeyLedger,
+}
+
 /// An inventory ledger. See the [module docs](self) for the semantics.
 #[derive(Debug, Clone, Default)]
 pub struct Ledger {
     config: LedgerConfig,
     items: HashMap<ItemId, ValuationMethod>,
     locations: HashMap<LocationId, NegativeStock>,
-    index: HashMap<(ItemId, LocationId), u32>,
-    keys: Vec<(ItemId, LocationId, KeyLedger)>,
+    /// Item x location -> position in `keys`.
+    index: Index,
+    keys: Vec<Slot>,
     log: Vec<LogEntry>,
-    by_id: HashMap<EventId, u32>,
+    /// Event id -> position in `log` (an event being applied claims its future position).
+    by_id: Index,
 }
 
 impl Ledger {
@@ -226,6 +239,9 @@ impl Ledger {
     /// Registers a location and its negative-stock policy (effective for events applied
     /// from now on).
     pub fn register_location(&mut self, location: LocationId, negative: NegativeStock) {
+        for slot in self.keys.iter_mut().filter(|s| s.location == location) {
+            slot.negative = negative;
+        }
         self.locations.insert(location, negative);
     }
 
@@ -274,26 +290,30 @@ impl Ledger {
 
     fn apply_inner(&mut self, event: Event, applied: &mut Option<Applied>) -> Result<Outcome, LedgerError> {
         let seq = self.log.len() as u64;
-        // One probe of the id map: claim the id now, give it back if the event is refused.
-        match self.by_id.entry(event.id.clone()) {
-            MapEntry::Occupied(o) => {
-                let prior = &self.log[*o.get() as usize];
-                return if prior.event.same_payload(&event) {
-                    Ok(Outcome { duplicate: true, ..prior.outcome })
-                } else {
-                    Err(LedgerError::IdempotencyConflict { event: event.id })
-                };
-            }
-            MapEntry::Vacant(v) => {
-                v.insert(seq as u32);
-            }
+        // One probe of the id index: claim the id now, give it back if the event is refused.
+        let h = self.by_id.hash(event.id.as_str());
+        let log = &self.log;
+        if let Err(prior) =
+            self.by_id.claim(h, seq as u32, |p| log.get(p as usize).is_some_and(|l| l.event.id == event.id))
+        {
+            let prior = &self.log[prior as usize];
+            return if prior.event.same_payload(&event) {
+                Ok(Outcome { duplicate: true, ..prior.outcome })
+            } else {
+                Err(LedgerError::IdempotencyConflict { event: event.id })
+            };
         }
-        let id = event.id.clone();
         let res = self.apply_new(event, seq, applied);
         if res.is_err() {
-            self.by_id.remove(&id);
+            self.by_id.remove(h, seq as u32);
         }
         res
+    }
+
+    /// The position in the log of the accepted event `id`.
+    fn position_of(&self, id: &EventId) -> Option<u32> {
+        let log = &self.log;
+        self.by_id.find(self.by_id.hash(id.as_str()), |p| log.get(p as usize).is_some_and(|l| l.event.id == *id))
     }
 
     fn apply_new(&mut self, event: Event, seq: u64, applied: &mut Option<Applied>) -> Result<Outcome, LedgerError> {
@@ -347,13 +367,13 @@ impl Ledger {
         if let Some(c) = unit_cost {
             return i64::try_from(c.as_micros()).ok();
         }
-        let change = self.keys[source? as usize].2.value_change_of(event.occurred_at, seq)?;
+        let change = self.keys[source? as usize].ledger.value_change_of(event.occurred_at, seq)?;
         crate::money::div_round_half_even(-change, i128::from(*qty)).and_then(|r| i64::try_from(r).ok())
     }
 
     fn undo_event(&mut self, a: Applied) {
         if let Some(entry) = self.log.pop() {
-            self.by_id.remove(&entry.event.id);
+            self.by_id.remove(self.by_id.hash(entry.event.id.as_str()), entry.outcome.seq as u32);
         }
         if let Some(r) = a.referenced {
             self.log[r as usize].dependents -= 1;
@@ -372,36 +392,44 @@ impl Ledger {
     fn undo_effect(&mut self, d: Done) {
         match d {
             Done::Inserted { key, at, seq } => {
-                let res = self.keys[key as usize].2.remove(at, seq, NegativeStock::Allow);
+                let res = self.keys[key as usize].ledger.remove(at, seq, NegativeStock::Allow);
                 debug_assert!(matches!(res, Ok(Some(_))), "undo of an insert failed");
             }
             Done::Removed { key, removed } => {
                 let Removed { at, seq, op } = removed;
-                let res = self.keys[key as usize].2.insert(at, seq, op, Guard::NONE);
+                let res = self.keys[key as usize].ledger.insert(at, seq, op, Guard::NONE);
                 debug_assert!(res.is_ok(), "undo of a removal failed");
             }
         }
     }
 
     fn drop_keys_from(&mut self, n: usize) {
-        for (item, location, _) in self.keys.drain(n..) {
-            self.index.remove(&(item, location));
+        for (i, slot) in self.keys.iter().enumerate().skip(n) {
+            self.index.remove(self.index.hash(&(slot.item.as_str(), slot.location.as_str())), i as u32);
         }
+        self.keys.truncate(n);
     }
 
-    fn negative_policy(&self, location: &LocationId) -> NegativeStock {
-        self.locations.get(location).copied().unwrap_or(self.config.default_negative)
+    /// The position of `item` x `location` in `keys`, if it has one.
+    fn find_key(&self, item: &ItemId, location: &LocationId) -> Option<u32> {
+        let keys = &self.keys;
+        self.index.find(self.index.hash(&(item.as_str(), location.as_str())), |p| {
+            let s = &keys[p as usize];
+            s.item == *item && s.location == *location
+        })
     }
 
+    /// The position of `item` x `location` in `keys`, added if it has none.
     fn key_index(&mut self, item: &ItemId, location: &LocationId) -> u32 {
-        let k = (item.clone(), location.clone());
-        if let Some(&i) = self.index.get(&k) {
+        if let Some(i) = self.find_key(item, location) {
             return i;
         }
         let method = self.items.get(item).copied().unwrap_or(self.config.default_valuation);
+        let negative = self.locations.get(location).copied().unwrap_or(self.config.default_negative);
         let i = self.keys.len() as u32;
-        self.keys.push((k.0.clone(), k.1.clone(), KeyLedger::new(method)));
-        self.index.insert(k, i);
+        let ledger = KeyLedger::new(method);
+        self.keys.push(Slot { item: item.clone(), location: location.clone(), negative, ledger });
+        self.index.insert(self.index.hash(&(item.as_str(), location.as_str())), i);
         i
     }
 
@@ -409,8 +437,8 @@ impl Ledger {
         let key = match effect {
             Effect::Insert { key, .. } | Effect::Remove { key, .. } => key,
         };
-        let negative = self.negative_policy(&self.keys[key as usize].1);
-        let ledger = &mut self.keys[key as usize].2;
+        let Slot { negative, ledger, .. } = &mut self.keys[key as usize];
+        let negative = *negative;
         let res = match effect {
             Effect::Insert { op, expected, .. } => ledger
                 .insert(event.occurred_at, seq, op, Guard { negative, expected })
@@ -423,8 +451,8 @@ impl Ledger {
     }
 
     fn op_error(&self, e: OpError, event: &Event, key: u32, seq: u64) -> LedgerError {
-        let (item, location, _) = &self.keys[key as usize];
-        let (item, location, id) = (item.clone(), location.clone(), event.id.clone());
+        let slot = &self.keys[key as usize];
+        let (item, location, id) = (slot.item.clone(), slot.location.clone(), event.id.clone());
         match e {
             OpError::Stale { bucket, expected, actual } => {
                 LedgerError::Stale { event: id, item, location, bucket, expected, actual }
@@ -554,9 +582,8 @@ impl Ledger {
     ) -> Result<u32, LedgerError> {
         // The id map already holds this event's own (claimed) id: only logged events count.
         let (t, entry) = self
-            .by_id
-            .get(target)
-            .and_then(|&t| Some((t, self.log.get(t as usize)?)))
+            .position_of(target)
+            .and_then(|t| Some((t, self.log.get(t as usize)?)))
             .ok_or_else(|| LedgerError::UnknownTarget { event: e.id.clone(), target: target.clone() })?;
         let bad = |reason| LedgerError::InvalidTarget { event: e.id.clone(), target: target.clone(), reason };
         if entry.event.movement.kind() != want {
@@ -577,8 +604,8 @@ impl Ledger {
     /// The event a (transfer receipt, scheduled fill) event refers to, if any.
     fn referenced_by(&self, e: &Event) -> Option<u32> {
         match &e.movement {
-            Movement::TransferIn { transfer, .. } => self.by_id.get(transfer).copied(),
-            Movement::Receipt { against: Some(s), .. } => self.by_id.get(s).copied(),
+            Movement::TransferIn { transfer, .. } => self.position_of(transfer),
+            Movement::Receipt { against: Some(s), .. } => self.position_of(s),
             _ => None,
         }
     }
@@ -669,9 +696,8 @@ impl Ledger {
             }
             Movement::Cancel { target } => {
                 let (t, entry) = self
-                    .by_id
-                    .get(target)
-                    .and_then(|&t| Some((t, self.log.get(t as usize)?)))
+                    .position_of(target)
+                    .and_then(|t| Some((t, self.log.get(t as usize)?)))
                     .ok_or_else(|| LedgerError::UnknownTarget { event: e.id.clone(), target: target.clone() })?;
                 let bad = |reason| LedgerError::InvalidTarget { event: e.id.clone(), target: target.clone(), reason };
                 if matches!(entry.event.movement, Movement::Cancel { .. }) {
@@ -693,7 +719,7 @@ impl Ledger {
     }
 
     fn key(&self, item: &ItemId, location: &LocationId) -> Option<&KeyLedger> {
-        self.index.get(&(item.clone(), location.clone())).map(|&i| &self.keys[i as usize].2)
+        self.find_key(item, location).map(|i| &self.keys[i as usize].ledger)
     }
 
     /// Current quantities of one item x location (all zero when it has no entries).
@@ -715,8 +741,8 @@ impl Ledger {
     pub fn levels_across(&self, item: &ItemId) -> Levels {
         self.keys
             .iter()
-            .filter(|(i, _, _)| i == item)
-            .fold(Levels::default(), |acc, (_, _, k)| acc.saturating_add(&k.state.levels))
+            .filter(|s| s.item == *item)
+            .fold(Levels::default(), |acc, s| acc.saturating_add(&s.ledger.state.levels))
     }
 
     /// Current valuation of one item x location.
@@ -796,12 +822,12 @@ impl Ledger {
 
     /// The event with id `id`, if it was accepted.
     pub fn event(&self, id: &EventId) -> Option<&Event> {
-        self.by_id.get(id).map(|&i| &self.log[i as usize].event)
+        self.position_of(id).map(|i| &self.log[i as usize].event)
     }
 
     /// Whether event `id` was cancelled.
     pub fn is_cancelled(&self, id: &EventId) -> bool {
-        self.by_id.get(id).is_some_and(|&i| self.log[i as usize].cancelled_by.is_some())
+        self.position_of(id).is_some_and(|i| self.log[i as usize].cancelled_by.is_some())
     }
 
     /// Number of accepted events.
@@ -816,6 +842,6 @@ impl Ledger {
 
     /// Every item x location with entries, in order of first appearance.
     pub fn keys(&self) -> impl Iterator<Item = (&ItemId, &LocationId)> + '_ {
-        self.keys.iter().filter(|(_, _, k)| !k.entries.is_empty()).map(|(i, l, _)| (i, l))
+        self.keys.iter().filter(|s| !s.ledger.entries.is_empty()).map(|s| (&s.item, &s.location))
     }
 }

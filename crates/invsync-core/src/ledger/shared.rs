@@ -1,6 +1,6 @@
 //! A thread-safe ledger handle for services, sharded by item.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::collections::hash_map::Entry as MapEntry;
 use std::sync::{Mutex, MutexGuard};
 
@@ -78,7 +78,7 @@ impl SharedLedger {
         let n = shards.max(1);
         SharedLedger {
             shards: (0..n).map(|_| Mutex::new(Ledger::new(config.clone()))).collect(),
-            ids: (0..n).map(|_| Mutex::new(HashMap::new())).collect(),
+            ids: (0..n).map(|_| Mutex::new(HashMap::default())).collect(),
         }
     }
 

@@ -146,6 +146,18 @@ impl ValState {
 /// `v * q / n`, rounded half to even, for `0 < q <= n` and `|v| <= i64::MAX * MAX_RATE`:
 /// split so no intermediate overflows.
 fn mul_div_round(v: i128, q: i64, n: i64) -> i128 {
+    // The common case, values and quantities of everyday size: one 64-bit division, the
+    // same exact rounding.
+    if let Ok(v) = i64::try_from(v)
+        && let Some(p) = v.checked_mul(q)
+    {
+        let (quotient, r) = (p.div_euclid(n), p.rem_euclid(n));
+        return i128::from(match (2 * r).cmp(&n) {
+            std::cmp::Ordering::Less => quotient,
+            std::cmp::Ordering::Greater => quotient + 1,
+            std::cmp::Ordering::Equal => quotient + (quotient & 1),
+        });
+    }
     let (q, n) = (i128::from(q), i128::from(n));
     // v = a*n + b with 0 <= b < n, so v*q/n = a*q + b*q/n, and b*q < n*q fits.
     let (a, b) = (v.div_euclid(n), v.rem_euclid(n));
@@ -168,9 +180,25 @@ mod tests {
 
     #[test]
     fn mul_div_matches_exact_rounding() {
-        for (v, q, n) in [(100, 1, 3), (-100, 1, 3), (5, 1, 2), (7, 1, 2), (m(3500), 7, 20)] {
+        let big = i128::from(i64::MAX) * 3;
+        for (v, q, n) in [(100, 1, 3), (-100, 1, 3), (5, 1, 2), (7, 1, 2), (m(3500), 7, 20), (big, 5, 7), (-big, 5, 7)]
+        {
             let exact = div_round_half_even(v * i128::from(q), i128::from(n)).unwrap();
             assert_eq!(mul_div_round(v, q, n), exact, "{v} {q} {n}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Both paths (64-bit and split 128-bit) round `v * q / n` exactly, half to even.
+        #[test]
+        fn mul_div_is_exact(
+            v in proptest::prop_oneof![-1_000_000i128..1_000_000, -10i128.pow(19)..10i128.pow(19)],
+            n in proptest::prop_oneof![1i64..100, 1i64..i64::MAX],
+            f in 0.0f64..=1.0,
+        ) {
+            let q = ((n as f64 * f) as i64).clamp(1, n);
+            let exact = div_round_half_even(v * i128::from(q), i128::from(n)).unwrap();
+            proptest::prop_assert_eq!(mul_div_round(v, q, n), exact);
         }
     }
 

@@ -1,7 +1,9 @@
 //! The hub: ingests what endpoints report, keeps the ledger, publishes availability.
 
 use std::collections::hash_map::Entry as MapEntry;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use foldhash::HashMap;
 
 use super::channel::{Channel, allocate};
 use super::kpi::{LATENCY_TARGET_MS, LatencySummary};
@@ -459,16 +461,16 @@ impl Hub {
             config,
             ledger,
             endpoints: Vec::new(),
-            by_endpoint: HashMap::new(),
+            by_endpoint: HashMap::default(),
             now: Timestamp::from_millis(i64::MIN),
             watermark: Timestamp::from_millis(i64::MIN),
             held: BTreeMap::new(),
-            held_ids: HashMap::new(),
+            held_ids: HashMap::default(),
             open_gaps: BTreeSet::new(),
-            anchors: HashMap::new(),
+            anchors: HashMap::default(),
             dirty: BTreeSet::new(),
             channels: Vec::new(),
-            published: HashMap::new(),
+            published: HashMap::default(),
             unreflected: VecDeque::new(),
             reflected: Vec::new(),
             exceptions: Vec::new(),
