@@ -522,7 +522,7 @@ pub fn optimize_with_override(
             0.0
         } else {
             let k = quantile_rank(totals.len(), ratio);
-            *totals.select_nth_unstable_by(k, f64::total_cmp).1
+            window::select_total(&mut totals, k)
         }
     };
     cands.push((PolicyKind::Newsvendor, Some(ratio), newsvendor_b));

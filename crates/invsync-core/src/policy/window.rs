@@ -508,40 +508,86 @@ impl Prepared {
     }
 }
 
+/// When every value of `v` is a whole number (no `-0.0`, NaN or infinity) and they span a
+/// range under four times their number, the count of each value from the smallest up:
+/// `(smallest, counts)`. Values in units of demand usually are.
+fn whole_counts(v: &[f64]) -> Option<(i64, Vec<u32>)> {
+    const LIMIT: f64 = (1u64 << 52) as f64;
+    const LANES: usize = 4;
+    // Four independent lanes, merged at the end, so the scan runs on vector registers.
+    let mut lo = [f64::INFINITY; LANES];
+    let mut hi = [f64::NEG_INFINITY; LANES];
+    let mut flagged = [0u64; LANES];
+    let mut scan = |lane: usize, x: f64| {
+        // Adding and taking back 2^52 (with x's sign) rounds |x| < 2^52 to a whole
+        // number, so `r != x` flags fractions and NaN; the bound flags infinities and huge
+        // values; -0.0 (equal to its rounding) is flagged by its sign. `lo` and `hi` are
+        // only used when nothing was flagged (no NaN).
+        let m = LIMIT.copysign(x);
+        let r = (x + m) - m;
+        flagged[lane] |= u64::from(r != x) | u64::from(x.abs() >= LIMIT) | ((x.to_bits() >> 63) & u64::from(x == 0.0));
+        lo[lane] = if x < lo[lane] { x } else { lo[lane] };
+        hi[lane] = if x > hi[lane] { x } else { hi[lane] };
+    };
+    let chunks = v.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (lane, &x) in c.iter().enumerate() {
+            scan(lane, x);
+        }
+    }
+    for &x in rest {
+        scan(0, x);
+    }
+    let lo = lo.into_iter().fold(f64::INFINITY, f64::min);
+    let hi = hi.into_iter().fold(f64::NEG_INFINITY, f64::max);
+    if v.is_empty() || flagged.iter().any(|&f| f != 0) || hi - lo >= 4.0 * v.len() as f64 {
+        return None;
+    }
+    let mut counts = vec![0u32; (hi - lo) as usize + 1];
+    for &x in v {
+        // x - lo is a whole number in [0, 2^52): adding 2^52 puts it in the low mantissa
+        // bits, read without a (saturating, hence slow) float-to-int conversion.
+        let offset = ((x - lo) + LIMIT).to_bits() & ((1u64 << 52) - 1);
+        counts[offset as usize] += 1;
+    }
+    Some((lo as i64, counts))
+}
+
 /// Sorts `v` ascending in [`f64::total_cmp`] order: exactly the result of
 /// `v.sort_unstable_by(f64::total_cmp)`. Whole-unit breakpoints in a range under four
 /// times their number (the usual case: demand in units) are sorted by counting; anything
 /// else (fractions, `-0.0`, NaN, infinities, wide ranges) by pattern-defeating quicksort.
 pub(crate) fn sort_total(v: &mut [f64]) {
-    const LIMIT: f64 = (1u64 << 52) as f64;
-    if v.len() < 128 {
+    let counted = if v.len() < 128 { None } else { whole_counts(v) };
+    let Some((base, counts)) = counted else {
         v.sort_unstable_by(f64::total_cmp);
         return;
-    }
-    let (mut lo, mut hi, mut whole) = (f64::INFINITY, f64::NEG_INFINITY, true);
-    for &x in v.iter() {
-        // `x as i64 as f64 == x` holds for whole numbers only (NaN and +-inf fail the
-        // bound); -0.0 would come back as +0.0, so it takes the comparison sort.
-        whole &= x.abs() < LIMIT && x as i64 as f64 == x && x.to_bits() != (-0.0f64).to_bits();
-        lo = lo.min(x);
-        hi = hi.max(x);
-    }
-    let base = lo as i64;
-    if !whole || (hi as i64 - base) as u64 >= 4 * v.len() as u64 {
-        v.sort_unstable_by(f64::total_cmp);
-        return;
-    }
-    let mut counts = vec![0u32; (hi as i64 - base) as usize + 1];
-    for &x in v.iter() {
-        counts[(x as i64 - base) as usize] += 1;
-    }
-    let mut out = v.iter_mut();
+    };
+    let mut at = 0;
     for (offset, &n) in counts.iter().enumerate() {
-        let value = (base + offset as i64) as f64;
-        for slot in out.by_ref().take(n as usize) {
-            *slot = value;
+        let end = at + n as usize;
+        v[at..end].fill((base + offset as i64) as f64);
+        at = end;
+    }
+}
+
+/// The value of rank `k` (0-based) of `v` in [`f64::total_cmp`] order: exactly
+/// `*v.select_nth_unstable_by(k, f64::total_cmp).1`, by counting for whole-unit values in
+/// a narrow range (see [`sort_total`]). `v` may be reordered. `k < v.len()`.
+pub(crate) fn select_total(v: &mut [f64], k: usize) -> f64 {
+    if v.len() >= 128
+        && let Some((base, counts)) = whole_counts(v)
+    {
+        let mut seen = 0usize;
+        for (offset, &n) in counts.iter().enumerate() {
+            seen += n as usize;
+            if seen > k {
+                return (base + offset as i64) as f64;
+            }
         }
     }
+    *v.select_nth_unstable_by(k, f64::total_cmp).1
 }
 
 #[cfg(test)]
@@ -561,6 +607,21 @@ mod sort_tests {
             super::sort_total(&mut a);
             b.sort_unstable_by(f64::total_cmp);
             prop_assert_eq!(a.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), b.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
+        }
+
+        /// `select_total` gives exactly the selection's result, bit for bit.
+        #[test]
+        fn select_total_equals_total_cmp_select(v in proptest::collection::vec(
+            prop_oneof![any::<f64>(), (-50i32..50).prop_map(f64::from), (-5000i32..70000).prop_map(f64::from),
+                Just(-0.0), Just(f64::NAN), Just(1e300), Just(4.5e15), Just(-4.5e15)], 1..600),
+            f in 0.0f64..1.0,
+        ) {
+            let k = ((v.len() as f64 * f) as usize).min(v.len() - 1);
+            let mut a = v.clone();
+            let mut b = v;
+            let got = super::select_total(&mut a, k);
+            let want = *b.select_nth_unstable_by(k, f64::total_cmp).1;
+            prop_assert_eq!(got.to_bits(), want.to_bits());
         }
     }
 }
