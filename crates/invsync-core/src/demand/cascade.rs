@@ -143,8 +143,8 @@ pub fn choose_model(
 ) -> (UncertaintyModel, Diagnostics) {
     let n = errors.n();
     let window_errors = errors.window_errors();
-    let data_actual: Vec<f64> = window_errors.iter().zip(errors.window_forecasts()).map(|(e, f)| e + f).collect();
     let data_forecast = errors.window_forecasts();
+    let data_actual: Vec<f64> = window_errors.iter().zip(&data_forecast).map(|(e, f)| e + f).collect();
     let wd = WindowData { actual: &data_actual, forecast: &data_forecast, counts: history.is_count_data() };
     let (bias, sd) = wd.moments();
     // With no spread at all, any non-zero bias is as significant as it gets.

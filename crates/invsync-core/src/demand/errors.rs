@@ -98,6 +98,7 @@ pub fn backtest(
     let mut m = ErrorMatrix { w, ..Default::default() };
     let mut f = Forecaster::new(method);
     let mut known = 0usize;
+    let mut fc = Vec::with_capacity(w);
     for t in 0..y.len() {
         f.push(y[t], indices.at(positions.get(t).copied().unwrap_or(t)));
         if !y[t].is_nan() {
@@ -106,7 +107,9 @@ pub fn backtest(
         if known < min_train.max(1) || t + 1 >= y.len() {
             continue;
         }
-        let Some(fc) = f.predict(t + 1, w, positions, indices) else { continue };
+        if !f.predict_into(t + 1, w, positions, indices, &mut fc) {
+            continue;
+        }
         let actual = |h: usize| y.get(t + h).copied().filter(|v| !v.is_nan());
         if let Some(a1) = actual(1) {
             m.one_step.push(a1 - fc[0]);

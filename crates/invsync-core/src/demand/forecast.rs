@@ -324,12 +324,27 @@ impl Forecaster {
         positions: &[usize],
         indices: &SeasonalIndices,
     ) -> Option<Vec<f64>> {
+        let mut out = Vec::with_capacity(horizon);
+        self.predict_into(t0, horizon, positions, indices, &mut out).then_some(out)
+    }
+
+    /// [`Forecaster::predict`] into `out` (cleared first), so a backtest reuses one buffer.
+    /// `false` (and `out` empty) when nothing is known yet.
+    pub(crate) fn predict_into(
+        &self,
+        t0: usize,
+        horizon: usize,
+        positions: &[usize],
+        indices: &SeasonalIndices,
+        out: &mut Vec<f64>,
+    ) -> bool {
+        out.clear();
         if self.known == 0 {
-            return None;
+            return false;
         }
         let idx = |t: usize| indices.at(positions.get(t).copied().unwrap_or(t));
         // A deseasonalised level, reseasonalised per future period.
-        let flat = |f: f64| Some((0..horizon).map(|h| (f * idx(t0 + h)).max(0.0)).collect());
+        let mut flat = |f: f64| out.extend((0..horizon).map(|h| (f * idx(t0 + h)).max(0.0)));
         let buf_mean = || self.buf.iter().sum::<f64>() / self.buf.len().max(1) as f64;
         match self.method {
             ForecastMethod::Naive => flat(self.last),
@@ -342,15 +357,11 @@ impl Forecaster {
             ForecastMethod::HoltDamped { phi, .. } => {
                 let (level, trend) = (self.level.unwrap_or(0.0), self.second.unwrap_or(0.0));
                 let (mut damp, mut pow) = (0.0, 1.0);
-                Some(
-                    (0..horizon)
-                        .map(|h| {
-                            pow *= phi;
-                            damp += pow;
-                            ((level + damp * trend) * idx(t0 + h)).max(0.0)
-                        })
-                        .collect(),
-                )
+                out.extend((0..horizon).map(|h| {
+                    pow *= phi;
+                    damp += pow;
+                    ((level + damp * trend) * idx(t0 + h)).max(0.0)
+                }));
             }
             ForecastMethod::Croston { .. } | ForecastMethod::Sba { .. } => {
                 let f = match (self.level, self.second) {
@@ -362,5 +373,6 @@ impl Forecaster {
             }
             ForecastMethod::Tsb { .. } => flat(self.second.unwrap_or(0.0) * self.level.unwrap_or(0.0)),
         }
+        true
     }
 }

@@ -99,14 +99,17 @@ impl ScenarioSet {
     }
 }
 
-/// Rounds a finite value >= 0 half away from zero (as `f64::round`), without a libm call
-/// for the values demand takes.
-#[inline]
+/// Rounds a finite value >= 0 half away from zero (as `f64::round`; -0.0 gives +0.0),
+/// without a libm call or a float-to-int conversion for the values demand takes.
+#[inline(always)]
 fn round_nonnegative(v: f64) -> f64 {
-    if v < 4.0e15 {
-        // r <= v < r + 1 and both below 2^52, so v - r is exact.
-        let r = v as i64 as f64;
-        if v - r >= 0.5 { r + 1.0 } else { r }
+    const TWO_52: f64 = 4_503_599_627_370_496.0;
+    if v < TWO_52 {
+        // Adding and taking back 2^52 rounds 0 <= v < 2^52 to the nearest whole number,
+        // ties to even; t and v are within 1 of each other, so v - t is exact, and a tie
+        // rounded down (v - t = 0.5) goes up instead, away from zero.
+        let t = (v + TWO_52) - TWO_52;
+        if v - t == 0.5 { t + 1.0 } else { t }
     } else {
         v.round()
     }
@@ -358,35 +361,40 @@ fn bootstrap<R: Rng + ?Sized>(
     error: impl FnMut(&mut R, usize, usize) -> f64,
 ) -> ScenarioSet {
     let w = forecast.len();
-    let mut values = vec![0.0; s * w];
-    let mut totals = vec![0.0; s];
+    // Filled by pushing: no zeroing of memory that is written at once anyway.
+    let mut values = Vec::with_capacity(s * w);
+    let mut totals = Vec::with_capacity(s);
     // Two monomorphic copies of the loop, so rounding is not tested per value.
     if round {
-        fill(&mut values, &mut totals, forecast, rng, start, error, round_nonnegative);
+        fill(&mut values, &mut totals, s, forecast, rng, start, error, round_nonnegative);
     } else {
-        fill(&mut values, &mut totals, forecast, rng, start, error, |v| v);
+        fill(&mut values, &mut totals, s, forecast, rng, start, error, |v| v);
     }
     ScenarioSet::from_totals(w, values, totals)
 }
 
+/// Appends `s` scenarios to `values` (and their totals to `totals`), which have room.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn fill<R: Rng + ?Sized>(
-    values: &mut [f64],
-    totals: &mut [f64],
+    values: &mut Vec<f64>,
+    totals: &mut Vec<f64>,
+    s: usize,
     forecast: &[f64],
     rng: &mut R,
     mut start: impl FnMut(&mut R) -> usize,
     mut error: impl FnMut(&mut R, usize, usize) -> f64,
     finish: impl Fn(f64) -> f64,
 ) {
-    for (path, total) in values.chunks_exact_mut(forecast.len()).zip(totals.iter_mut()) {
+    for _ in 0..s {
         let first = start(rng);
         let mut t = 0.0;
-        for (h, (v, f)) in path.iter_mut().zip(forecast).enumerate() {
-            *v = finish((f + error(rng, first, h)).max(0.0));
-            t += *v;
+        for (h, f) in forecast.iter().enumerate() {
+            let v = finish((f + error(rng, first, h)).max(0.0));
+            values.push(v);
+            t += v;
         }
-        *total = t;
+        totals.push(t);
     }
 }
 
@@ -432,6 +440,23 @@ fn draw<R: Rng + ?Sized>(family: Family, m: f64, s: f64, rng: &mut R) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::round_nonnegative;
+    use proptest::strategy::Strategy;
+
+    proptest::proptest! {
+        /// Bit for bit `f64::round` for every value >= 0 (ties, huge values), except that
+        /// -0.0 becomes +0.0, as it always has here.
+        #[test]
+        fn rounding_is_std_round(v in proptest::prop_oneof![
+            0.0f64..1e3,
+            (0u32..2_000_000).prop_map(|k| f64::from(k) / 2.0),
+            0.0f64..1e17,
+            proptest::num::f64::POSITIVE | proptest::num::f64::ZERO,
+            proptest::strategy::Just(-0.0),
+        ]) {
+            let want = if v == 0.0 { 0.0 } else { v.round() };
+            proptest::prop_assert_eq!(round_nonnegative(v).to_bits(), want.to_bits());
+        }
+    }
 
     #[test]
     fn rounding_matches_std() {

@@ -118,12 +118,16 @@ pub(crate) struct Direct {
 impl Window<'_> {
     /// Stock at the end of period L, the pre-arrival costs, and (demand, sold, any unmet)
     /// for one scenario.
-    fn pre(&self, path: &[f64]) -> (f64, f64, f64, (f64, f64, bool)) {
+    ///
+    /// `arrivals` is `self.arrivals` padded with zeros to L values (a zero arrival is still
+    /// added, so the arithmetic is the same whichever the caller passes).
+    #[inline(always)]
+    fn pre(&self, path: &[f64], arrivals: &[f64]) -> (f64, f64, f64, (f64, f64, bool)) {
         let mut stock = self.on_hand;
         let (mut hold, mut short) = (0.0, 0.0);
         let mut flow = (0.0, 0.0, false);
-        for (i, d) in path.iter().enumerate().take(self.lead_time) {
-            stock += self.arrivals.get(i).copied().unwrap_or(0.0);
+        for (d, a) in path.iter().zip(arrivals) {
+            stock += a;
             let sales = stock.max(0.0).min(*d);
             flow.0 += d;
             flow.1 += sales;
@@ -162,35 +166,41 @@ impl Window<'_> {
         let (mut xs, mut pre_cost, mut cum) = (pool::take(s), pool::take(s), pool::take(s * post));
         let mut pre_flow = Vec::with_capacity(s);
         let mut post_demand = pool::take(s * post);
-        // Every per-scenario column has a fixed size: sized once, written in place. The
-        // caller validated R >= 1, so there is at least one post-arrival period.
+        // The caller validated R >= 1, so there is at least one post-arrival period.
         debug_assert!(post >= 1, "the window has no post-arrival period");
-        let post = post.max(1);
-        for v in [&mut xs, &mut pre_cost] {
-            v.resize(s, 0.0);
-        }
-        for v in [&mut cum, &mut holding_bps, &mut post_demand] {
-            v.resize(s * post, 0.0);
-        }
-        pre_flow.resize(s, (0.0, 0.0, false));
-        let columns = xs.iter_mut().zip(pre_cost.iter_mut()).zip(pre_flow.iter_mut()).zip(
-            cum.chunks_exact_mut(post).zip(holding_bps.chunks_exact_mut(post)).zip(post_demand.chunks_exact_mut(post)),
-        );
-        for (path, (((x_out, cost_out), flow_out), ((cum_out, bp_out), d_out))) in values.chunks_exact(w).zip(columns) {
-            let (x, h, sh, flow) = self.pre(path);
+        let mut arrivals = pool::take(self.lead_time);
+        arrivals.extend((0..self.lead_time).map(|i| self.arrivals.get(i).copied().unwrap_or(0.0)));
+        let l = self.lead_time;
+        for path in values.chunks_exact(w) {
+            let (x, h, sh, flow) = self.pre(&path[..l], &arrivals);
             pre_h += h;
             pre_s += sh;
-            (*x_out, *cost_out, *flow_out) = (x, h + sh, flow);
+            xs.push(x);
+            pre_cost.push(h + sh);
+            pre_flow.push(flow);
+            if shared {
+                // One post-arrival period under lost sales (the VN2 case): the loop below
+                // unrolled, the same operations.
+                let d = path[l];
+                let c = 0.0 + d;
+                cum.push(c);
+                holding_bps.push(c - x);
+                post_demand.push(d);
+                continue;
+            }
             let mut c = 0.0;
-            let post_path = path[self.lead_time..].iter().zip(cum_out).zip(bp_out).zip(d_out);
-            for (k, (((&d, cum_k), bp_k), d_k)) in post_path.enumerate() {
+            for (k, &d) in path[l..].iter().enumerate() {
                 c += d;
-                (*cum_k, *bp_k, *d_k) = (c, c - x, d);
-                if !shared && k < charged && (self.backorders || k + 1 == charged) {
+                cum.push(c);
+                holding_bps.push(c - x);
+                post_demand.push(d);
+                if k < charged && (self.backorders || k + 1 == charged) {
                     shortage_bps.push(c - x);
                 }
             }
         }
+        pool::give(arrivals);
+        let post = post.max(1);
         sort_total(&mut holding_bps);
         sort_total(&mut shortage_bps);
         let prefix = |v: &[f64]| {
