@@ -562,16 +562,17 @@ pub fn optimize_with_override(
     let fixed = |q: f64| if q > 0.0 { config.fixed_order_cost } else { 0.0 };
     // The best candidate's per-scenario costs, computed once, when a tie is first checked.
     let mut best_costs: Option<Vec<f64>> = None;
+    // Per-scenario cost is Lipschitz in Q with constant max(h, p) R, which bounds the
+    // paired standard error: candidates beyond it cannot tie.
+    let lip = config.holding.max(config.shortage) * config.review_period as f64;
+    let sqrt_s = (scenarios.len() as f64).sqrt();
     let chosen = by_b
         .into_iter()
         .find(|&i| {
             if orders[i] == orders[best] {
                 return true;
             }
-            // Per-scenario cost is Lipschitz in Q with constant max(h, p) R, which bounds
-            // the paired standard error: skip candidates that cannot tie.
-            let lip = config.holding.max(config.shortage) * config.review_period as f64;
-            let bound = lip * (orders[i] - orders[best]).abs() / (scenarios.len() as f64).sqrt();
+            let bound = lip * (orders[i] - orders[best]).abs() / sqrt_s;
             if total(i) - total(best) > bound {
                 return false;
             }

@@ -171,31 +171,45 @@ impl Window<'_> {
         let mut arrivals = pool::take(self.lead_time);
         arrivals.extend((0..self.lead_time).map(|i| self.arrivals.get(i).copied().unwrap_or(0.0)));
         let l = self.lead_time;
-        for path in values.chunks_exact(w) {
-            let (x, h, sh, flow) = self.pre(&path[..l], &arrivals);
-            pre_h += h;
-            pre_s += sh;
-            xs.push(x);
-            pre_cost.push(h + sh);
-            pre_flow.push(flow);
-            if shared {
-                // One post-arrival period under lost sales (the VN2 case): the loop below
-                // unrolled, the same operations.
+        if shared {
+            // One post-arrival period under lost sales (the VN2 case): the general loop
+            // below, unrolled (the same operations), writing sized columns by index so the
+            // column pointers stay in registers.
+            xs.resize(s, 0.0);
+            pre_cost.resize(s, 0.0);
+            pre_flow.resize(s, (0.0, 0.0, false));
+            cum.resize(s, 0.0);
+            holding_bps.resize(s, 0.0);
+            post_demand.resize(s, 0.0);
+            let (xs, pre_cost, pre_flow) = (&mut xs[..s], &mut pre_cost[..s], &mut pre_flow[..s]);
+            let (cum, bps, post_demand) = (&mut cum[..s], &mut holding_bps[..s], &mut post_demand[..s]);
+            for i in 0..s {
+                let path = &values[i * w..i * w + w];
+                let (x, h, sh, flow) = self.pre(&path[..l], &arrivals);
+                pre_h += h;
+                pre_s += sh;
+                (xs[i], pre_cost[i], pre_flow[i]) = (x, h + sh, flow);
                 let d = path[l];
                 let c = 0.0 + d;
-                cum.push(c);
-                holding_bps.push(c - x);
-                post_demand.push(d);
-                continue;
+                (cum[i], bps[i], post_demand[i]) = (c, c - x, d);
             }
-            let mut c = 0.0;
-            for (k, &d) in path[l..].iter().enumerate() {
-                c += d;
-                cum.push(c);
-                holding_bps.push(c - x);
-                post_demand.push(d);
-                if k < charged && (self.backorders || k + 1 == charged) {
-                    shortage_bps.push(c - x);
+        } else {
+            for path in values.chunks_exact(w) {
+                let (x, h, sh, flow) = self.pre(&path[..l], &arrivals);
+                pre_h += h;
+                pre_s += sh;
+                xs.push(x);
+                pre_cost.push(h + sh);
+                pre_flow.push(flow);
+                let mut c = 0.0;
+                for (k, &d) in path[l..].iter().enumerate() {
+                    c += d;
+                    cum.push(c);
+                    holding_bps.push(c - x);
+                    post_demand.push(d);
+                    if k < charged && (self.backorders || k + 1 == charged) {
+                        shortage_bps.push(c - x);
+                    }
                 }
             }
         }
@@ -359,8 +373,18 @@ impl Prepared {
     }
 
     /// Cost of scenario `i` at order `q`.
+    #[inline]
     fn scenario_cost(&self, i: usize, q: f64) -> f64 {
         let y = self.x[i] + q;
+        if !self.backorders && self.post == 1 && self.charged == 1 {
+            // One charged period under lost sales: the general loop below, unrolled (the
+            // same operations in the same order).
+            let ck = self.cum[i];
+            let mut c = self.pre_cost[i];
+            c += self.holding * (y - ck).max(0.0);
+            c += self.shortage * (ck - y).max(0.0);
+            return c;
+        }
         let cum = &self.cum[i * self.post..(i + 1) * self.post];
         let mut c = self.pre_cost[i];
         for (k, &ck) in cum.iter().enumerate() {
