@@ -4,7 +4,7 @@ use rand::Rng;
 use rand_distr::{Distribution, Gamma as GammaD, LogNormal as LogNormalD, Poisson as PoissonD, StandardNormal};
 
 use super::fit::{Family, lognormal_params};
-use crate::rng::{bounded, unit_f64};
+use crate::rng::{self, bounded, unit_f64};
 
 /// S scenarios x W periods of demand, stored contiguously (scenario-major), with their
 /// window totals.
@@ -234,20 +234,19 @@ impl UncertaintyModel {
                 if n == 0 {
                     return None;
                 }
-                let row = |rng: &mut R| bounded(rng, n as u32) as usize * w;
-                Some(bootstrap(forecast, s, round, rng, row, |_: &mut R, r, h| rows[r + h]))
+                Some(if round {
+                    row_bootstrap(forecast, s, rows, n, rng, round_nonnegative)
+                } else {
+                    row_bootstrap(forecast, s, rows, n, rng, |v| v)
+                })
             }
             UncertaintyModel::BlockBootstrap { errors, block } if *block <= 1 && !errors.is_empty() => {
                 // I.i.d. resampling of one-step errors: one draw per value.
-                let m = errors.len() as u32;
-                Some(bootstrap(
-                    forecast,
-                    s,
-                    round,
-                    rng,
-                    |_: &mut R| 0,
-                    |rng: &mut R, _, _| errors[bounded(rng, m) as usize],
-                ))
+                Some(if round {
+                    iid_bootstrap(forecast, s, errors, rng, round_nonnegative)
+                } else {
+                    iid_bootstrap(forecast, s, errors, rng, |v| v)
+                })
             }
             _ => self.simulate_general(forecast, s, round, rng),
         }
@@ -348,54 +347,63 @@ impl UncertaintyModel {
     }
 }
 
-/// A bootstrap scenario set: for each scenario, `start` draws what the scenario needs up
-/// front (a row offset, or nothing), then value `h` is `max(0, forecast[h] + error(rng,
-/// start, h))`, rounded when asked, and the totals are summed left to right as the values
-/// are written.
-fn bootstrap<R: Rng + ?Sized>(
+/// Row bootstrap (one draw per scenario picks a row of `n` error rows of W): value `h` is
+/// `finish(max(0, forecast[h] + row[h]))` and the total is summed left to right. Two
+/// monomorphic copies (rounded or not), so `finish` is not tested per value.
+#[inline(always)]
+fn row_bootstrap<R: Rng + ?Sized>(
     forecast: &[f64],
     s: usize,
-    round: bool,
+    rows: &[f64],
+    n: usize,
     rng: &mut R,
-    start: impl FnMut(&mut R) -> usize,
-    error: impl FnMut(&mut R, usize, usize) -> f64,
+    finish: impl Fn(f64) -> f64,
 ) -> ScenarioSet {
     let w = forecast.len();
-    // Filled by pushing: no zeroing of memory that is written at once anyway.
-    let mut values = Vec::with_capacity(s * w);
-    let mut totals = Vec::with_capacity(s);
-    // Two monomorphic copies of the loop, so rounding is not tested per value.
-    if round {
-        fill(&mut values, &mut totals, s, forecast, rng, start, error, round_nonnegative);
-    } else {
-        fill(&mut values, &mut totals, s, forecast, rng, start, error, |v| v);
-    }
+    let (mut values, mut totals) = (vec![0.0; s * w], vec![0.0; s]);
+    let mut out = values.chunks_exact_mut(w).zip(totals.iter_mut());
+    rng::for_each_bounded(rng, n as u32, s, |r| {
+        let Some((path, total)) = out.next() else { return };
+        let row = &rows[r as usize * w..][..w];
+        let mut t = 0.0;
+        for ((v, f), e) in path.iter_mut().zip(forecast).zip(row) {
+            *v = finish((f + e).max(0.0));
+            t += *v;
+        }
+        *total = t;
+    });
     ScenarioSet::from_totals(w, values, totals)
 }
 
-/// Appends `s` scenarios to `values` (and their totals to `totals`), which have room.
+/// I.i.d. bootstrap of one-step `errors` (one draw per value); otherwise as
+/// [`row_bootstrap`].
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn fill<R: Rng + ?Sized>(
-    values: &mut Vec<f64>,
-    totals: &mut Vec<f64>,
-    s: usize,
+fn iid_bootstrap<R: Rng + ?Sized>(
     forecast: &[f64],
+    s: usize,
+    errors: &[f64],
     rng: &mut R,
-    mut start: impl FnMut(&mut R) -> usize,
-    mut error: impl FnMut(&mut R, usize, usize) -> f64,
     finish: impl Fn(f64) -> f64,
-) {
-    for _ in 0..s {
-        let first = start(rng);
-        let mut t = 0.0;
-        for (h, f) in forecast.iter().enumerate() {
-            let v = finish((f + error(rng, first, h)).max(0.0));
-            values.push(v);
-            t += v;
+) -> ScenarioSet {
+    let w = forecast.len();
+    let (mut values, mut totals) = (vec![0.0; s * w], vec![0.0; s]);
+    let (mut slots, mut sums) = (values.iter_mut(), totals.iter_mut());
+    let (mut h, mut t) = (0usize, 0.0);
+    rng::for_each_bounded(rng, errors.len() as u32, s * w, |k| {
+        let v = finish((forecast[h] + errors[k as usize]).max(0.0));
+        if let Some(slot) = slots.next() {
+            *slot = v;
         }
-        totals.push(t);
-    }
+        t += v;
+        h += 1;
+        if h == w {
+            if let Some(sum) = sums.next() {
+                *sum = t;
+            }
+            (h, t) = (0, 0.0);
+        }
+    });
+    ScenarioSet::from_totals(w, values, totals)
 }
 
 /// Mean and sample sd of a bootstrap resample of `e`.
