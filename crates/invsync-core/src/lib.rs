@@ -37,6 +37,7 @@
 
 pub mod backtest;
 pub mod demand;
+mod float;
 pub mod gs1;
 mod id;
 pub mod ledger;

@@ -4,6 +4,7 @@ use rand::Rng;
 use rand_distr::{Distribution, Gamma as GammaD, LogNormal as LogNormalD, Poisson as PoissonD, StandardNormal};
 
 use super::fit::{Family, lognormal_params};
+use crate::float::round_nonnegative;
 use crate::rng::{self, bounded, unit_f64};
 
 /// S scenarios x W periods of demand, stored contiguously (scenario-major), with their
@@ -96,22 +97,6 @@ impl ScenarioSet {
         let mut sorted = self.totals.clone();
         sorted.sort_by(f64::total_cmp);
         quantile_sorted(&sorted, p)
-    }
-}
-
-/// Rounds a finite value >= 0 half away from zero (as `f64::round`; -0.0 gives +0.0),
-/// without a libm call or a float-to-int conversion for the values demand takes.
-#[inline(always)]
-fn round_nonnegative(v: f64) -> f64 {
-    const TWO_52: f64 = 4_503_599_627_370_496.0;
-    if v < TWO_52 {
-        // Adding and taking back 2^52 rounds 0 <= v < 2^52 to the nearest whole number,
-        // ties to even; t and v are within 1 of each other, so v - t is exact, and a tie
-        // rounded down (v - t = 0.5) goes up instead, away from zero.
-        let t = (v + TWO_52) - TWO_52;
-        if v - t == 0.5 { t + 1.0 } else { t }
-    } else {
-        v.round()
     }
 }
 
@@ -448,23 +433,6 @@ fn draw<R: Rng + ?Sized>(family: Family, m: f64, s: f64, rng: &mut R) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::round_nonnegative;
-    use proptest::strategy::Strategy;
-
-    proptest::proptest! {
-        /// Bit for bit `f64::round` for every value >= 0 (ties, huge values), except that
-        /// -0.0 becomes +0.0, as it always has here.
-        #[test]
-        fn rounding_is_std_round(v in proptest::prop_oneof![
-            0.0f64..1e3,
-            (0u32..2_000_000).prop_map(|k| f64::from(k) / 2.0),
-            0.0f64..1e17,
-            proptest::num::f64::POSITIVE | proptest::num::f64::ZERO,
-            proptest::strategy::Just(-0.0),
-        ]) {
-            let want = if v == 0.0 { 0.0 } else { v.round() };
-            proptest::prop_assert_eq!(round_nonnegative(v).to_bits(), want.to_bits());
-        }
-    }
 
     #[test]
     fn rounding_matches_std() {

@@ -177,7 +177,7 @@ impl DemandHistory {
 
     /// Whether every known value is a whole number (count data).
     pub fn is_count_data(&self) -> bool {
-        (0..self.len()).filter_map(|t| self.observed(t)).all(|v| v.fract() == 0.0)
+        (0..self.len()).filter_map(|t| self.observed(t)).all(crate::float::is_whole)
     }
 
     /// Seasonal position of period `t` (may be past the end: future periods).

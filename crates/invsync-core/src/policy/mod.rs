@@ -75,7 +75,7 @@ impl OrderConstraints {
             q = self.min_order;
         }
         if self.pack > 0.0 {
-            q = (q / self.pack - 1e-9).ceil().max(0.0) * self.pack;
+            q = crate::float::ceil(q / self.pack - 1e-9).max(0.0) * self.pack;
         }
         if let Some(max) = self.max_order
             && q > max
@@ -504,7 +504,7 @@ pub fn optimize_with_override(
     };
     let order_of = |b: f64| {
         let raw = (b - ip).max(0.0);
-        let raw = if config.integer_orders { (raw - 1e-9).ceil().max(0.0) } else { raw };
+        let raw = if config.integer_orders { crate::float::ceil(raw - 1e-9).max(0.0) } else { raw };
         config.constraints.apply(raw)
     };
 
