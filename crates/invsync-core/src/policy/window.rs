@@ -183,9 +183,17 @@ impl Window<'_> {
             post_demand.resize(s, 0.0);
             let (xs, pre_cost, pre_flow) = (&mut xs[..s], &mut pre_cost[..s], &mut pre_flow[..s]);
             let (cum, bps, post_demand) = (&mut cum[..s], &mut holding_bps[..s], &mut post_demand[..s]);
+            // The usual lead times get a copy of the loop with the trip count known, so the
+            // period loop unrolls (the same operations).
+            let pre = |path: &[f64]| match l {
+                1 => self.pre(&path[..1], &arrivals[..1]),
+                2 => self.pre(&path[..2], &arrivals[..2]),
+                3 => self.pre(&path[..3], &arrivals[..3]),
+                _ => self.pre(&path[..l], &arrivals),
+            };
             for i in 0..s {
                 let path = &values[i * w..i * w + w];
-                let (x, h, sh, flow) = self.pre(&path[..l], &arrivals);
+                let (x, h, sh, flow) = pre(path);
                 pre_h += h;
                 pre_s += sh;
                 (xs[i], pre_cost[i], pre_flow[i]) = (x, h + sh, flow);
