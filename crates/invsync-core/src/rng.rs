@@ -62,73 +62,17 @@ pub fn stream(master_seed: u64, key: &str) -> ChaCha8Rng {
 /// Returns 0 when `n == 0`.
 #[inline]
 pub fn bounded<R: Rng + ?Sized>(rng: &mut R, n: u32) -> u32 {
-    bounded_from(|| rng.next_u32(), n)
-}
-
-/// [`bounded`] on any source of 32-bit words (the same words give the same result).
-#[inline(always)]
-fn bounded_from(mut next: impl FnMut() -> u32, n: u32) -> u32 {
     if n == 0 {
         return 0;
     }
-    let mut m = u64::from(next()) * u64::from(n);
+    let mut m = u64::from(rng.next_u32()) * u64::from(n);
     if (m as u32) < n {
         let threshold = n.wrapping_neg() % n;
         while (m as u32) < threshold {
-            m = u64::from(next()) * u64::from(n);
+            m = u64::from(rng.next_u32()) * u64::from(n);
         }
     }
     (m >> 32) as u32
-}
-
-/// Words taken from the generator this many at a time (one ChaCha8 refill: 4 blocks).
-const BATCH: usize = 64;
-
-/// Makes `draws` draws of [`bounded`]`(rng, n)` and hands each to `each`, in order:
-/// the same values from the same words as `draws` calls of [`bounded`], and the generator
-/// is left exactly where they would leave it.
-///
-/// The difference is speed: words are taken from the generator in batches of up to 64
-/// into a local buffer (never more than the draws still to come, each needing at least
-/// one), so the loop around `each` keeps its state in registers.
-///
-/// ```
-/// use invsync_core::rng::{stream, bounded, for_each_bounded};
-/// let (mut a, mut b) = (stream(7, "k"), stream(7, "k"));
-/// let one_by_one: Vec<u32> = (0..100).map(|_| bounded(&mut a, 13)).collect();
-/// let mut batched = Vec::new();
-/// for_each_bounded(&mut b, 13, 100, |v| batched.push(v));
-/// assert_eq!(one_by_one, batched);
-/// assert_eq!(bounded(&mut a, 1000), bounded(&mut b, 1000));
-/// ```
-#[inline(always)]
-pub fn for_each_bounded<R: Rng + ?Sized>(rng: &mut R, n: u32, draws: usize, mut each: impl FnMut(u32)) {
-    if n == 0 {
-        // `bounded` takes no word for an empty range.
-        (0..draws).for_each(|_| each(0));
-        return;
-    }
-    // `bounded` redraws while the low half is below `threshold` (< n): the same test.
-    let threshold = n.wrapping_neg() % n;
-    let mut bytes = [0u8; 4 * BATCH];
-    let mut left = draws;
-    while left > 0 {
-        let batch = left.min(BATCH);
-        rng.fill_bytes(&mut bytes[..4 * batch]);
-        let mut words = bytes[..4 * batch].chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-        // Each draw takes at least one word, so the batch's words run out exactly when
-        // (or before, after a redraw) its draws are done.
-        while let Some(word) = words.next() {
-            let mut m = u64::from(word) * u64::from(n);
-            while (m as u32) < threshold {
-                // A redraw takes the next word of the stream: from the batch, or fresh.
-                let w = words.next().unwrap_or_else(|| rng.next_u32());
-                m = u64::from(w) * u64::from(n);
-            }
-            each((m >> 32) as u32);
-            left -= 1;
-        }
-    }
 }
 
 /// A uniform `f64` in `[0, 1)` from the top 53 bits of one 64-bit draw.
@@ -152,25 +96,6 @@ mod tests {
         assert_eq!(first, (0..4).map(|_| bounded(&mut again, 1000)).collect::<Vec<_>>());
         assert_ne!(seed_for(7, "S1/SKU-1"), seed_for(7, "S1/SKU-2"));
         assert_ne!(seed_for(7, "S1/SKU-1"), seed_for(8, "S1/SKU-1"));
-    }
-
-    proptest::proptest! {
-        /// Batched draws are `bounded` draws: same values, same words, and the generator
-        /// left in the same place, for ranges with frequent redraws (n just above 2^31)
-        /// and draw counts across batch boundaries.
-        #[test]
-        fn batched_draws_are_bounded_draws(
-            seed in 0u64..1000,
-            n in proptest::prop_oneof![1u32..200, (1u32 << 31)..(1u32 << 31) + 1000, proptest::num::u32::ANY],
-            draws in 0usize..300,
-        ) {
-            let (mut a, mut b) = (stream(seed, "p"), stream(seed, "p"));
-            let one_by_one: Vec<u32> = (0..draws).map(|_| bounded(&mut a, n)).collect();
-            let mut batched = Vec::with_capacity(draws);
-            for_each_bounded(&mut b, n, draws, |v| batched.push(v));
-            proptest::prop_assert_eq!(one_by_one, batched);
-            proptest::prop_assert_eq!(a.next_u32(), b.next_u32());
-        }
     }
 
     #[test]
