@@ -358,14 +358,17 @@ impl Prepared {
     /// Mean (holding, shortage) cost at each order in `qs` (any order), exact.
     pub(crate) fn evaluate(&self, qs: &[f64], holding: f64, shortage: f64) -> Vec<(f64, f64)> {
         let n = self.s.max(1) as f64;
-        // Equal orders give equal results, so an unstable sort of (q, index) is exact.
-        let mut order: Vec<(f64, usize)> = qs.iter().copied().zip(0..).collect();
-        order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-        let mut out = vec![(0.0, 0.0); qs.len()];
+        // Equal orders give equal results, and candidates share orders (whole units, grids
+        // of k): each distinct order is evaluated once, in ascending order, then looked up.
+        let mut distinct = pool::take(qs.len());
+        distinct.extend_from_slice(qs);
+        sort_total(&mut distinct);
+        distinct.dedup_by(|a, b| a.to_bits() == b.to_bits());
+        let mut at = Vec::with_capacity(distinct.len());
         let (mut ih, mut is) = (0usize, 0usize);
         let (shortage_bps, shortage_prefix) = self.shortage_breakpoints();
         let total_s = *shortage_prefix.last().unwrap_or(&0.0);
-        for &(q, j) in &order {
+        for &q in &distinct {
             while ih < self.holding_bps.len() && self.holding_bps[ih] < q {
                 ih += 1;
             }
@@ -375,8 +378,10 @@ impl Prepared {
             // sum over t < q of (q - t), and over t >= q of (t - q)
             let hold = ih as f64 * q - self.holding_prefix[ih];
             let short = (total_s - shortage_prefix[is]) - (shortage_bps.len() - is) as f64 * q;
-            out[j] = (self.pre_holding + holding * hold / n, self.pre_shortage + shortage * short / n);
+            at.push((self.pre_holding + holding * hold / n, self.pre_shortage + shortage * short / n));
         }
+        let out = qs.iter().map(|q| at[distinct.partition_point(|d| d.total_cmp(q).is_lt())]).collect();
+        pool::give(distinct);
         out
     }
 
@@ -699,6 +704,33 @@ mod outcome_tests {
             let bits = |d: super::Direct| [d.holding, d.shortage, d.cost_se, d.fill_rate, d.cycle_service, d.stockout_probability].map(f64::to_bits);
             prop_assert_eq!(bits(a), bits(b));
 
+        }
+
+        /// Evaluating many orders at once (shared orders evaluated once) gives each order
+        /// exactly the bits it gets alone, and the costs of a direct simulation.
+        #[test]
+        fn batch_evaluation_is_per_order_evaluation(
+            lead_time in 0usize..3,
+            review in 1usize..3,
+            values in proptest::collection::vec((0u32..30).prop_map(f64::from), 60..240),
+            qs in proptest::collection::vec(prop_oneof![(0u32..60).prop_map(f64::from), 0.0f64..60.0, Just(-0.0)], 1..200),
+            backorders in any::<bool>(),
+        ) {
+            let w = lead_time + review;
+            let n = values.len() / w * w;
+            let arrivals = vec![2.0; lead_time];
+            let win = Window {
+                lead_time, w, review, on_hand: 5.0, arrivals: &arrivals, holding: 0.2, shortage: 1.0, backorders,
+            };
+            let p = win.prepare(&values[..n]);
+            let all = p.evaluate(&qs, 0.2, 1.0);
+            for (q, got) in qs.iter().zip(&all) {
+                let alone = p.evaluate(&[*q], 0.2, 1.0)[0];
+                prop_assert_eq!((got.0.to_bits(), got.1.to_bits()), (alone.0.to_bits(), alone.1.to_bits()));
+                let d = win.direct(&values[..n], q.max(0.0));
+                prop_assert!((got.0 - d.holding).abs() < 1e-9 * (1.0 + d.holding), "{q}: {got:?} vs {d:?}");
+                prop_assert!((got.1 - d.shortage).abs() < 1e-9 * (1.0 + d.shortage), "{q}: {got:?} vs {d:?}");
+            }
         }
     }
 }
