@@ -9,7 +9,9 @@
 //! ```
 //!
 //! Cases: level 3, i.i.d. resampling of one-step errors (the VN2 default: one draw per
-//! value) and the row bootstrap (one draw per scenario, W values from it), W = 3 and 13.
+//! value), with values rounded to whole units (what the planner asks for) and without (the
+//! bare draw, lookup, add and clamp), and the row bootstrap (one draw per scenario, W
+//! values from it), W = 3 and 13.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -24,21 +26,23 @@ fn main() {
     let rounds: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(400).max(1);
     // The error sets of benches/scenarios.rs.
     let errors: Vec<f64> = (0..150).map(|i| ((i * 37) % 23) as f64 - 11.0).collect();
-    println!("case          ns/value  ns/word  ratio  (best of {rounds} interleaved rounds)");
+    println!("case                       ns/value  ns/word  ratio  (best of {rounds} interleaved rounds)");
     for w in [3usize, 13] {
         let rows: Vec<f64> = (0..100 * w).map(|i| ((i * 37) % 23) as f64 - 11.0).collect();
+        let iid = || UncertaintyModel::BlockBootstrap { errors: errors.clone(), block: 1 };
         let cases = [
-            ("iid", UncertaintyModel::BlockBootstrap { errors: errors.clone(), block: 1 }, S * w),
-            ("row", UncertaintyModel::RowBootstrap { w, rows, form: ErrorForm::Additive }, S),
+            ("iid", iid(), S * w, true),
+            ("iid, unrounded", iid(), S * w, false),
+            ("row", UncertaintyModel::RowBootstrap { w, rows, form: ErrorForm::Additive }, S, true),
         ];
         let forecast = vec![20.0; w];
-        for (name, model, words) in cases {
+        for (name, model, words, round) in cases {
             let (mut sim_rng, mut floor_rng) = (rng::stream(1, "hot"), rng::stream(1, "hot"));
             let (mut best_sim, mut best_floor) = (f64::INFINITY, f64::INFINITY);
             for _ in 0..rounds {
                 let t = Instant::now();
                 for _ in 0..10 {
-                    black_box(model.simulate(&forecast, S, true, &mut sim_rng));
+                    black_box(model.simulate(&forecast, S, round, &mut sim_rng));
                 }
                 best_sim = best_sim.min(t.elapsed().as_secs_f64() / 10.0);
                 let t = Instant::now();
@@ -52,7 +56,8 @@ fn main() {
                 best_floor = best_floor.min(t.elapsed().as_secs_f64() / 10.0);
             }
             println!(
-                "{name} W = {w:<3}  {:>9.2}  {:>7.2}  {:>5.2}",
+                "{:<24}  {:>9.2}  {:>7.2}  {:>5.2}",
+                format!("{name}, W = {w}"),
                 best_sim / (S * w) as f64 * 1e9,
                 best_floor / words as f64 * 1e9,
                 best_sim / best_floor
