@@ -559,19 +559,17 @@ impl Prepared {
 /// range under four times their number, the count of each value from the smallest up:
 /// `(smallest, counts)`. Values in units of demand usually are.
 fn whole_counts(v: &[f64]) -> Option<(i64, Vec<u32>)> {
-    const LIMIT: f64 = (1u64 << 52) as f64;
+    use crate::float::{TWO_52 as LIMIT, nearest_whole};
     const LANES: usize = 4;
     // Four independent lanes, merged at the end, so the scan runs on vector registers.
     let mut lo = [f64::INFINITY; LANES];
     let mut hi = [f64::NEG_INFINITY; LANES];
     let mut flagged = [0u64; LANES];
     let mut scan = |lane: usize, x: f64| {
-        // Adding and taking back 2^52 (with x's sign) rounds |x| < 2^52 to a whole
-        // number, so `r != x` flags fractions and NaN; the bound flags infinities and huge
-        // values; -0.0 (equal to its rounding) is flagged by its sign. `lo` and `hi` are
-        // only used when nothing was flagged (no NaN).
-        let m = LIMIT.copysign(x);
-        let r = (x + m) - m;
+        // `r != x` flags fractions and NaN; the bound flags infinities and huge values;
+        // -0.0 (equal to its rounding) is flagged by its sign. `lo` and `hi` are only used
+        // when nothing was flagged (no NaN).
+        let r = nearest_whole(x);
         flagged[lane] |= u64::from(r != x) | u64::from(x.abs() >= LIMIT) | ((x.to_bits() >> 63) & u64::from(x == 0.0));
         lo[lane] = if x < lo[lane] { x } else { lo[lane] };
         hi[lane] = if x > hi[lane] { x } else { hi[lane] };
