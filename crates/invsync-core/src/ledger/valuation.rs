@@ -146,23 +146,22 @@ impl ValState {
 /// `v * q / n`, rounded half to even, for `0 < q <= n` and `|v| <= i64::MAX * MAX_RATE`:
 /// split so no intermediate overflows.
 fn mul_div_round(v: i128, q: i64, n: i64) -> i128 {
-    // The common case, values and quantities of everyday size: one 64-bit division, the
-    // same exact rounding.
+    // The common case, values and quantities of everyday size: one 64-bit division.
     if let Ok(v) = i64::try_from(v)
         && let Some(p) = v.checked_mul(q)
     {
-        let (quotient, r) = (p.div_euclid(n), p.rem_euclid(n));
-        return i128::from(match (2 * r).cmp(&n) {
-            std::cmp::Ordering::Less => quotient,
-            std::cmp::Ordering::Greater => quotient + 1,
-            std::cmp::Ordering::Equal => quotient + (quotient & 1),
-        });
+        return half_even(i128::from(p.div_euclid(n)), i128::from(p.rem_euclid(n)), i128::from(n));
     }
     let (q, n) = (i128::from(q), i128::from(n));
     // v = a*n + b with 0 <= b < n, so v*q/n = a*q + b*q/n, and b*q < n*q fits.
     let (a, b) = (v.div_euclid(n), v.rem_euclid(n));
     let (c, r) = ((b * q).div_euclid(n), (b * q).rem_euclid(n));
-    let quotient = a * q + c;
+    half_even(a * q + c, r, n)
+}
+
+/// `quotient + r / n` rounded half to even, for `0 <= r < n` (in i128, so `2 r` cannot
+/// overflow whatever `n`).
+fn half_even(quotient: i128, r: i128, n: i128) -> i128 {
     match (2 * r).cmp(&n) {
         std::cmp::Ordering::Less => quotient,
         std::cmp::Ordering::Greater => quotient + 1,
@@ -181,8 +180,16 @@ mod tests {
     #[test]
     fn mul_div_matches_exact_rounding() {
         let big = i128::from(i64::MAX) * 3;
-        for (v, q, n) in [(100, 1, 3), (-100, 1, 3), (5, 1, 2), (7, 1, 2), (m(3500), 7, 20), (big, 5, 7), (-big, 5, 7)]
-        {
+        for (v, q, n) in [
+            (100, 1, 3),
+            (-100, 1, 3),
+            (5, 1, 2),
+            (7, 1, 2),
+            (m(3500), 7, 20),
+            (big, 5, 7),
+            (-big, 5, 7),
+            (i128::from(i64::MAX) - 3, 1, i64::MAX - 1),
+        ] {
             let exact = div_round_half_even(v * i128::from(q), i128::from(n)).unwrap();
             assert_eq!(mul_div_round(v, q, n), exact, "{v} {q} {n}");
         }
