@@ -63,6 +63,11 @@ impl Endpoint {
         self.first_seq = seq;
         self
     }
+
+    /// `t` on this endpoint's clock, read on the hub's (the offset taken off).
+    fn to_hub_time(&self, t: Timestamp) -> Timestamp {
+        t.add_millis(self.clock_offset_ms.saturating_neg())
+    }
 }
 
 /// What to do with a snapshot that disagrees with the ledger.
@@ -574,9 +579,9 @@ impl Hub {
         if event.source != *endpoint {
             return Err(SyncError::WrongSource { event: event.id, endpoint: endpoint.clone(), named: event.source });
         }
-        let offset = self.endpoints[ix as usize].endpoint.clock_offset_ms;
-        event.occurred_at = event.occurred_at.add_millis(offset.saturating_neg());
-        event.recorded_at = event.recorded_at.add_millis(offset.saturating_neg());
+        let endpoint_clock = &self.endpoints[ix as usize].endpoint;
+        event.occurred_at = endpoint_clock.to_hub_time(event.occurred_at);
+        event.recorded_at = endpoint_clock.to_hub_time(event.recorded_at);
         self.advance(arrived_at);
         self.endpoints[ix as usize].stats.received += 1;
         let prior = match self.ledger.event(&event.id) {
@@ -631,8 +636,7 @@ impl Hub {
         arrived_at: Timestamp,
     ) -> Result<SnapshotIngest, SyncError> {
         let ix = self.endpoint_index(endpoint)?;
-        let offset = self.endpoints[ix as usize].endpoint.clock_offset_ms;
-        snapshot.captured_at = snapshot.captured_at.add_millis(offset.saturating_neg());
+        snapshot.captured_at = self.endpoints[ix as usize].endpoint.to_hub_time(snapshot.captured_at);
         self.advance(arrived_at);
         let id = snapshot_id(endpoint, &snapshot);
         let key = (snapshot.captured_at, 1u8, id.clone());
