@@ -410,18 +410,21 @@ impl Ledger {
         self.keys.truncate(n);
     }
 
-    /// The position of `item` x `location` in `keys`, if it has one.
-    fn find_key(&self, item: &ItemId, location: &LocationId) -> Option<u32> {
+    /// The position of `item` x `location` in `keys`, if it has one, and the key's hash.
+    fn find_key(&self, item: &ItemId, location: &LocationId) -> (Option<u32>, u32) {
+        let h = self.index.hash(&(item.as_str(), location.as_str()));
         let keys = &self.keys;
-        self.index.find(self.index.hash(&(item.as_str(), location.as_str())), |p| {
+        let found = self.index.find(h, |p| {
             let s = &keys[p as usize];
             s.item == *item && s.location == *location
-        })
+        });
+        (found, h)
     }
 
     /// The position of `item` x `location` in `keys`, added if it has none.
     fn key_index(&mut self, item: &ItemId, location: &LocationId) -> u32 {
-        if let Some(i) = self.find_key(item, location) {
+        let (found, h) = self.find_key(item, location);
+        if let Some(i) = found {
             return i;
         }
         let method = self.items.get(item).copied().unwrap_or(self.config.default_valuation);
@@ -429,7 +432,7 @@ impl Ledger {
         let i = self.keys.len() as u32;
         let ledger = KeyLedger::new(method);
         self.keys.push(Slot { item: item.clone(), location: location.clone(), negative, ledger });
-        self.index.insert(self.index.hash(&(item.as_str(), location.as_str())), i);
+        self.index.insert(h, i);
         i
     }
 
@@ -719,7 +722,7 @@ impl Ledger {
     }
 
     fn key(&self, item: &ItemId, location: &LocationId) -> Option<&KeyLedger> {
-        self.find_key(item, location).map(|i| &self.keys[i as usize].ledger)
+        self.find_key(item, location).0.map(|i| &self.keys[i as usize].ledger)
     }
 
     /// Current quantities of one item x location (all zero when it has no entries).
