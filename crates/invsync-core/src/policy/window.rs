@@ -81,7 +81,9 @@ pub(crate) struct Prepared {
     shortage_bps: Vec<f64>,
     holding_prefix: Vec<f64>,
     shortage_prefix: Vec<f64>,
-    /// The shortage breakpoints are the holding ones (`shortage_*` are then empty).
+    /// One post-arrival period under lost sales (so one charged period, R >= 1 being
+    /// validated): the shortage breakpoints are the holding ones (`shortage_*` are then
+    /// empty), and the per-scenario loops take their one-period forms.
     shared: bool,
 }
 
@@ -154,6 +156,7 @@ impl Window<'_> {
         // One post-arrival period under lost sales: the shortage breakpoints are the holding
         // ones, kept once.
         let shared = !self.backorders && post == 1;
+        debug_assert!(!shared || charged == 1, "R >= 1 is validated by the caller");
         let mut holding_bps = pool::take(s * post);
         let mut shortage_bps = pool::take(if shared {
             0
@@ -389,7 +392,7 @@ impl Prepared {
     #[inline]
     fn scenario_cost(&self, i: usize, q: f64) -> f64 {
         let y = self.x[i] + q;
-        if !self.backorders && self.post == 1 && self.charged == 1 {
+        if self.shared {
             // One charged period under lost sales: the general loop below, unrolled (the
             // same operations in the same order).
             let ck = self.cum[i];
@@ -435,7 +438,7 @@ impl Prepared {
             .zip(self.cum.chunks_exact(post).zip(self.post_demand.chunks_exact(post)));
         // One charged post-arrival period under lost sales (L + R = W, R = 1, the VN2 case):
         // the loop below with its constants folded, the same operations in the same order.
-        let one_period = fast && !self.backorders && post == 1 && self.charged == 1;
+        let one_period = fast && self.shared;
         for (((&x, &pre_cost), &(pd, ps, pre_out)), (cum, ds)) in per_scenario {
             let y = x + q;
             if one_period {
