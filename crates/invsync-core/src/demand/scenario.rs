@@ -219,20 +219,19 @@ impl UncertaintyModel {
                 if n == 0 {
                     return None;
                 }
-                let row = |rng: &mut R| bounded(rng, n as u32) as usize * w;
-                Some(bootstrap(forecast, s, round, rng, row, |_: &mut R, r, h| rows[r + h]))
+                Some(if round {
+                    row_bootstrap(forecast, s, rows, n, rng, round_nonnegative)
+                } else {
+                    row_bootstrap(forecast, s, rows, n, rng, |v| v)
+                })
             }
             UncertaintyModel::BlockBootstrap { errors, block } if *block <= 1 && !errors.is_empty() => {
                 // I.i.d. resampling of one-step errors: one draw per value.
-                let m = errors.len() as u32;
-                Some(bootstrap(
-                    forecast,
-                    s,
-                    round,
-                    rng,
-                    |_: &mut R| 0,
-                    |rng: &mut R, _, _| errors[bounded(rng, m) as usize],
-                ))
+                Some(if round {
+                    iid_bootstrap(forecast, s, errors, rng, round_nonnegative)
+                } else {
+                    iid_bootstrap(forecast, s, errors, rng, |v| v)
+                })
             }
             _ => self.simulate_general(forecast, s, round, rng),
         }
@@ -333,49 +332,58 @@ impl UncertaintyModel {
     }
 }
 
-/// A bootstrap scenario set: for each scenario, `start` draws what the scenario needs up
-/// front (a row offset, or nothing), then value `h` is `max(0, forecast[h] + error(rng,
-/// start, h))`, rounded when asked, and the totals are summed left to right as the values
-/// are written.
-fn bootstrap<R: Rng + ?Sized>(
+/// Row bootstrap (one draw per scenario picks a row of `n` error rows of W): value `h` is
+/// `finish(max(0, forecast[h] + row[h]))` and the total is summed left to right. Two
+/// monomorphic copies (rounded or not), so `finish` is not tested per value. The row is
+/// sliced once per scenario and zipped with the values: no bounds check per value (a
+/// shared closure-driven loop with `iid_bootstrap`, indexing `rows[r + h]`, measured 15 %
+/// slower at W = 13).
+#[inline(always)]
+fn row_bootstrap<R: Rng + ?Sized>(
     forecast: &[f64],
     s: usize,
-    round: bool,
+    rows: &[f64],
+    n: usize,
     rng: &mut R,
-    start: impl FnMut(&mut R) -> usize,
-    error: impl FnMut(&mut R, usize, usize) -> f64,
+    finish: impl Fn(f64) -> f64,
 ) -> ScenarioSet {
     let w = forecast.len();
-    let mut values = vec![0.0; s * w];
-    let mut totals = vec![0.0; s];
-    // Two monomorphic copies of the loop, so rounding is not tested per value.
-    if round {
-        fill(&mut values, &mut totals, forecast, rng, start, error, round_nonnegative);
-    } else {
-        fill(&mut values, &mut totals, forecast, rng, start, error, |v| v);
-    }
-    ScenarioSet::from_totals(w, values, totals)
-}
-
-#[inline(always)]
-fn fill<R: Rng + ?Sized>(
-    values: &mut [f64],
-    totals: &mut [f64],
-    forecast: &[f64],
-    rng: &mut R,
-    mut start: impl FnMut(&mut R) -> usize,
-    mut error: impl FnMut(&mut R, usize, usize) -> f64,
-    finish: impl Fn(f64) -> f64,
-) {
-    for (path, total) in values.chunks_exact_mut(forecast.len()).zip(totals.iter_mut()) {
-        let first = start(rng);
+    let (mut values, mut totals) = (vec![0.0; s * w], vec![0.0; s]);
+    for (path, total) in values.chunks_exact_mut(w).zip(totals.iter_mut()) {
+        let r = bounded(rng, n as u32) as usize;
+        let row = &rows[r * w..][..w];
         let mut t = 0.0;
-        for (h, (v, f)) in path.iter_mut().zip(forecast).enumerate() {
-            *v = finish((f + error(rng, first, h)).max(0.0));
+        for ((v, f), e) in path.iter_mut().zip(forecast).zip(row) {
+            *v = finish((f + e).max(0.0));
             t += *v;
         }
         *total = t;
     }
+    ScenarioSet::from_totals(w, values, totals)
+}
+
+/// I.i.d. bootstrap of one-step `errors` (one draw per value); otherwise as
+/// [`row_bootstrap`].
+#[inline(always)]
+fn iid_bootstrap<R: Rng + ?Sized>(
+    forecast: &[f64],
+    s: usize,
+    errors: &[f64],
+    rng: &mut R,
+    finish: impl Fn(f64) -> f64,
+) -> ScenarioSet {
+    let w = forecast.len();
+    let m = errors.len() as u32;
+    let (mut values, mut totals) = (vec![0.0; s * w], vec![0.0; s]);
+    for (path, total) in values.chunks_exact_mut(w).zip(totals.iter_mut()) {
+        let mut t = 0.0;
+        for (v, f) in path.iter_mut().zip(forecast) {
+            *v = finish((f + errors[bounded(rng, m) as usize]).max(0.0));
+            t += *v;
+        }
+        *total = t;
+    }
+    ScenarioSet::from_totals(w, values, totals)
 }
 
 /// Mean and sample sd of a bootstrap resample of `e`.
