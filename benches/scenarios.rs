@@ -2,12 +2,13 @@
 //! bootstrap, and i.i.d. one-step errors as in the VN2 defaults) and level 1 (gamma with a parameter bootstrap). Each case is measured next
 //! to the raw ChaCha8 output it consumes (the same number of 32-bit words, counted), in
 //! the same group, so the ratio simulate / chacha8_floor is the cost above the RNG floor.
+//! `simulate_into` draws into one reused set (no allocation), as the planner does.
 
 use std::convert::Infallible;
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use invsync::demand::{ErrorForm, Family, UncertaintyModel};
+use invsync::demand::{ErrorForm, Family, ScenarioSet, UncertaintyModel};
 use invsync::rng::{self, ChaCha8Rng};
 use rand::{Rng, TryRng};
 
@@ -66,6 +67,11 @@ fn bench(c: &mut Criterion) {
             let words = counting.words;
             let mut r = rng::stream(1, "bench");
             g.bench_function("simulate", |b| b.iter(|| black_box(model.simulate(&forecast, S, true, &mut r))));
+            // Into one reused set, as a planner thread draws: no allocation per set.
+            let (mut r, mut set) = (rng::stream(1, "bench"), ScenarioSet::default());
+            g.bench_function("simulate_into", |b| {
+                b.iter(|| black_box(model.simulate_into(&forecast, S, true, &mut r, &mut set)))
+            });
             let mut r = rng::stream(1, "bench");
             g.bench_function("chacha8_floor", |b| {
                 b.iter(|| {

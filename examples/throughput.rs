@@ -8,7 +8,9 @@
 //!
 //! Workload: weekly histories of 156 periods (levels 5..45, noise +/-10, seeded), stock
 //! position 10 on hand + 5 in each lead-time period, VN2 rules (L = 2, R = 1, h = 0.2,
-//! p = 1.0), 1,000 scenarios per item, every policy and the whole k grid, one thread.
+//! p = 1.0), 1,000 scenarios per item, every policy and the whole k grid, one thread. The
+//! example counts heap allocations (its global allocator is the system one with a counter)
+//! and prints them per item.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -22,6 +24,8 @@ use rand::Rng;
 
 #[path = "../benches/common/mod.rs"]
 mod common;
+#[path = "../benches/common/counting_alloc.rs"]
+mod counting_alloc;
 
 fn main() {
     let items: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
@@ -35,6 +39,7 @@ fn main() {
     let mut values = 0u64;
     let mut elapsed = 0.0f64;
     let mut checksum = 0.0f64;
+    let mut allocations = 0u64;
     let chunk = 1000;
     let mut done = 0;
     while done < items {
@@ -49,6 +54,7 @@ fn main() {
                 )
             })
             .collect();
+        let allocations_before = counting_alloc::allocations();
         let t = Instant::now();
         for (key, h) in &hs {
             let input = ItemInput {
@@ -65,6 +71,7 @@ fn main() {
             checksum += plan.order_qty();
         }
         elapsed += t.elapsed().as_secs_f64();
+        allocations += counting_alloc::allocations() - allocations_before;
         done += n;
     }
 
@@ -86,5 +93,9 @@ fn main() {
     println!("ns per value      {:>14.2}  (whole plan, per simulated value)", per_value * 1e9);
     println!("ns per draw       {:>14.2}  (ChaCha8 next_u32, this run)", per_draw * 1e9);
     println!("rng-floor ratio   {:>14.1}  (ns per value / ns per draw)", per_value / per_draw);
+    println!(
+        "allocations/item  {:>14.1}  (heap allocations and reallocations while planning, outputs included)",
+        allocations as f64 / items.max(1) as f64
+    );
     println!("checksum          {checksum:>14.0}  (sum of order quantities)");
 }

@@ -18,9 +18,12 @@
 //! # Ok(()) }
 //! ```
 
+use std::borrow::Cow;
+use std::cell::RefCell;
+
 use crate::demand::{
-    DemandConfig, DemandError, DemandHistory, DemandOutcome, Diagnostics, ErrorMatrix, SeasonalIndices, Seasonality,
-    generate,
+    DemandConfig, DemandError, DemandHistory, DemandOutcome, Diagnostics, ErrorMatrix, ScenarioSet, SeasonalIndices,
+    Seasonality, generate_into,
 };
 use crate::policy::{ErrorStats, PolicyConfig, PolicyError, Recommendation, StockPosition, optimize};
 use crate::rng;
@@ -221,19 +224,39 @@ pub fn error_stats(errors: &ErrorMatrix) -> ErrorStats {
 pub fn plan_item(input: &ItemInput<'_>, config: &PlanConfig) -> Result<ItemPlan, PlanError> {
     let key = || input.key.to_owned();
     config.policy.validate().map_err(|source| PlanError::Policy { key: key(), source })?;
-    let demand = DemandConfig { window: config.policy.simulated_periods(), ..config.demand.clone() };
-    let mut stream = rng::stream(config.seed, input.key);
-    let DemandOutcome { forecast, errors, diagnostics, scenarios, .. } =
-        generate(input.history, &demand, input.consensus, &mut stream)
-            .map_err(|source| PlanError::Demand { key: key(), source })?;
-    let recommendation = match scenarios {
-        Some(s) => Some(
-            optimize(&s, &input.position, &config.policy, Some(error_stats(&errors)))
-                .map_err(|source| PlanError::Policy { key: key(), source })?,
-        ),
-        None => None,
+    let window = config.policy.simulated_periods();
+    let demand = if config.demand.window == window {
+        Cow::Borrowed(&config.demand)
+    } else {
+        Cow::Owned(DemandConfig { window, ..config.demand.clone() })
     };
-    Ok(ItemPlan { key: key(), forecast, diagnostics, recommendation })
+    let mut stream = rng::stream(config.seed, input.key);
+    // The scenarios are drawn into this thread's set, reused from item to item.
+    with_scenario_set(|set| {
+        let (DemandOutcome { forecast, errors, diagnostics, .. }, drawn) =
+            generate_into(input.history, &demand, input.consensus, &mut stream, set)
+                .map_err(|source| PlanError::Demand { key: key(), source })?;
+        let recommendation = if drawn {
+            Some(
+                optimize(set, &input.position, &config.policy, Some(error_stats(&errors)))
+                    .map_err(|source| PlanError::Policy { key: key(), source })?,
+            )
+        } else {
+            None
+        };
+        Ok(ItemPlan { key: key(), forecast, diagnostics, recommendation })
+    })
+}
+
+/// Runs `f` with this thread's scenario set (a re-entrant call gets a fresh one).
+fn with_scenario_set<T>(f: impl FnOnce(&mut ScenarioSet) -> T) -> T {
+    thread_local! {
+        static SET: RefCell<ScenarioSet> = RefCell::new(ScenarioSet::default());
+    }
+    SET.with(|set| match set.try_borrow_mut() {
+        Ok(mut set) => f(&mut set),
+        Err(_) => f(&mut ScenarioSet::default()),
+    })
 }
 
 /// Plans many items. With the `parallel` feature the items run on rayon's pool; results

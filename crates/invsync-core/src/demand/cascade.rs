@@ -234,9 +234,14 @@ pub fn choose_model(
     } else {
         d.level = 3;
         d.warnings.push(Warning { severity: Severity::Low, message: format!("rich history ({n} error rows)") });
-        let known = history.observed_values();
-        let nonzero: Vec<f64> = known.iter().copied().filter(|v| *v > 0.0).collect();
-        if config.markov_for_intermittent && class.class.is_intermittent() && nonzero.len() >= 2 {
+        let markov_sizes = (config.markov_for_intermittent && class.class.is_intermittent())
+            .then(|| history.observed_values())
+            .map(|known| {
+                let nonzero: Vec<f64> = known.iter().copied().filter(|v| *v > 0.0).collect();
+                (known, nonzero)
+            })
+            .filter(|(_, nonzero)| nonzero.len() >= 2);
+        if let Some((known, nonzero)) = markov_sizes {
             d.reason =
                 format!("level 3: {n} rows, {} demand: Markov occurrence + size bootstrap", class.class.as_str());
             markov(&known, nonzero, config.jitter)
@@ -455,6 +460,22 @@ pub fn generate<R: Rng + ?Sized>(
     consensus: Option<&[f64]>,
     rng: &mut R,
 ) -> Result<DemandOutcome, DemandError> {
+    let mut set = ScenarioSet::default();
+    let (mut outcome, drawn) = generate_into(history, config, consensus, rng, &mut set)?;
+    outcome.scenarios = drawn.then_some(set);
+    Ok(outcome)
+}
+
+/// [`generate`], drawing the scenarios into `set` (reusing its buffers, see
+/// [`UncertaintyModel::simulate_into`]) instead of a new set: the outcome's `scenarios` is
+/// `None` and the flag says whether `set` holds the item's scenarios (`false`: blocked).
+pub(crate) fn generate_into<R: Rng + ?Sized>(
+    history: &DemandHistory,
+    config: &DemandConfig,
+    consensus: Option<&[f64]>,
+    rng: &mut R,
+    set: &mut ScenarioSet,
+) -> Result<(DemandOutcome, bool), DemandError> {
     let w = config.window;
     if w == 0 {
         return Err(DemandError::ZeroWindow);
@@ -510,6 +531,6 @@ pub fn generate<R: Rng + ?Sized>(
         Rounding::Never => false,
         Rounding::Always => true,
     };
-    let scenarios = if point.len() == w { model.simulate(&point, config.scenarios, round, rng) } else { None };
-    Ok(DemandOutcome { forecast: point, errors, model, diagnostics, scenarios })
+    let drawn = point.len() == w && model.simulate_into(&point, config.scenarios, round, rng, set);
+    Ok((DemandOutcome { forecast: point, errors, model, diagnostics, scenarios: None }, drawn))
 }

@@ -77,8 +77,9 @@ pub const CV2_CUTOFF: f64 = 0.49;
 /// assert!((c.adi - 3.125).abs() < 1e-12);
 /// ```
 pub fn classify(y: &[f64]) -> Classification {
-    let mut sizes = Vec::new();
-    let mut intervals = Vec::new();
+    // At most one size and one interval per period: sized once, never regrown.
+    let mut sizes = Vec::with_capacity(y.len());
+    let mut intervals = Vec::with_capacity(y.len());
     let mut since = 0usize;
     for &v in y.iter().filter(|v| !v.is_nan()) {
         since += 1;

@@ -37,4 +37,6 @@ pub use errors::{ErrorMatrix, backtest};
 pub use fit::{Family, Fit, WindowData, anderson_darling_normal};
 pub use forecast::{ForecastInput, ForecastMethod, SES_FIT_GRID, SeasonalIndices, forecast};
 pub use scenario::{ErrorForm, ScenarioSet, UncertaintyModel, quantile_rank};
+
+pub(crate) use cascade::generate_into;
 pub use series::{Calendar, DemandHistory, HistoryError};

@@ -15,7 +15,7 @@ use crate::rng::{bounded, unit_f64};
 /// sigma_W = sample standard deviation (n - 1) of the window totals
 /// q(p)    = smallest total t with (number of totals <= t) / S >= p   (inverse ECDF)
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ScenarioSet {
     w: usize,
@@ -45,11 +45,31 @@ impl ScenarioSet {
     /// Builds the set from checked values and their per-scenario totals (each summed left
     /// to right from 0, as [`ScenarioSet::from_checked`] does).
     fn from_totals(w: usize, values: Vec<f64>, totals: Vec<f64>) -> Self {
-        let n = totals.len();
-        let mu_w = totals.iter().sum::<f64>() / n.max(1) as f64;
-        let sigma_w =
-            if n < 2 { 0.0 } else { (totals.iter().map(|t| (t - mu_w).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt() };
+        let (mu_w, sigma_w) = moments(&totals);
         ScenarioSet { w, values, totals, mu_w, sigma_w }
+    }
+
+    /// Empties the set, keeping its buffers.
+    fn clear(&mut self) {
+        self.values.clear();
+        self.totals.clear();
+        (self.w, self.mu_w, self.sigma_w) = (0, 0.0, 0.0);
+    }
+
+    /// The value and total buffers sized for `s` scenarios of `w` periods. The contents
+    /// are unspecified (old values are not zeroed again): the caller writes every element,
+    /// then calls [`ScenarioSet::finish`].
+    fn buffers(&mut self, s: usize, w: usize) -> (&mut [f64], &mut [f64]) {
+        self.values.resize(s * w, 0.0);
+        self.totals.resize(s, 0.0);
+        (&mut self.values, &mut self.totals)
+    }
+
+    /// Sets `w` and the moments once values and totals are written; `sum` is the totals
+    /// summed left to right from 0 (the generating loop keeps it, saving a pass).
+    fn finish(&mut self, w: usize, sum: f64) {
+        let (mu_w, sigma_w) = moments_with_sum(&self.totals, sum);
+        (self.w, self.mu_w, self.sigma_w) = (w, mu_w, sigma_w);
     }
 
     /// Number of scenarios S.
@@ -98,6 +118,20 @@ impl ScenarioSet {
         sorted.sort_by(f64::total_cmp);
         quantile_sorted(&sorted, p)
     }
+}
+
+/// Mean and sample standard deviation (n - 1; 0 below two values) of window totals.
+fn moments(totals: &[f64]) -> (f64, f64) {
+    moments_with_sum(totals, totals.iter().fold(0.0, |a, t| a + t))
+}
+
+/// [`moments`] given the totals' left-to-right sum.
+fn moments_with_sum(totals: &[f64], sum: f64) -> (f64, f64) {
+    let n = totals.len();
+    let mu_w = sum / n.max(1) as f64;
+    let sigma_w =
+        if n < 2 { 0.0 } else { (totals.iter().map(|t| (t - mu_w).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt() };
+    (mu_w, sigma_w)
 }
 
 /// The 0-based rank of the inverse-ECDF `p` quantile among `n >= 1` sorted values: the
@@ -206,35 +240,64 @@ impl UncertaintyModel {
         round: bool,
         rng: &mut R,
     ) -> Option<ScenarioSet> {
+        let mut out = ScenarioSet::default();
+        self.simulate_into(forecast, s, round, rng, &mut out).then_some(out)
+    }
+
+    /// [`simulate`](Self::simulate) into `out`, reusing its buffers: drawing set after set
+    /// into one `ScenarioSet` allocates nothing once its buffers have grown to S x W (the
+    /// level-3 bootstraps' lookup tables live in a per-thread buffer that is reused too).
+    /// Returns `false`, leaving `out` empty, when blocked. The values are bit-identical to
+    /// [`simulate`](Self::simulate)'s and the generator ends in the same state.
+    pub fn simulate_into<R: Rng + ?Sized>(
+        &self,
+        forecast: &[f64],
+        s: usize,
+        round: bool,
+        rng: &mut R,
+        out: &mut ScenarioSet,
+    ) -> bool {
         let w = forecast.len();
         if w == 0 || s == 0 {
-            return None;
+            out.clear();
+            return false;
         }
-        match self {
+        let ok = match self {
             // The hot loops (the bootstraps of level 3) are written, rounded and summed in
             // one pass; the other models go through the general loop.
             UncertaintyModel::RowBootstrap { w: rw, rows, form: ErrorForm::Additive } => {
                 // One draw per scenario picks a whole row.
                 let n = if *rw == w { rows.len() / w } else { 0 };
-                if n == 0 {
-                    return None;
+                n > 0 && {
+                    if round {
+                        row_bootstrap(forecast, s, rows, n, rng, round_nonnegative, out);
+                    } else {
+                        row_bootstrap(forecast, s, rows, n, rng, |v| v, out);
+                    }
+                    true
                 }
-                Some(if round {
-                    row_bootstrap(forecast, s, rows, n, rng, round_nonnegative)
-                } else {
-                    row_bootstrap(forecast, s, rows, n, rng, |v| v)
-                })
             }
             UncertaintyModel::BlockBootstrap { errors, block } if *block <= 1 && !errors.is_empty() => {
                 // I.i.d. resampling of one-step errors: one draw per value.
-                Some(if round {
-                    iid_bootstrap(forecast, s, errors, rng, round_nonnegative)
+                if round {
+                    iid_bootstrap(forecast, s, errors, rng, round_nonnegative, out);
                 } else {
-                    iid_bootstrap(forecast, s, errors, rng, |v| v)
-                })
+                    iid_bootstrap(forecast, s, errors, rng, |v| v, out);
+                }
+                true
             }
-            _ => self.simulate_general(forecast, s, round, rng),
+            _ => match self.simulate_general(forecast, s, round, rng) {
+                Some(set) => {
+                    *out = set;
+                    true
+                }
+                None => false,
+            },
+        };
+        if !ok {
+            out.clear();
         }
+        ok
     }
 
     /// Every model, by filling a zeroed buffer and rounding it afterwards.
@@ -332,12 +395,33 @@ impl UncertaintyModel {
     }
 }
 
+/// Per-thread lookup tables of the level-3 bootstraps, reused from set to set.
+mod tables {
+    use std::cell::RefCell;
+
+    thread_local! {
+        static TABLE: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Runs `f` with the thread's table, emptied (a re-entrant call gets a fresh one).
+    pub(super) fn with<T>(f: impl FnOnce(&mut Vec<f64>) -> T) -> T {
+        TABLE.with(|t| match t.try_borrow_mut() {
+            Ok(mut table) => {
+                table.clear();
+                f(&mut table)
+            }
+            Err(_) => f(&mut Vec::new()),
+        })
+    }
+}
+
 /// Row bootstrap (one draw per scenario picks a row of `n` error rows of W): value `h` is
-/// `finish(max(0, forecast[h] + row[h]))` and the total is summed left to right. Two
-/// monomorphic copies (rounded or not), so `finish` is not tested per value. The row is
-/// sliced once per scenario and zipped with the values: no bounds check per value (a
-/// shared closure-driven loop with `iid_bootstrap`, indexing `rows[r + h]`, measured 15 %
-/// slower at W = 13).
+/// `finish(max(0, forecast[h] + row[h]))` and the total is summed left to right from 0.
+///
+/// With at least as many scenarios as rows, every row's W values and total are computed
+/// once into a table (the same operations in the same order, so the same bits) and a
+/// scenario copies its row: one draw and W + 1 loads per scenario. Two monomorphic copies
+/// (rounded or not), so `finish` is not tested per value.
 #[inline(always)]
 fn row_bootstrap<R: Rng + ?Sized>(
     forecast: &[f64],
@@ -346,24 +430,60 @@ fn row_bootstrap<R: Rng + ?Sized>(
     n: usize,
     rng: &mut R,
     finish: impl Fn(f64) -> f64,
-) -> ScenarioSet {
+    out: &mut ScenarioSet,
+) {
     let w = forecast.len();
-    let (mut values, mut totals) = (vec![0.0; s * w], vec![0.0; s]);
-    for (path, total) in values.chunks_exact_mut(w).zip(totals.iter_mut()) {
-        let r = bounded(rng, n as u32) as usize;
-        let row = &rows[r * w..][..w];
+    let finished_row = |row: &[f64], path: &mut [f64]| {
         let mut t = 0.0;
         for ((v, f), e) in path.iter_mut().zip(forecast).zip(row) {
             *v = finish((f + e).max(0.0));
             t += *v;
         }
-        *total = t;
+        t
+    };
+    let (values, totals) = out.buffers(s, w);
+    let mut sum = 0.0;
+    if s < n {
+        for (path, total) in values.chunks_exact_mut(w).zip(totals.iter_mut()) {
+            let r = bounded(rng, n as u32) as usize;
+            *total = finished_row(&rows[r * w..][..w], path);
+            sum += *total;
+        }
+    } else {
+        // Table: n rows of W finished values followed by their total (stride W + 1).
+        tables::with(|table| {
+            table.resize(n * (w + 1), 0.0);
+            for (row, entry) in rows.chunks_exact(w).zip(table.chunks_exact_mut(w + 1)) {
+                let (path, total) = entry.split_at_mut(w);
+                total[0] = finished_row(row, path);
+            }
+            // As in `iid_bootstrap`: the short windows get a copy with W known.
+            sum = match w {
+                1 => rows_from_table::<1, R>(values, totals, table, n, rng),
+                2 => rows_from_table::<2, R>(values, totals, table, n, rng),
+                3 => rows_from_table::<3, R>(values, totals, table, n, rng),
+                4 => rows_from_table::<4, R>(values, totals, table, n, rng),
+                _ => {
+                    let mut sum = 0.0;
+                    for (path, total) in values.chunks_exact_mut(w).zip(totals.iter_mut()) {
+                        let r = bounded(rng, n as u32) as usize;
+                        let entry = &table[r * (w + 1)..][..w + 1];
+                        path.copy_from_slice(&entry[..w]);
+                        *total = entry[w];
+                        sum += *total;
+                    }
+                    sum
+                }
+            }
+        });
     }
-    ScenarioSet::from_totals(w, values, totals)
+    out.finish(w, sum);
 }
 
 /// I.i.d. bootstrap of one-step `errors` (one draw per value); otherwise as
-/// [`row_bootstrap`].
+/// [`row_bootstrap`]. With at least as many scenarios as errors, the W x m finished values
+/// `finish(max(0, forecast[h] + e))` are tabled first, so a value is a draw, a bounded
+/// index and a load.
 #[inline(always)]
 fn iid_bootstrap<R: Rng + ?Sized>(
     forecast: &[f64],
@@ -371,19 +491,98 @@ fn iid_bootstrap<R: Rng + ?Sized>(
     errors: &[f64],
     rng: &mut R,
     finish: impl Fn(f64) -> f64,
-) -> ScenarioSet {
+    out: &mut ScenarioSet,
+) {
     let w = forecast.len();
-    let m = errors.len() as u32;
-    let (mut values, mut totals) = (vec![0.0; s * w], vec![0.0; s]);
-    for (path, total) in values.chunks_exact_mut(w).zip(totals.iter_mut()) {
+    let m = errors.len();
+    let (values, totals) = out.buffers(s, w);
+    let mut sum = 0.0;
+    if s < m {
+        for (path, total) in values.chunks_exact_mut(w).zip(totals.iter_mut()) {
+            let mut t = 0.0;
+            for (v, f) in path.iter_mut().zip(forecast) {
+                *v = finish((f + errors[bounded(rng, m as u32) as usize]).max(0.0));
+                t += *v;
+            }
+            *total = t;
+            sum += t;
+        }
+    } else {
+        // Table: for each period h, the m finished values of forecast[h] + errors.
+        tables::with(|table| {
+            for f in forecast {
+                table.extend(errors.iter().map(|e| finish((f + e).max(0.0))));
+            }
+            // The short windows of the usual lead times get a copy with W known, so the
+            // period loop unrolls (the same operations).
+            sum = match w {
+                1 => iid_from_table::<1, R>(values, totals, table, m, rng),
+                2 => iid_from_table::<2, R>(values, totals, table, m, rng),
+                3 => iid_from_table::<3, R>(values, totals, table, m, rng),
+                4 => iid_from_table::<4, R>(values, totals, table, m, rng),
+                _ => {
+                    let mut sum = 0.0;
+                    for (path, total) in values.chunks_exact_mut(w).zip(totals.iter_mut()) {
+                        let mut t = 0.0;
+                        for (v, column) in path.iter_mut().zip(table.chunks_exact(m)) {
+                            *v = column[bounded(rng, m as u32) as usize];
+                            t += *v;
+                        }
+                        *total = t;
+                        sum += t;
+                    }
+                    sum
+                }
+            }
+        });
+    }
+    out.finish(w, sum);
+}
+
+/// The tabled i.i.d. loop for a window of `W` periods: value h of a scenario is
+/// `table[h * m + draw]`, the total is summed left to right from 0. Returns the sum of
+/// the totals, left to right from 0.
+#[inline(always)]
+fn iid_from_table<const W: usize, R: Rng + ?Sized>(
+    values: &mut [f64],
+    totals: &mut [f64],
+    table: &[f64],
+    m: usize,
+    rng: &mut R,
+) -> f64 {
+    let mut sum = 0.0;
+    for (path, total) in values.chunks_exact_mut(W).zip(totals.iter_mut()) {
         let mut t = 0.0;
-        for (v, f) in path.iter_mut().zip(forecast) {
-            *v = finish((f + errors[bounded(rng, m) as usize]).max(0.0));
+        for (h, v) in path.iter_mut().enumerate() {
+            *v = table[h * m + bounded(rng, m as u32) as usize];
             t += *v;
         }
         *total = t;
+        sum += t;
     }
-    ScenarioSet::from_totals(w, values, totals)
+    sum
+}
+
+/// The tabled row loop for a window of `W` periods: a scenario copies row `draw` of `n`
+/// table rows (W values, then their total). Returns the sum of the totals, left to right
+/// from 0.
+#[inline(always)]
+fn rows_from_table<const W: usize, R: Rng + ?Sized>(
+    values: &mut [f64],
+    totals: &mut [f64],
+    table: &[f64],
+    n: usize,
+    rng: &mut R,
+) -> f64 {
+    let mut sum = 0.0;
+    for (path, total) in values.chunks_exact_mut(W).zip(totals.iter_mut()) {
+        let r = bounded(rng, n as u32) as usize;
+        let entry = &table[r * (W + 1)..][..W + 1];
+        path.copy_from_slice(&entry[..W]);
+        *total = entry[W];
+        sum += entry[W];
+    }
+    sum
 }
 
 /// Mean and sample sd of a bootstrap resample of `e`.

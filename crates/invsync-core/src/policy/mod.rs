@@ -509,7 +509,8 @@ pub fn optimize_with_override(
     };
 
     // Candidates: (policy, parameter, B).
-    let mut cands: Vec<(PolicyKind, Option<f64>, f64)> = Vec::new();
+    let mut cands: Vec<(PolicyKind, Option<f64>, f64)> =
+        Vec::with_capacity(config.coverage_grid.len() + 3 * config.k_grid.len() + 4);
     for &n in &config.coverage_grid {
         cands.push((PolicyKind::Coverage, Some(n), n * mu_w / w as f64));
     }
@@ -517,12 +518,10 @@ pub fn optimize_with_override(
         if config.holding + config.shortage > 0.0 { config.shortage / (config.holding + config.shortage) } else { 0.5 };
     let newsvendor_b = {
         // The inverse-ECDF quantile by selection (O(S)), as ScenarioSet::quantile.
-        let mut totals = window_totals.to_vec();
-        if totals.is_empty() {
+        if window_totals.is_empty() {
             0.0
         } else {
-            let k = quantile_rank(totals.len(), ratio);
-            window::select_total(&mut totals, k)
+            window::quantile_total(window_totals, quantile_rank(window_totals.len(), ratio))
         }
     };
     cands.push((PolicyKind::Newsvendor, Some(ratio), newsvendor_b));
@@ -540,8 +539,8 @@ pub fn optimize_with_override(
     }
     if config.scenario_optimum {
         let q = prepared.saa_minimizer();
-        let qs: Vec<f64> = if config.integer_orders { vec![q.floor(), q.ceil()] } else { vec![q] };
-        for q in qs {
+        let qs = if config.integer_orders { [Some(q.floor()), Some(q.ceil())] } else { [Some(q), None] };
+        for q in qs.into_iter().flatten() {
             cands.push((PolicyKind::ScenarioOptimum, None, ip + q));
         }
         if config.fixed_order_cost > 0.0 {
@@ -557,7 +556,8 @@ pub fn optimize_with_override(
     // Ties go to the lowest B: a candidate ties with the best when its extra cost is within
     // one standard error of the paired (common-random-number) cost difference. Candidates
     // are tried from the lowest B up; the first tie wins.
-    let mut by_b: Vec<usize> = (0..cands.len()).filter(|&i| cands[i].2 <= cands[best].2).collect();
+    let mut by_b: Vec<usize> = Vec::with_capacity(cands.len());
+    by_b.extend((0..cands.len()).filter(|&i| cands[i].2 <= cands[best].2));
     by_b.sort_by(|&a, &b| cands[a].2.total_cmp(&cands[b].2).then(orders[a].total_cmp(&orders[b])));
     let fixed = |q: f64| if q > 0.0 { config.fixed_order_cost } else { 0.0 };
     // The best candidate's per-scenario costs, computed once, when a tie is first checked.
@@ -581,6 +581,9 @@ pub fn optimize_with_override(
             diff + fixed(orders[i]) - fixed(orders[best]) <= se
         })
         .unwrap_or(best);
+    if let Some(costs) = best_costs {
+        window::recycle(costs);
+    }
 
     let evaluate = |q: f64, simulate: bool| {
         // The decision's own figures come from the prepared state; an override is
@@ -615,12 +618,14 @@ pub fn optimize_with_override(
     let reorder_point = mu_l + safety_stock;
     let sigma_d = errors.and_then(|e| e.sigma_1).unwrap_or(sigma_w / (w as f64).sqrt());
     let z = z_for_service(evaluation.cycle_service);
-    let cost_curve = cands
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.0 == PolicyKind::ScenarioK)
-        .map(|(i, c)| (c.1.unwrap_or(0.0), total(i)))
-        .collect();
+    let mut cost_curve = Vec::with_capacity(config.k_grid.len());
+    cost_curve.extend(
+        cands
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.0 == PolicyKind::ScenarioK)
+            .map(|(i, c)| (c.1.unwrap_or(0.0), total(i))),
+    );
     let net_flow = ip;
     let status = if position.on_hand <= 0.0 {
         StockStatus::OutOfStock

@@ -18,32 +18,71 @@
 //! scenario's cost is piecewise linear in Q with breakpoints `t = C_k - x`, and the mean
 //! over scenarios can be evaluated for any set of Q by one sweep over sorted breakpoints.
 
-/// Per-thread spare `f64` buffers, so planning item after item allocates nothing in the
-/// steady state: [`Prepared`] takes its buffers here and gives them back when dropped.
+/// Per-thread spare buffers, so planning item after item allocates nothing in the steady
+/// state: [`Prepared`] takes its buffers here and gives them back when dropped.
 mod pool {
     use std::cell::RefCell;
+    use std::thread::LocalKey;
 
-    /// More spare buffers than one plan uses at once are dropped.
+    /// More spare buffers of one type than one plan uses at once are dropped.
     const MAX_SPARE: usize = 16;
 
+    /// A pre-arrival flow: (demand, units sold, any unmet demand).
+    pub(super) type Flow = (f64, f64, bool);
+
     thread_local! {
-        static SPARE: RefCell<Vec<Vec<f64>>> = const { RefCell::new(Vec::new()) };
+        static SPARE_F64: RefCell<Vec<Vec<f64>>> = const { RefCell::new(Vec::new()) };
+        static SPARE_FLOW: RefCell<Vec<Vec<Flow>>> = const { RefCell::new(Vec::new()) };
+        static SPARE_U32: RefCell<Vec<Vec<u32>>> = const { RefCell::new(Vec::new()) };
     }
 
-    /// An empty buffer with room for `cap` values.
-    pub(super) fn take(cap: usize) -> Vec<f64> {
-        let mut v = SPARE.with(|p| p.borrow_mut().pop()).unwrap_or_default();
+    /// An element type with a per-thread pool.
+    pub(super) trait Pooled: Sized + 'static {
+        fn spares() -> &'static LocalKey<RefCell<Vec<Vec<Self>>>>;
+    }
+
+    impl Pooled for f64 {
+        fn spares() -> &'static LocalKey<RefCell<Vec<Vec<f64>>>> {
+            &SPARE_F64
+        }
+    }
+
+    impl Pooled for Flow {
+        fn spares() -> &'static LocalKey<RefCell<Vec<Vec<Flow>>>> {
+            &SPARE_FLOW
+        }
+    }
+
+    impl Pooled for u32 {
+        fn spares() -> &'static LocalKey<RefCell<Vec<Vec<u32>>>> {
+            &SPARE_U32
+        }
+    }
+
+    /// An empty buffer with room for `cap` elements: the spare with the smallest capacity
+    /// that fits (else the largest, grown), so a small spare is not grown for a large need
+    /// while a large one waits: once every size has been seen, taking allocates nothing,
+    /// whatever the order of takes.
+    pub(super) fn take<T: Pooled>(cap: usize) -> Vec<T> {
+        let spare = T::spares().with(|p| {
+            let mut p = p.try_borrow_mut().ok()?;
+            let fits = (0..p.len()).filter(|&i| p[i].capacity() >= cap).min_by_key(|&i| p[i].capacity());
+            let pick = fits.or_else(|| (0..p.len()).max_by_key(|&i| p[i].capacity()))?;
+            Some(p.swap_remove(pick))
+        });
+        let mut v = spare.unwrap_or_default();
         v.clear();
         v.reserve(cap);
         v
     }
 
     /// Gives `v` back for reuse.
-    pub(super) fn give(v: Vec<f64>) {
+    pub(super) fn give<T: Pooled>(v: Vec<T>) {
         if v.capacity() > 0 {
-            SPARE.with(|p| {
-                let mut p = p.borrow_mut();
-                if p.len() < MAX_SPARE {
+            T::spares().with(|p| {
+                if let Ok(mut p) = p.try_borrow_mut()
+                    && p.len() < MAX_SPARE
+                {
                     p.push(v);
                 }
             });
@@ -64,7 +103,7 @@ pub(crate) struct Prepared {
     /// Per scenario: pre-arrival cost (holding + shortage).
     pre_cost: Vec<f64>,
     /// Per scenario: pre-arrival (demand, units sold, any unmet demand).
-    pre_flow: Vec<(f64, f64, bool)>,
+    pre_flow: Vec<pool::Flow>,
     /// Per scenario: post-arrival demands, scenario-major (for fill rate with backorders).
     post_demand: Vec<f64>,
     /// Per scenario: cumulative post-arrival demand C_1..C_R (scenario-major).
@@ -167,7 +206,7 @@ impl Window<'_> {
         });
         let (mut pre_h, mut pre_s) = (0.0, 0.0);
         let (mut xs, mut pre_cost, mut cum) = (pool::take(s), pool::take(s), pool::take(s * post));
-        let mut pre_flow = Vec::with_capacity(s);
+        let mut pre_flow: Vec<pool::Flow> = pool::take(s);
         let mut post_demand = pool::take(s * post);
         // The caller validated R >= 1, so there is at least one post-arrival period.
         debug_assert!(post >= 1, "the window has no post-arrival period");
@@ -345,6 +384,7 @@ impl Drop for Prepared {
         ] {
             pool::give(std::mem::take(v));
         }
+        pool::give(std::mem::take(&mut self.pre_flow));
     }
 }
 
@@ -507,7 +547,9 @@ impl Prepared {
 
     /// Every scenario's cost at order `q`.
     pub(crate) fn scenario_costs(&self, q: f64) -> Vec<f64> {
-        (0..self.s).map(|i| self.scenario_cost(i, q)).collect()
+        let mut costs = pool::take(self.s);
+        costs.extend((0..self.s).map(|i| self.scenario_cost(i, q)));
+        costs
     }
 
     /// Mean and standard error of the paired per-scenario cost difference cost(a) - cost(b)
@@ -592,7 +634,10 @@ fn whole_counts(v: &[f64]) -> Option<(i64, Vec<u32>)> {
     if v.is_empty() || flagged.iter().any(|&f| f != 0) || hi - lo >= 4.0 * v.len() as f64 {
         return None;
     }
-    let mut counts = vec![0u32; (hi - lo) as usize + 1];
+    // Room for the widest range accepted, so a pooled buffer grows once per size of `v`,
+    // not again whenever a wider range turns up.
+    let mut counts: Vec<u32> = pool::take(4 * v.len() + 1);
+    counts.resize((hi - lo) as usize + 1, 0);
     for &x in v {
         // x - lo is a whole number in [0, 2^52): adding 2^52 puts it in the low mantissa
         // bits, read without a (saturating, hence slow) float-to-int conversion.
@@ -618,6 +663,22 @@ pub(crate) fn sort_total(v: &mut [f64]) {
         v[at..end].fill((base + offset as i64) as f64);
         at = end;
     }
+    pool::give(counts);
+}
+
+/// Gives a buffer (from [`Prepared::scenario_costs`]) back to this thread's pool.
+pub(crate) fn recycle(v: Vec<f64>) {
+    pool::give(v);
+}
+
+/// The value of rank `k` (0-based) of `totals` in [`f64::total_cmp`] order, selected in a
+/// pooled copy ([`select_total`]). `k < totals.len()`.
+pub(crate) fn quantile_total(totals: &[f64], k: usize) -> f64 {
+    let mut v: Vec<f64> = pool::take(totals.len());
+    v.extend_from_slice(totals);
+    let q = select_total(&mut v, k);
+    pool::give(v);
+    q
 }
 
 /// The value of rank `k` (0-based) of `v` in [`f64::total_cmp`] order: exactly
@@ -628,11 +689,13 @@ pub(crate) fn select_total(v: &mut [f64], k: usize) -> f64 {
         && let Some((base, counts)) = whole_counts(v)
     {
         let mut seen = 0usize;
-        for (offset, &n) in counts.iter().enumerate() {
+        let rank = counts.iter().position(|&n| {
             seen += n as usize;
-            if seen > k {
-                return (base + offset as i64) as f64;
-            }
+            seen > k
+        });
+        pool::give(counts);
+        if let Some(offset) = rank {
+            return (base + offset as i64) as f64;
         }
     }
     *v.select_nth_unstable_by(k, f64::total_cmp).1
