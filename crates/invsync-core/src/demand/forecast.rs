@@ -190,7 +190,9 @@ impl SeasonalIndices {
 
     /// The index of seasonal position `p`.
     pub fn at(&self, p: usize) -> f64 {
-        self.0[p % self.0.len()]
+        // Positions are normally in range: no division for them.
+        let n = self.0.len();
+        self.0[if p < n { p } else { p % n }]
     }
 
     /// Every index.

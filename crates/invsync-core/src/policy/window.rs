@@ -76,6 +76,22 @@ mod pool {
         v
     }
 
+    /// A buffer of `len` elements whose contents are unspecified (whatever a spare held,
+    /// zeros past that): for a caller that writes every element, so a reused buffer is
+    /// not zeroed first.
+    pub(super) fn take_len<T: Pooled + Copy + Default>(len: usize) -> Vec<T> {
+        let spare = T::spares().with(|p| {
+            let mut p = p.try_borrow_mut().ok()?;
+            let fits = (0..p.len()).filter(|&i| p[i].capacity() >= len).min_by_key(|&i| p[i].capacity());
+            let pick = fits.or_else(|| (0..p.len()).max_by_key(|&i| p[i].capacity()))?;
+            Some(p.swap_remove(pick))
+        });
+        let mut v = spare.unwrap_or_default();
+        v.truncate(len);
+        v.resize(len, T::default());
+        v
+    }
+
     /// Gives `v` back for reuse.
     pub(super) fn give<T: Pooled>(v: Vec<T>) {
         if v.capacity() > 0 {
@@ -196,7 +212,10 @@ impl Window<'_> {
         // ones, kept once.
         let shared = !self.backorders && post == 1;
         debug_assert!(!shared || charged == 1, "R >= 1 is validated by the caller");
-        let mut holding_bps = pool::take(s * post);
+        // The one-period loop writes every element of its sized columns by index: they come
+        // sized, not zeroed again; the general loop pushes.
+        let column = |n: usize| if shared { pool::take_len(n) } else { pool::take(n) };
+        let mut holding_bps = column(s * post);
         let mut shortage_bps = pool::take(if shared {
             0
         } else if self.backorders {
@@ -205,9 +224,9 @@ impl Window<'_> {
             s
         });
         let (mut pre_h, mut pre_s) = (0.0, 0.0);
-        let (mut xs, mut pre_cost, mut cum) = (pool::take(s), pool::take(s), pool::take(s * post));
-        let mut pre_flow: Vec<pool::Flow> = pool::take(s);
-        let mut post_demand = pool::take(s * post);
+        let (mut xs, mut pre_cost, mut cum) = (column(s), column(s), column(s * post));
+        let mut pre_flow: Vec<pool::Flow> = if shared { pool::take_len(s) } else { pool::take(s) };
+        let mut post_demand = column(s * post);
         // The caller validated R >= 1, so there is at least one post-arrival period.
         debug_assert!(post >= 1, "the window has no post-arrival period");
         let mut arrivals = pool::take(self.lead_time);
@@ -217,12 +236,6 @@ impl Window<'_> {
             // One post-arrival period under lost sales (the VN2 case): the general loop
             // below, unrolled (the same operations), writing sized columns by index so the
             // column pointers stay in registers.
-            xs.resize(s, 0.0);
-            pre_cost.resize(s, 0.0);
-            pre_flow.resize(s, (0.0, 0.0, false));
-            cum.resize(s, 0.0);
-            holding_bps.resize(s, 0.0);
-            post_demand.resize(s, 0.0);
             let (xs, pre_cost, pre_flow) = (&mut xs[..s], &mut pre_cost[..s], &mut pre_flow[..s]);
             let (cum, bps, post_demand) = (&mut cum[..s], &mut holding_bps[..s], &mut post_demand[..s]);
             // The usual lead times get a copy of the loop with the trip count known, so the
@@ -600,22 +613,25 @@ impl Prepared {
     }
 }
 
-/// When every value of `v` is a whole number (no `-0.0`, NaN or infinity) and they span a
-/// range under four times their number, the count of each value from the smallest up:
-/// `(smallest, counts)`. Values in units of demand usually are.
+/// When every value of `v` is a whole number of magnitude under 2^51 (no `-0.0`, NaN or
+/// infinity) and they span a range under four times their number, the count of each value
+/// from the smallest up: `(smallest, counts)`. Values in units of demand usually are.
 fn whole_counts(v: &[f64]) -> Option<(i64, Vec<u32>)> {
-    use crate::float::{TWO_52 as LIMIT, nearest_whole};
+    use crate::float::TWO_52 as LIMIT;
+    // Adding and taking back 1.5 x 2^52 rounds any |x| < 2^51 to a whole number: the sum
+    // lies in [2^52, 2^53), where the spacing of doubles is 1. So `x` is whole when it comes
+    // back unchanged; a magnitude of 2^51 or more shows in `lo` or `hi`, checked once at
+    // the end (infinities included), and NaN never compares equal.
+    const SHIFT: f64 = 1.5 * LIMIT;
+    const NEG_ZERO: u64 = 1 << 63;
     const LANES: usize = 4;
     // Four independent lanes, merged at the end, so the scan runs on vector registers.
     let mut lo = [f64::INFINITY; LANES];
     let mut hi = [f64::NEG_INFINITY; LANES];
     let mut flagged = [0u64; LANES];
     let mut scan = |lane: usize, x: f64| {
-        // `r != x` flags fractions and NaN; the bound flags infinities and huge values;
-        // -0.0 (equal to its rounding) is flagged by its sign. `lo` and `hi` are only used
-        // when nothing was flagged (no NaN).
-        let r = nearest_whole(x);
-        flagged[lane] |= u64::from(r != x) | u64::from(x.abs() >= LIMIT) | ((x.to_bits() >> 63) & u64::from(x == 0.0));
+        // `lo` and `hi` are only used when nothing was flagged (no NaN).
+        flagged[lane] |= u64::from((x + SHIFT) - SHIFT != x) | u64::from(x.to_bits() == NEG_ZERO);
         lo[lane] = if x < lo[lane] { x } else { lo[lane] };
         hi[lane] = if x > hi[lane] { x } else { hi[lane] };
     };
@@ -631,7 +647,9 @@ fn whole_counts(v: &[f64]) -> Option<(i64, Vec<u32>)> {
     }
     let lo = lo.into_iter().fold(f64::INFINITY, f64::min);
     let hi = hi.into_iter().fold(f64::NEG_INFINITY, f64::max);
-    if v.is_empty() || flagged.iter().any(|&f| f != 0) || hi - lo >= 4.0 * v.len() as f64 {
+    let bound = LIMIT / 2.0;
+    if v.is_empty() || flagged.iter().any(|&f| f != 0) || lo <= -bound || hi >= bound || hi - lo >= 4.0 * v.len() as f64
+    {
         return None;
     }
     // Room for the widest range accepted, so a pooled buffer grows once per size of `v`,
@@ -674,6 +692,9 @@ pub(crate) fn recycle(v: Vec<f64>) {
 /// The value of rank `k` (0-based) of `totals` in [`f64::total_cmp`] order, selected in a
 /// pooled copy ([`select_total`]). `k < totals.len()`.
 pub(crate) fn quantile_total(totals: &[f64], k: usize) -> f64 {
+    if let Some(q) = counted_rank(totals, k) {
+        return q;
+    }
     let mut v: Vec<f64> = pool::take(totals.len());
     v.extend_from_slice(totals);
     let q = select_total(&mut v, k);
@@ -681,24 +702,29 @@ pub(crate) fn quantile_total(totals: &[f64], k: usize) -> f64 {
     q
 }
 
+/// The value of rank `k` of `v` by counting ([`whole_counts`]), when `v` qualifies.
+fn counted_rank(v: &[f64], k: usize) -> Option<f64> {
+    if v.len() < 128 {
+        return None;
+    }
+    let (base, counts) = whole_counts(v)?;
+    let mut seen = 0usize;
+    let rank = counts.iter().position(|&n| {
+        seen += n as usize;
+        seen > k
+    });
+    pool::give(counts);
+    rank.map(|offset| (base + offset as i64) as f64)
+}
+
 /// The value of rank `k` (0-based) of `v` in [`f64::total_cmp`] order: exactly
 /// `*v.select_nth_unstable_by(k, f64::total_cmp).1`, by counting for whole-unit values in
 /// a narrow range (see [`sort_total`]). `v` may be reordered. `k < v.len()`.
 pub(crate) fn select_total(v: &mut [f64], k: usize) -> f64 {
-    if v.len() >= 128
-        && let Some((base, counts)) = whole_counts(v)
-    {
-        let mut seen = 0usize;
-        let rank = counts.iter().position(|&n| {
-            seen += n as usize;
-            seen > k
-        });
-        pool::give(counts);
-        if let Some(offset) = rank {
-            return (base + offset as i64) as f64;
-        }
+    match counted_rank(v, k) {
+        Some(q) => q,
+        None => *v.select_nth_unstable_by(k, f64::total_cmp).1,
     }
-    *v.select_nth_unstable_by(k, f64::total_cmp).1
 }
 
 #[cfg(test)]
@@ -711,7 +737,9 @@ mod sort_tests {
         #[test]
         fn sort_total_equals_total_cmp_sort(v in proptest::collection::vec(
             prop_oneof![any::<f64>(), (-50i32..50).prop_map(f64::from), (-5000i32..70000).prop_map(f64::from),
-                Just(-0.0), Just(f64::NAN), Just(1e300), Just(4.5e15), Just(-4.5e15)], 0..600)
+                Just(-0.0), Just(f64::NAN), Just(1e300), Just(4.5e15), Just(-4.5e15),
+                Just(2_251_799_813_685_247.0), Just(2_251_799_813_685_248.0), Just(-2_251_799_813_685_247.0),
+                Just(-2_251_799_813_685_248.0), Just(f64::INFINITY), Just(f64::NEG_INFINITY), Just(0.5)], 0..600)
         ) {
             let mut a = v.clone();
             let mut b = v;
@@ -724,7 +752,9 @@ mod sort_tests {
         #[test]
         fn select_total_equals_total_cmp_select(v in proptest::collection::vec(
             prop_oneof![any::<f64>(), (-50i32..50).prop_map(f64::from), (-5000i32..70000).prop_map(f64::from),
-                Just(-0.0), Just(f64::NAN), Just(1e300), Just(4.5e15), Just(-4.5e15)], 1..600),
+                Just(-0.0), Just(f64::NAN), Just(1e300), Just(4.5e15), Just(-4.5e15),
+                Just(2_251_799_813_685_247.0), Just(2_251_799_813_685_248.0), Just(-2_251_799_813_685_247.0),
+                Just(-2_251_799_813_685_248.0), Just(f64::INFINITY), Just(f64::NEG_INFINITY), Just(0.5)], 1..600),
             f in 0.0f64..1.0,
         ) {
             let k = ((v.len() as f64 * f) as usize).min(v.len() - 1);
@@ -733,6 +763,25 @@ mod sort_tests {
             let got = super::select_total(&mut a, k);
             let want = *b.select_nth_unstable_by(k, f64::total_cmp).1;
             prop_assert_eq!(got.to_bits(), want.to_bits());
+        }
+
+        /// Whole values in a narrow range (the counting path) anywhere, edges of its 2^51
+        /// magnitude limit included, sort and select exactly.
+        #[test]
+        fn narrow_whole_ranges_sort_and_select_exactly(
+            base in prop_oneof![Just(0.0), Just(-40.0), Just(2_251_799_813_685_000.0),
+                Just(2_251_799_813_685_100.0), Just(-2_251_799_813_685_300.0), Just(-2_251_799_813_685_400.0),
+                Just(4.5e15), Just(f64::INFINITY), Just(f64::NEG_INFINITY)],
+            offsets in proptest::collection::vec(0u32..300, 128..400),
+            f in 0.0f64..1.0,
+        ) {
+            let v: Vec<f64> = offsets.iter().map(|&o| base + f64::from(o)).collect();
+            let k = ((v.len() - 1) as f64 * f) as usize;
+            let (mut sorted, mut want) = (v.clone(), v.clone());
+            super::sort_total(&mut sorted);
+            want.sort_unstable_by(f64::total_cmp);
+            prop_assert_eq!(sorted.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), want.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
+            prop_assert_eq!(super::quantile_total(&v, k).to_bits(), want[k].to_bits());
         }
     }
 }
