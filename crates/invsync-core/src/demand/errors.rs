@@ -120,13 +120,16 @@ pub fn backtest(
         if !f.predict_into(t + 1, w, positions, indices, &mut fc) {
             continue;
         }
-        let actual = |h: usize| y.get(t + h).copied().filter(|v| !v.is_nan());
-        if let Some(a1) = actual(1) {
-            m.one_step.push(a1 - fc[0]);
+        // The actuals of horizons 1..=w that exist (t + 1 < y.len() here).
+        let ahead = &y[t + 1..y.len().min(t + 1 + w)];
+        if let (Some(&a1), Some(&f1)) = (ahead.first(), fc.first())
+            && !a1.is_nan()
+        {
+            m.one_step.push(a1 - f1);
         }
-        if (1..=w).all(|h| actual(h).is_some()) {
-            m.rows.extend((1..=w).map(|h| actual(h).unwrap_or(0.0) - fc[h - 1]));
-            m.forecasts.extend(&fc);
+        if ahead.len() == w && fc.len() == w && ahead.iter().all(|a| !a.is_nan()) {
+            m.rows.extend(ahead.iter().zip(&fc).map(|(a, f)| a - f));
+            m.forecasts.extend_from_slice(&fc);
         }
     }
     m

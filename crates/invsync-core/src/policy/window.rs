@@ -620,10 +620,11 @@ fn whole_counts(v: &[f64]) -> Option<(i64, Vec<u32>)> {
     use crate::float::TWO_52 as LIMIT;
     // Adding and taking back 1.5 x 2^52 rounds any |x| < 2^51 to a whole number: the sum
     // lies in [2^52, 2^53), where the spacing of doubles is 1. So `x` is whole when it comes
-    // back unchanged; a magnitude of 2^51 or more shows in `lo` or `hi`, checked once at
-    // the end (infinities included), and NaN never compares equal.
+    // back with the same bits (-0.0 comes back as +0.0, so it is flagged too); a magnitude
+    // of 2^51 or more shows in `lo` or `hi`, checked once at the end (infinities
+    // included); NaN, which may come back unchanged, is flagged on its own. Bit operations
+    // and one float comparison: the lanes stay in vector registers.
     const SHIFT: f64 = 1.5 * LIMIT;
-    const NEG_ZERO: u64 = 1 << 63;
     const LANES: usize = 4;
     // Four independent lanes, merged at the end, so the scan runs on vector registers.
     let mut lo = [f64::INFINITY; LANES];
@@ -631,7 +632,7 @@ fn whole_counts(v: &[f64]) -> Option<(i64, Vec<u32>)> {
     let mut flagged = [0u64; LANES];
     let mut scan = |lane: usize, x: f64| {
         // `lo` and `hi` are only used when nothing was flagged (no NaN).
-        flagged[lane] |= u64::from((x + SHIFT) - SHIFT != x) | u64::from(x.to_bits() == NEG_ZERO);
+        flagged[lane] |= (((x + SHIFT) - SHIFT).to_bits() ^ x.to_bits()) | u64::from(x.is_nan());
         lo[lane] = if x < lo[lane] { x } else { lo[lane] };
         hi[lane] = if x > hi[lane] { x } else { hi[lane] };
     };
