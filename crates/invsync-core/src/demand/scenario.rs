@@ -450,26 +450,26 @@ fn row_bootstrap<R: Rng + ?Sized>(
             sum += *total;
         }
     } else {
-        // Table: n rows of W finished values followed by their total (stride W + 1).
+        // Table: the n rows' W finished values, then their n totals.
         tables::with(|table| {
             table.resize(n * (w + 1), 0.0);
-            for (row, entry) in rows.chunks_exact(w).zip(table.chunks_exact_mut(w + 1)) {
-                let (path, total) = entry.split_at_mut(w);
-                total[0] = finished_row(row, path);
+            let (paths, row_totals) = table.split_at_mut(n * w);
+            for ((row, path), total) in rows.chunks_exact(w).zip(paths.chunks_exact_mut(w)).zip(row_totals.iter_mut()) {
+                *total = finished_row(row, path);
             }
+            let (paths, row_totals) = table.split_at(n * w);
             // As in `iid_bootstrap`: the short windows get a copy with W known.
             sum = match w {
-                1 => rows_from_table::<1, R>(values, totals, table, n, rng),
-                2 => rows_from_table::<2, R>(values, totals, table, n, rng),
-                3 => rows_from_table::<3, R>(values, totals, table, n, rng),
-                4 => rows_from_table::<4, R>(values, totals, table, n, rng),
+                1 => rows_from_table::<1, R>(values, totals, paths, row_totals, rng),
+                2 => rows_from_table::<2, R>(values, totals, paths, row_totals, rng),
+                3 => rows_from_table::<3, R>(values, totals, paths, row_totals, rng),
+                4 => rows_from_table::<4, R>(values, totals, paths, row_totals, rng),
                 _ => {
                     let mut sum = 0.0;
                     for (path, total) in values.chunks_exact_mut(w).zip(totals.iter_mut()) {
                         let r = bounded(rng, n as u32) as usize;
-                        let entry = &table[r * (w + 1)..][..w + 1];
-                        path.copy_from_slice(&entry[..w]);
-                        *total = entry[w];
+                        path.copy_from_slice(&paths[r * w..][..w]);
+                        *total = row_totals[r];
                         sum += *total;
                     }
                     sum
@@ -563,24 +563,27 @@ fn iid_from_table<const W: usize, R: Rng + ?Sized>(
     sum
 }
 
-/// The tabled row loop for a window of `W` periods: a scenario copies row `draw` of `n`
-/// table rows (W values, then their total). Returns the sum of the totals, left to right
-/// from 0.
+/// The tabled row loop for a window of `W` periods: a scenario copies row `draw` of the
+/// table (`paths`: n rows of W values, `row_totals`: their totals). Returns the sum of the
+/// totals, left to right from 0.
 #[inline(always)]
 fn rows_from_table<const W: usize, R: Rng + ?Sized>(
     values: &mut [f64],
     totals: &mut [f64],
-    table: &[f64],
-    n: usize,
+    paths: &[f64],
+    row_totals: &[f64],
     rng: &mut R,
 ) -> f64 {
+    let n = row_totals.len();
+    let (rows, _) = paths.as_chunks::<W>();
+    let (values, _) = values.as_chunks_mut::<W>();
     let mut sum = 0.0;
-    for (path, total) in values.chunks_exact_mut(W).zip(totals.iter_mut()) {
+    for (path, total) in values.iter_mut().zip(totals.iter_mut()) {
         let r = bounded(rng, n as u32) as usize;
-        let entry = &table[r * (W + 1)..][..W + 1];
-        path.copy_from_slice(&entry[..W]);
-        *total = entry[W];
-        sum += entry[W];
+        *path = rows[r];
+        let t = row_totals[r];
+        *total = t;
+        sum += t;
     }
     sum
 }
