@@ -59,18 +59,22 @@ mod pool {
         }
     }
 
-    /// An empty buffer with room for `cap` elements: the spare with the smallest capacity
-    /// that fits (else the largest, grown), so a small spare is not grown for a large need
-    /// while a large one waits: once every size has been seen, taking allocates nothing,
-    /// whatever the order of takes.
-    pub(super) fn take<T: Pooled>(cap: usize) -> Vec<T> {
+    /// The spare with the smallest capacity that holds `n` elements, else the largest (to
+    /// be grown): a small spare is not grown for a large need while a large one waits, so
+    /// once every size has been seen, taking allocates nothing, whatever the order of takes.
+    fn best_fit<T: Pooled>(n: usize) -> Vec<T> {
         let spare = T::spares().with(|p| {
             let mut p = p.try_borrow_mut().ok()?;
-            let fits = (0..p.len()).filter(|&i| p[i].capacity() >= cap).min_by_key(|&i| p[i].capacity());
+            let fits = (0..p.len()).filter(|&i| p[i].capacity() >= n).min_by_key(|&i| p[i].capacity());
             let pick = fits.or_else(|| (0..p.len()).max_by_key(|&i| p[i].capacity()))?;
             Some(p.swap_remove(pick))
         });
-        let mut v = spare.unwrap_or_default();
+        spare.unwrap_or_default()
+    }
+
+    /// An empty buffer with room for `cap` elements.
+    pub(super) fn take<T: Pooled>(cap: usize) -> Vec<T> {
+        let mut v = best_fit(cap);
         v.clear();
         v.reserve(cap);
         v
@@ -80,13 +84,7 @@ mod pool {
     /// zeros past that): for a caller that writes every element, so a reused buffer is
     /// not zeroed first.
     pub(super) fn take_len<T: Pooled + Copy + Default>(len: usize) -> Vec<T> {
-        let spare = T::spares().with(|p| {
-            let mut p = p.try_borrow_mut().ok()?;
-            let fits = (0..p.len()).filter(|&i| p[i].capacity() >= len).min_by_key(|&i| p[i].capacity());
-            let pick = fits.or_else(|| (0..p.len()).max_by_key(|&i| p[i].capacity()))?;
-            Some(p.swap_remove(pick))
-        });
-        let mut v = spare.unwrap_or_default();
+        let mut v = best_fit(len);
         v.truncate(len);
         v.resize(len, T::default());
         v
