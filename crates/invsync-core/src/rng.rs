@@ -24,7 +24,9 @@
 //! assert_eq!(bounded(&mut a, 10), bounded(&mut b, 10));
 //! ```
 
-use rand::{Rng, SeedableRng};
+use std::convert::Infallible;
+
+use rand::{Rng, RngExt, SeedableRng, TryRng};
 pub use rand_chacha::ChaCha8Rng;
 
 /// FNV-1a, 64 bits.
@@ -75,6 +77,54 @@ pub fn bounded<R: Rng + ?Sized>(rng: &mut R, n: u32) -> u32 {
     (m >> 32) as u32
 }
 
+/// A generator's next words taken in one call, then served one by one: the same words in
+/// the same order as drawing them from `rng` (a block generator's bulk fill copies its
+/// buffer instead of returning word by word). Past the buffer, words come from `rng`,
+/// which continues where the buffer stopped. Only `next_u32` is served from the buffer
+/// word for word; the other methods draw through it.
+pub(crate) struct Prefetched<'a, R: ?Sized> {
+    words: &'a [u32],
+    next: usize,
+    rng: &'a mut R,
+}
+
+impl<'a, R: Rng + ?Sized> Prefetched<'a, R> {
+    /// Fills `buffer` with `rng`'s next `n` words and serves them.
+    pub(crate) fn new(buffer: &'a mut Vec<u32>, n: usize, rng: &'a mut R) -> Self {
+        buffer.resize(n, 0);
+        rng.fill(&mut buffer[..]);
+        Prefetched { words: buffer, next: 0, rng }
+    }
+}
+
+impl<R: Rng + ?Sized> TryRng for Prefetched<'_, R> {
+    type Error = Infallible;
+
+    #[inline(always)]
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        Ok(match self.words.get(self.next) {
+            Some(&w) => {
+                self.next += 1;
+                w
+            }
+            None => self.rng.next_u32(),
+        })
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        // Low word first, as a 32-bit block generator composes them.
+        let lo = u64::from(self.next_u32());
+        Ok(lo | (u64::from(self.next_u32()) << 32))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        for chunk in dst.chunks_mut(4) {
+            chunk.copy_from_slice(&self.next_u32().to_le_bytes()[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
 /// A uniform `f64` in `[0, 1)` from the top 53 bits of one 64-bit draw.
 #[inline]
 pub fn unit_f64<R: Rng + ?Sized>(rng: &mut R) -> f64 {
@@ -111,5 +161,29 @@ mod tests {
         }
         assert_eq!(bounded(&mut r, 1), 0);
         assert_eq!(bounded(&mut r, 0), 0);
+    }
+
+    proptest::proptest! {
+        /// Prefetched words are the generator's own, in order, and the generator goes on
+        /// where they stop, whether the draws stop inside the buffer or run past it, and
+        /// at any starting offset in its block.
+        #[test]
+        fn prefetched_words_are_the_stream(skip in 0usize..70, n in 0usize..200, k in 0usize..300, tail in 0usize..3) {
+            let mut direct = stream(5, "prefetch");
+            let mut inner = stream(5, "prefetch");
+            for _ in 0..skip {
+                direct.next_u32();
+                inner.next_u32();
+            }
+            let want: Vec<u32> = (0..n.max(k) + 8).map(|_| direct.next_u32()).collect();
+            let mut buffer = vec![7; tail];
+            {
+                let mut p = Prefetched::new(&mut buffer, n, &mut inner);
+                let got: Vec<u32> = (0..k).map(|_| p.next_u32()).collect();
+                proptest::prop_assert_eq!(&got[..], &want[..k]);
+                proptest::prop_assert_eq!(p.next_u64(), u64::from(want[k]) | (u64::from(want[k + 1]) << 32));
+            }
+            proptest::prop_assert_eq!(inner.next_u32(), want[n.max(k + 2)]);
+        }
     }
 }

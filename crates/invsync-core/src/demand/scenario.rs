@@ -5,7 +5,7 @@ use rand_distr::{Distribution, Gamma as GammaD, LogNormal as LogNormalD, Poisson
 
 use super::fit::{Family, lognormal_params};
 use crate::float::round_nonnegative;
-use crate::rng::{bounded, unit_f64};
+use crate::rng::{Prefetched, bounded, unit_f64};
 
 /// S scenarios x W periods of demand, stored contiguously (scenario-major), with their
 /// window totals.
@@ -401,6 +401,16 @@ mod tables {
 
     thread_local! {
         static TABLE: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+        static WORDS: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Runs `f` with the thread's word buffer (contents unspecified; a re-entrant call
+    /// gets a fresh one).
+    pub(super) fn with_words<T>(f: impl FnOnce(&mut Vec<u32>) -> T) -> T {
+        WORDS.with(|t| match t.try_borrow_mut() {
+            Ok(mut words) => f(&mut words),
+            Err(_) => f(&mut Vec::new()),
+        })
     }
 
     /// Runs `f` with the thread's table, emptied (a re-entrant call gets a fresh one).
@@ -513,27 +523,33 @@ fn iid_bootstrap<R: Rng + ?Sized>(
             for f in forecast {
                 table.extend(errors.iter().map(|e| finish((f + e).max(0.0))));
             }
-            // The short windows of the usual lead times get a copy with W known, so the
-            // period loop unrolls (the same operations).
-            sum = match w {
-                1 => iid_from_table::<1, R>(values, totals, table, m, rng),
-                2 => iid_from_table::<2, R>(values, totals, table, m, rng),
-                3 => iid_from_table::<3, R>(values, totals, table, m, rng),
-                4 => iid_from_table::<4, R>(values, totals, table, m, rng),
-                _ => {
-                    let mut sum = 0.0;
-                    for (path, total) in values.chunks_exact_mut(w).zip(totals.iter_mut()) {
-                        let mut t = 0.0;
-                        for (v, column) in path.iter_mut().zip(table.chunks_exact(m)) {
-                            *v = column[bounded(rng, m as u32) as usize];
-                            t += *v;
+            // The S x W words the draws need (more only on a rare rejection) are taken
+            // from the generator in one call (`Prefetched`: the same words in the same
+            // order), so a draw does not go through the generator's buffer index.
+            sum = tables::with_words(|words| {
+                let rng = &mut Prefetched::new(words, s * w, rng);
+                // The short windows of the usual lead times get a copy with W known, so
+                // the period loop unrolls (the same operations).
+                match w {
+                    1 => iid_from_table::<1, _>(values, totals, table, m, rng),
+                    2 => iid_from_table::<2, _>(values, totals, table, m, rng),
+                    3 => iid_from_table::<3, _>(values, totals, table, m, rng),
+                    4 => iid_from_table::<4, _>(values, totals, table, m, rng),
+                    _ => {
+                        let mut sum = 0.0;
+                        for (path, total) in values.chunks_exact_mut(w).zip(totals.iter_mut()) {
+                            let mut t = 0.0;
+                            for (v, column) in path.iter_mut().zip(table.chunks_exact(m)) {
+                                *v = column[bounded(rng, m as u32) as usize];
+                                t += *v;
+                            }
+                            *total = t;
+                            sum += t;
                         }
-                        *total = t;
-                        sum += t;
+                        sum
                     }
-                    sum
                 }
-            }
+            })
         });
     }
     out.finish(w, sum);
