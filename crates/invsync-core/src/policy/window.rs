@@ -278,6 +278,10 @@ impl Window<'_> {
         let post = post.max(1);
         sort_total(&mut holding_bps);
         sort_total(&mut shortage_bps);
+        debug_assert!(
+            !holding_bps.iter().chain(&shortage_bps).any(|t| t.is_nan()),
+            "breakpoints are differences of finite values"
+        );
         let prefix = |v: &[f64]| {
             let mut out = pool::take(v.len() + 1);
             let mut acc = 0.0;
@@ -422,13 +426,13 @@ impl Prepared {
         let (mut ih, mut is) = (0usize, 0usize);
         let (shortage_bps, shortage_prefix) = self.shortage_breakpoints();
         let total_s = *shortage_prefix.last().unwrap_or(&0.0);
+        // The breakpoints are sorted and never NaN (they are differences of finite values),
+        // so `t < q` holds on a prefix of them: a binary search from the last stop finds
+        // where a linear walk would stop. With shared breakpoints the two stops coincide.
+        let stop = |bps: &[f64], from: usize, q: f64| from + bps[from..].partition_point(|&t| t < q);
         for &q in &distinct {
-            while ih < self.holding_bps.len() && self.holding_bps[ih] < q {
-                ih += 1;
-            }
-            while is < shortage_bps.len() && shortage_bps[is] < q {
-                is += 1;
-            }
+            ih = stop(&self.holding_bps, ih, q);
+            is = if self.shared { ih } else { stop(shortage_bps, is, q) };
             // sum over t < q of (q - t), and over t >= q of (t - q)
             let hold = ih as f64 * q - self.holding_prefix[ih];
             let short = (total_s - shortage_prefix[is]) - (shortage_bps.len() - is) as f64 * q;
