@@ -416,31 +416,23 @@ impl Prepared {
     /// Mean (holding, shortage) cost at each order in `qs` (any order), exact.
     pub(crate) fn evaluate(&self, qs: &[f64], holding: f64, shortage: f64) -> Vec<(f64, f64)> {
         let n = self.s.max(1) as f64;
-        // Equal orders give equal results, and candidates share orders (whole units, grids
-        // of k): each distinct order is evaluated once, in ascending order, then looked up.
-        let mut distinct = pool::take(qs.len());
-        distinct.extend_from_slice(qs);
-        sort_total(&mut distinct);
-        distinct.dedup_by(|a, b| a.to_bits() == b.to_bits());
-        let mut at = Vec::with_capacity(distinct.len());
-        let (mut ih, mut is) = (0usize, 0usize);
         let (shortage_bps, shortage_prefix) = self.shortage_breakpoints();
         let total_s = *shortage_prefix.last().unwrap_or(&0.0);
         // The breakpoints are sorted and never NaN (they are differences of finite values),
-        // so `t < q` holds on a prefix of them: a binary search from the last stop finds
-        // where a linear walk would stop. With shared breakpoints the two stops coincide.
-        let stop = |bps: &[f64], from: usize, q: f64| from + bps[from..].partition_point(|&t| t < q);
-        for &q in &distinct {
-            ih = stop(&self.holding_bps, ih, q);
-            is = if self.shared { ih } else { stop(shortage_bps, is, q) };
-            // sum over t < q of (q - t), and over t >= q of (t - q)
-            let hold = ih as f64 * q - self.holding_prefix[ih];
-            let short = (total_s - shortage_prefix[is]) - (shortage_bps.len() - is) as f64 * q;
-            at.push((self.pre_holding + holding * hold / n, self.pre_shortage + shortage * short / n));
-        }
-        let out = qs.iter().map(|q| at[distinct.partition_point(|d| d.total_cmp(q).is_lt())]).collect();
-        pool::give(distinct);
-        out
+        // so `t < q` holds on a prefix of them: each order's place is a binary search
+        // (O(log S) per order, so each is evaluated on its own; equal orders give equal
+        // bits). With shared breakpoints the two places coincide.
+        let place = |bps: &[f64], q: f64| bps.partition_point(|&t| t < q);
+        qs.iter()
+            .map(|&q| {
+                let ih = place(&self.holding_bps, q);
+                let is = if self.shared { ih } else { place(shortage_bps, q) };
+                // sum over t < q of (q - t), and over t >= q of (t - q)
+                let hold = ih as f64 * q - self.holding_prefix[ih];
+                let short = (total_s - shortage_prefix[is]) - (shortage_bps.len() - is) as f64 * q;
+                (self.pre_holding + holding * hold / n, self.pre_shortage + shortage * short / n)
+            })
+            .collect()
     }
 
     /// Cost of scenario `i` at order `q`.
