@@ -101,11 +101,6 @@ pub fn backtest(
     m.one_step.reserve(origins);
     m.rows.reserve(origins * w);
     m.forecasts.reserve(origins * w);
-    // At most one origin per period: the columns are sized once, never regrown.
-    let origins = y.len().saturating_sub(min_train.max(1));
-    m.one_step.reserve(origins);
-    m.rows.reserve(origins * w);
-    m.forecasts.reserve(origins * w);
     let mut f = Forecaster::new(method);
     let mut known = 0usize;
     let mut fc = Vec::with_capacity(w);

@@ -122,10 +122,12 @@ impl ScenarioSet {
 
 /// Mean and sample standard deviation (n - 1; 0 below two values) of window totals.
 fn moments(totals: &[f64]) -> (f64, f64) {
-    moments_with_sum(totals, totals.iter().fold(0.0, |a, t| a + t))
+    moments_with_sum(totals, totals.iter().sum())
 }
 
-/// [`moments`] given the totals' left-to-right sum.
+/// [`moments`] given the totals' left-to-right sum (a generating loop's sum from 0 gives
+/// the same bits as `Iterator::sum`'s from -0.0: its totals, also summed from 0, are
+/// never -0.0).
 fn moments_with_sum(totals: &[f64], sum: f64) -> (f64, f64) {
     let n = totals.len();
     let mu_w = sum / n.max(1) as f64;

@@ -278,10 +278,6 @@ impl Window<'_> {
         let post = post.max(1);
         sort_total(&mut holding_bps);
         sort_total(&mut shortage_bps);
-        debug_assert!(
-            !holding_bps.iter().chain(&shortage_bps).any(|t| t.is_nan()),
-            "breakpoints are differences of finite values"
-        );
         let prefix = |v: &[f64]| {
             let mut out = pool::take(v.len() + 1);
             let mut acc = 0.0;
@@ -418,11 +414,15 @@ impl Prepared {
         let n = self.s.max(1) as f64;
         let (shortage_bps, shortage_prefix) = self.shortage_breakpoints();
         let total_s = *shortage_prefix.last().unwrap_or(&0.0);
-        // The breakpoints are sorted and never NaN (they are differences of finite values),
-        // so `t < q` holds on a prefix of them: each order's place is a binary search
-        // (O(log S) per order, so each is evaluated on its own; equal orders give equal
-        // bits). With shared breakpoints the two places coincide.
-        let place = |bps: &[f64], q: f64| bps.partition_point(|&t| t < q);
+        // An order's place is where a walk up the sorted breakpoints stops: the first `t`
+        // not below `q` (orders are never NaN). Sorted in total order, `t < q` holds on a
+        // prefix of them unless they start with a negative NaN (an overflowed difference),
+        // where the walk stops at once; so a binary search finds the place (O(log S) per
+        // order, each evaluated on its own: equal orders give equal bits). With shared
+        // breakpoints the two places coincide.
+        let place = |bps: &[f64], q: f64| {
+            if bps.first().is_some_and(|t| t.is_nan()) { 0 } else { bps.partition_point(|&t| t < q) }
+        };
         qs.iter()
             .map(|&q| {
                 let ih = place(&self.holding_bps, q);
