@@ -161,16 +161,67 @@ pub struct AtpBucket {
     pub cumulative: i64,
 }
 
+/// One accepted event and what the ledger keeps about it. Its position in the log is its
+/// `seq`. The optional fields are stored with sentinels (32 bytes fewer per event than
+/// `Option`s and a full `Outcome`: the log is most of the ledger's memory).
 #[derive(Debug, Clone)]
 struct LogEntry {
     event: Event,
-    outcome: Outcome,
-    /// Keys the event posted entries to.
-    keys: [Option<u32>; 2],
-    cancelled_by: Option<u64>,
+    /// Unit cost a transfer out carries to its destination (micro-units), or `NONE_RATE`.
+    carried: i64,
+    /// Later entries re-posted when it was admitted.
+    reposted: u32,
+    /// Keys the event posted entries to (`NONE_U32`: none).
+    keys: [u32; 2],
+    /// Position of the event that cancelled it (`NONE_U32`: live).
+    cancelled_by: u32,
     /// Live events that refer to this one (transfer receipts, scheduled-receipt fills).
     dependents: u32,
-    /// Unit cost a transfer out carries to its destination (micro-units).
+    /// It was posted before existing entries.
+    late: bool,
+}
+
+/// The "none" of a stored position or key.
+const NONE_U32: u32 = u32::MAX;
+/// The "none" of a stored carried rate (no admitted rate is this low: unit costs are at most
+/// 10^18 micro-units in magnitude).
+const NONE_RATE: i64 = i64::MIN;
+
+impl LogEntry {
+    fn new(event: Event, outcome: Outcome, posted: Posted) -> Self {
+        let key = |k: Option<u32>| k.unwrap_or(NONE_U32);
+        LogEntry {
+            event,
+            carried: posted.carried_rate.unwrap_or(NONE_RATE),
+            reposted: outcome.reposted,
+            keys: posted.keys.map(key),
+            cancelled_by: NONE_U32,
+            dependents: 0,
+            late: outcome.late,
+        }
+    }
+
+    /// The outcome it was admitted with, `seq` being its position.
+    fn outcome(&self, seq: u32) -> Outcome {
+        Outcome { seq: u64::from(seq), late: self.late, reposted: self.reposted, duplicate: false }
+    }
+
+    fn keys(&self) -> [Option<u32>; 2] {
+        self.keys.map(|k| (k != NONE_U32).then_some(k))
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.cancelled_by != NONE_U32
+    }
+
+    fn carried_rate(&self) -> Option<i64> {
+        (self.carried != NONE_RATE).then_some(self.carried)
+    }
+}
+
+/// What a newly admitted event's log entry records besides the event and its outcome.
+struct Posted {
+    keys: [Option<u32>; 2],
     carried_rate: Option<i64>,
 }
 
@@ -253,7 +304,7 @@ impl Ledger {
     pub fn apply(&mut self, event: Event) -> Result<Outcome, LedgerError> {
         let keys_before = self.keys.len();
         let mut applied = None;
-        let res = self.apply_inner(event, &mut applied);
+        let res = self.admit(event, &mut applied);
         if res.is_err() {
             self.drop_keys_from(keys_before);
         }
@@ -271,7 +322,7 @@ impl Ledger {
         let mut outcomes = Vec::new();
         for (index, event) in events.into_iter().enumerate() {
             let mut applied = None;
-            match self.apply_inner(event, &mut applied) {
+            match self.admit(event, &mut applied) {
                 Ok(o) => {
                     outcomes.push(o);
                     undo.extend(applied);
@@ -288,7 +339,24 @@ impl Ledger {
         Ok(outcomes)
     }
 
-    fn apply_inner(&mut self, event: Event, applied: &mut Option<Applied>) -> Result<Outcome, LedgerError> {
+    /// Applies `event` and logs it. The event is only read until it is moved into the log
+    /// here, once (it is large: passing it down by value copied it at every call).
+    fn admit(&mut self, event: Event, applied: &mut Option<Applied>) -> Result<Outcome, LedgerError> {
+        let (outcome, posted) = self.apply_inner(&event, applied)?;
+        if let Some(posted) = posted {
+            debug_assert_eq!(outcome.seq, self.log.len() as u64);
+            self.log.push(LogEntry::new(event, outcome, posted));
+        }
+        Ok(outcome)
+    }
+
+    /// Admits `event`: its outcome, and unless it is a duplicate what its log entry
+    /// records, which the caller pushes at position `outcome.seq` (the log's length now).
+    fn apply_inner(
+        &mut self,
+        event: &Event,
+        applied: &mut Option<Applied>,
+    ) -> Result<(Outcome, Option<Posted>), LedgerError> {
         let seq = self.log.len() as u64;
         // One probe of the id index: claim the id now, give it back if the event is refused.
         let h = self.by_id.hash(event.id.as_str());
@@ -296,11 +364,11 @@ impl Ledger {
         if let Err(prior) =
             self.by_id.claim(h, seq as u32, |p| log.get(p as usize).is_some_and(|l| l.event.id == event.id))
         {
-            let prior = &self.log[prior as usize];
-            return if prior.event.same_payload(&event) {
-                Ok(Outcome { duplicate: true, ..prior.outcome })
+            let entry = &self.log[prior as usize];
+            return if entry.event.same_payload(event) {
+                Ok((Outcome { duplicate: true, ..entry.outcome(prior) }, None))
             } else {
-                Err(LedgerError::IdempotencyConflict { event: event.id })
+                Err(LedgerError::IdempotencyConflict { event: event.id.clone() })
             };
         }
         let res = self.apply_new(event, seq, applied);
@@ -316,15 +384,20 @@ impl Ledger {
         self.by_id.find(self.by_id.hash(id.as_str()), |p| log.get(p as usize).is_some_and(|l| l.event.id == *id))
     }
 
-    fn apply_new(&mut self, event: Event, seq: u64, applied: &mut Option<Applied>) -> Result<Outcome, LedgerError> {
-        self.validate(&event)?;
-        let (effects, cancel_target, referenced) = self.lower(&event)?;
+    fn apply_new(
+        &mut self,
+        event: &Event,
+        seq: u64,
+        applied: &mut Option<Applied>,
+    ) -> Result<(Outcome, Option<Posted>), LedgerError> {
+        self.validate(event)?;
+        let (effects, cancel_target, referenced) = self.lower(event)?;
         let mut done: [Option<Done>; 2] = [None, None];
         let mut late = false;
         let mut reposted = 0u32;
         for (slot, effect) in effects.into_iter().enumerate() {
             let Some(effect) = effect else { continue };
-            match self.execute(effect, &event, seq) {
+            match self.execute(effect, event, seq) {
                 Ok((d, l, n)) => {
                     late |= l;
                     reposted += n;
@@ -345,7 +418,7 @@ impl Ledger {
         });
         let keys = if matches!(event.movement, Movement::Cancel { .. }) { [None, None] } else { keys };
         if let Some(t) = cancel_target {
-            self.log[t as usize].cancelled_by = Some(seq);
+            self.log[t as usize].cancelled_by = seq as u32;
             if let Some(r) = self.referenced_by(&self.log[t as usize].event) {
                 self.log[r as usize].dependents -= 1;
             }
@@ -353,11 +426,10 @@ impl Ledger {
         if let Some(r) = referenced {
             self.log[r as usize].dependents += 1;
         }
-        let carried_rate = self.carried_rate(&event, seq, keys[0]);
+        let carried_rate = self.carried_rate(event, seq, keys[0]);
         let outcome = Outcome { seq, late, reposted, duplicate: false };
-        self.log.push(LogEntry { event, outcome, keys, cancelled_by: None, dependents: 0, carried_rate });
         *applied = Some(Applied { done, cancel_target, referenced });
-        Ok(outcome)
+        Ok((outcome, Some(Posted { keys, carried_rate })))
     }
 
     /// A transfer's unit cost: the one given, else the source's cost of goods for the
@@ -368,18 +440,21 @@ impl Ledger {
             return i64::try_from(c.as_micros()).ok();
         }
         let change = self.keys[source? as usize].ledger.value_change_of(event.occurred_at, seq)?;
-        crate::money::div_round_half_even(-change, i128::from(*qty)).and_then(|r| i64::try_from(r).ok())
+        crate::money::div_round_half_even(-change, i128::from(*qty))
+            .and_then(|r| i64::try_from(r).ok())
+            .filter(|&r| r != NONE_RATE)
     }
 
     fn undo_event(&mut self, a: Applied) {
         if let Some(entry) = self.log.pop() {
-            self.by_id.remove(self.by_id.hash(entry.event.id.as_str()), entry.outcome.seq as u32);
+            // The popped entry's position is the log's new length.
+            self.by_id.remove(self.by_id.hash(entry.event.id.as_str()), self.log.len() as u32);
         }
         if let Some(r) = a.referenced {
             self.log[r as usize].dependents -= 1;
         }
         if let Some(t) = a.cancel_target {
-            self.log[t as usize].cancelled_by = None;
+            self.log[t as usize].cancelled_by = NONE_U32;
             if let Some(r) = self.referenced_by(&self.log[t as usize].event) {
                 self.log[r as usize].dependents += 1;
             }
@@ -592,7 +667,7 @@ impl Ledger {
         if entry.event.movement.kind() != want {
             return Err(bad(reason));
         }
-        if entry.cancelled_by.is_some() {
+        if entry.is_cancelled() {
             return Err(bad("it is cancelled"));
         }
         if entry.event.item != e.item {
@@ -679,7 +754,7 @@ impl Ledger {
             Movement::TransferIn { transfer, qty, close } => {
                 let t = self.target(e, transfer, "transfer_out", "it is not a transfer out")?;
                 let out = &self.log[t as usize];
-                let (Movement::TransferOut { to, .. }, carried) = (&out.event.movement, out.carried_rate) else {
+                let (Movement::TransferOut { to, .. }, carried) = (&out.event.movement, out.carried_rate()) else {
                     return Err(LedgerError::InvalidTarget {
                         event: e.id.clone(),
                         target: transfer.clone(),
@@ -706,14 +781,14 @@ impl Ledger {
                 if matches!(entry.event.movement, Movement::Cancel { .. }) {
                     return Err(bad("a cancellation cannot be cancelled"));
                 }
-                if entry.cancelled_by.is_some() {
+                if entry.is_cancelled() {
                     return Err(bad("it is already cancelled"));
                 }
                 if entry.dependents > 0 {
                     return Err(bad("later receipts refer to it; cancel them first"));
                 }
-                let (at, seq) = (entry.event.occurred_at, entry.outcome.seq);
-                let effects = entry.keys.map(|k| k.map(|key| Effect::Remove { key, at, seq }));
+                let (at, seq) = (entry.event.occurred_at, u64::from(t));
+                let effects = entry.keys().map(|k| k.map(|key| Effect::Remove { key, at, seq }));
                 return Ok((effects, Some(t), None));
             }
         };
@@ -830,7 +905,7 @@ impl Ledger {
 
     /// Whether event `id` was cancelled.
     pub fn is_cancelled(&self, id: &EventId) -> bool {
-        self.position_of(id).is_some_and(|i| self.log[i as usize].cancelled_by.is_some())
+        self.position_of(id).is_some_and(|i| self.log[i as usize].is_cancelled())
     }
 
     /// Number of accepted events.
