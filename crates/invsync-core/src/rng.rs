@@ -77,23 +77,45 @@ pub fn bounded<R: Rng + ?Sized>(rng: &mut R, n: u32) -> u32 {
     (m >> 32) as u32
 }
 
-/// A generator's next words taken in one call, then served one by one: the same words in
-/// the same order as drawing them from `rng` (a block generator's bulk fill copies its
-/// buffer instead of returning word by word). Past the buffer, words come from `rng`,
-/// which continues where the buffer stopped. Only `next_u32` is served from the buffer
-/// word for word; the other methods draw through it.
+/// A generator's next `n` words taken in bulk, a chunk at a time, then served one by one:
+/// the same words in the same order as drawing them from `rng` (a block generator's bulk
+/// fill copies its buffer instead of returning word by word). Never more than `n` words
+/// are taken ahead, so a caller that needs at least `n` leaves the generator exactly where
+/// drawing one by one would; past them, words come from `rng` directly. The buffer holds
+/// one chunk, whatever `n`. Only `next_u32` is served from the buffer word for word; the
+/// other methods draw through it.
 pub(crate) struct Prefetched<'a, R: ?Sized> {
-    words: &'a [u32],
+    buffer: &'a mut Vec<u32>,
     next: usize,
+    /// Words still to take ahead.
+    ahead: usize,
+    chunk: usize,
     rng: &'a mut R,
 }
 
+/// Words taken ahead at a time by [`Prefetched`] (16 KiB).
+pub(crate) const PREFETCH_CHUNK: usize = 4096;
+
 impl<'a, R: Rng + ?Sized> Prefetched<'a, R> {
-    /// Fills `buffer` with `rng`'s next `n` words and serves them.
-    pub(crate) fn new(buffer: &'a mut Vec<u32>, n: usize, rng: &'a mut R) -> Self {
-        buffer.resize(n, 0);
-        rng.fill(&mut buffer[..]);
-        Prefetched { words: buffer, next: 0, rng }
+    /// Serves `rng`'s next `n` words through `buffer`, `chunk` (>= 1) at a time.
+    pub(crate) fn new(buffer: &'a mut Vec<u32>, n: usize, chunk: usize, rng: &'a mut R) -> Self {
+        buffer.clear();
+        Prefetched { buffer, next: 0, ahead: n, chunk: chunk.max(1), rng }
+    }
+
+    /// The next word once the buffer is spent: a new chunk if words are still to be taken
+    /// ahead, else straight from the generator.
+    #[cold]
+    fn refill(&mut self) -> u32 {
+        if self.ahead == 0 {
+            return self.rng.next_u32();
+        }
+        let take = self.ahead.min(self.chunk);
+        self.ahead -= take;
+        self.buffer.resize(take, 0);
+        self.rng.fill(&mut self.buffer[..]);
+        self.next = 1;
+        self.buffer[0]
     }
 }
 
@@ -102,12 +124,12 @@ impl<R: Rng + ?Sized> TryRng for Prefetched<'_, R> {
 
     #[inline(always)]
     fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        Ok(match self.words.get(self.next) {
+        Ok(match self.buffer.get(self.next) {
             Some(&w) => {
                 self.next += 1;
                 w
             }
-            None => self.rng.next_u32(),
+            None => self.refill(),
         })
     }
 
@@ -165,10 +187,13 @@ mod tests {
 
     proptest::proptest! {
         /// Prefetched words are the generator's own, in order, and the generator goes on
-        /// where they stop, whether the draws stop inside the buffer or run past it, and
-        /// at any starting offset in its block.
+        /// where they stop: exactly after the last word drawn once at least `n` are drawn
+        /// (the bootstraps' case), at any starting offset in its block and for any chunk
+        /// size.
         #[test]
-        fn prefetched_words_are_the_stream(skip in 0usize..70, n in 0usize..200, k in 0usize..300, tail in 0usize..3) {
+        fn prefetched_words_are_the_stream(
+            skip in 0usize..70, n in 0usize..200, k in 0usize..300, tail in 0usize..3, chunk in 1usize..80,
+        ) {
             let mut direct = stream(5, "prefetch");
             let mut inner = stream(5, "prefetch");
             for _ in 0..skip {
@@ -178,12 +203,16 @@ mod tests {
             let want: Vec<u32> = (0..n.max(k) + 8).map(|_| direct.next_u32()).collect();
             let mut buffer = vec![7; tail];
             {
-                let mut p = Prefetched::new(&mut buffer, n, &mut inner);
+                let mut p = Prefetched::new(&mut buffer, n, chunk, &mut inner);
                 let got: Vec<u32> = (0..k).map(|_| p.next_u32()).collect();
                 proptest::prop_assert_eq!(&got[..], &want[..k]);
                 proptest::prop_assert_eq!(p.next_u64(), u64::from(want[k]) | (u64::from(want[k + 1]) << 32));
             }
-            proptest::prop_assert_eq!(inner.next_u32(), want[n.max(k + 2)]);
+            // The generator advanced by the words drawn, or by the chunks taken ahead
+            // (never past `n`) when fewer than `n` were drawn.
+            let drawn = k + 2;
+            let at = if drawn >= n { drawn } else { n.min(drawn.div_ceil(chunk) * chunk) };
+            proptest::prop_assert_eq!(inner.next_u32(), want[at]);
         }
     }
 }

@@ -5,7 +5,7 @@ use rand_distr::{Distribution, Gamma as GammaD, LogNormal as LogNormalD, Poisson
 
 use super::fit::{Family, lognormal_params};
 use crate::float::round_nonnegative;
-use crate::rng::{Prefetched, bounded, unit_f64};
+use crate::rng::{PREFETCH_CHUNK, Prefetched, bounded, unit_f64};
 
 /// S scenarios x W periods of demand, stored contiguously (scenario-major), with their
 /// window totals.
@@ -526,10 +526,10 @@ fn iid_bootstrap<R: Rng + ?Sized>(
                 table.extend(errors.iter().map(|e| finish((f + e).max(0.0))));
             }
             // The S x W words the draws need (more only on a rare rejection) are taken
-            // from the generator in one call (`Prefetched`: the same words in the same
-            // order), so a draw does not go through the generator's buffer index.
+            // from the generator in bulk, a chunk at a time (`Prefetched`: the same words in
+            // the same order), so a draw does not go through the generator's buffer index.
             sum = tables::with_words(|words| {
-                let rng = &mut Prefetched::new(words, s * w, rng);
+                let rng = &mut Prefetched::new(words, s * w, PREFETCH_CHUNK, rng);
                 // The short windows of the usual lead times get a copy with W known, so
                 // the period loop unrolls (the same operations).
                 match w {
