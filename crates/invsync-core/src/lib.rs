@@ -44,6 +44,7 @@ pub mod ledger;
 mod money;
 pub mod plan;
 pub mod policy;
+mod pool;
 pub mod rng;
 pub mod sync;
 mod time;

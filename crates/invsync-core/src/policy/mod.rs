@@ -561,7 +561,7 @@ pub fn optimize_with_override(
     by_b.sort_by(|&a, &b| cands[a].2.total_cmp(&cands[b].2).then(orders[a].total_cmp(&orders[b])));
     let fixed = |q: f64| if q > 0.0 { config.fixed_order_cost } else { 0.0 };
     // The best candidate's per-scenario costs, computed once, when a tie is first checked.
-    let mut best_costs: Option<Vec<f64>> = None;
+    let mut best_costs = None;
     // Per-scenario cost is Lipschitz in Q with constant max(h, p) R, which bounds the
     // paired standard error: candidates beyond it cannot tie.
     let lip = config.holding.max(config.shortage) * config.review_period as f64;
@@ -581,9 +581,6 @@ pub fn optimize_with_override(
             diff + fixed(orders[i]) - fixed(orders[best]) <= se
         })
         .unwrap_or(best);
-    if let Some(costs) = best_costs {
-        window::recycle(costs);
-    }
 
     let evaluate = |q: f64, simulate: bool| {
         // The decision's own figures come from the prepared state; an override is

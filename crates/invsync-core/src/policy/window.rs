@@ -18,91 +18,10 @@
 //! scenario's cost is piecewise linear in Q with breakpoints `t = C_k - x`, and the mean
 //! over scenarios can be evaluated for any set of Q by one sweep over sorted breakpoints.
 
-/// Per-thread spare buffers, so planning item after item allocates nothing in the steady
-/// state: [`Prepared`] takes its buffers here and gives them back when dropped.
-mod pool {
-    use std::cell::RefCell;
-    use std::thread::LocalKey;
+use crate::pool::{self, Buf};
 
-    /// More spare buffers of one type than one plan uses at once are dropped.
-    const MAX_SPARE: usize = 16;
-
-    /// A pre-arrival flow: (demand, units sold, any unmet demand).
-    pub(super) type Flow = (f64, f64, bool);
-
-    thread_local! {
-        static SPARE_F64: RefCell<Vec<Vec<f64>>> = const { RefCell::new(Vec::new()) };
-        static SPARE_FLOW: RefCell<Vec<Vec<Flow>>> = const { RefCell::new(Vec::new()) };
-        static SPARE_U32: RefCell<Vec<Vec<u32>>> = const { RefCell::new(Vec::new()) };
-    }
-
-    /// An element type with a per-thread pool.
-    pub(super) trait Pooled: Sized + 'static {
-        fn spares() -> &'static LocalKey<RefCell<Vec<Vec<Self>>>>;
-    }
-
-    impl Pooled for f64 {
-        fn spares() -> &'static LocalKey<RefCell<Vec<Vec<f64>>>> {
-            &SPARE_F64
-        }
-    }
-
-    impl Pooled for Flow {
-        fn spares() -> &'static LocalKey<RefCell<Vec<Vec<Flow>>>> {
-            &SPARE_FLOW
-        }
-    }
-
-    impl Pooled for u32 {
-        fn spares() -> &'static LocalKey<RefCell<Vec<Vec<u32>>>> {
-            &SPARE_U32
-        }
-    }
-
-    /// The spare with the smallest capacity that holds `n` elements, else the largest (to
-    /// be grown): a small spare is not grown for a large need while a large one waits, so
-    /// once every size has been seen, taking allocates nothing, whatever the order of takes.
-    fn best_fit<T: Pooled>(n: usize) -> Vec<T> {
-        let spare = T::spares().with(|p| {
-            let mut p = p.try_borrow_mut().ok()?;
-            let fits = (0..p.len()).filter(|&i| p[i].capacity() >= n).min_by_key(|&i| p[i].capacity());
-            let pick = fits.or_else(|| (0..p.len()).max_by_key(|&i| p[i].capacity()))?;
-            Some(p.swap_remove(pick))
-        });
-        spare.unwrap_or_default()
-    }
-
-    /// An empty buffer with room for `cap` elements.
-    pub(super) fn take<T: Pooled>(cap: usize) -> Vec<T> {
-        let mut v = best_fit(cap);
-        v.clear();
-        v.reserve(cap);
-        v
-    }
-
-    /// A buffer of `len` elements whose contents are unspecified (whatever a spare held,
-    /// zeros past that): for a caller that writes every element, so a reused buffer is
-    /// not zeroed first.
-    pub(super) fn take_len<T: Pooled + Copy + Default>(len: usize) -> Vec<T> {
-        let mut v = best_fit(len);
-        v.truncate(len);
-        v.resize(len, T::default());
-        v
-    }
-
-    /// Gives `v` back for reuse.
-    pub(super) fn give<T: Pooled>(v: Vec<T>) {
-        if v.capacity() > 0 {
-            T::spares().with(|p| {
-                if let Ok(mut p) = p.try_borrow_mut()
-                    && p.len() < MAX_SPARE
-                {
-                    p.push(v);
-                }
-            });
-        }
-    }
-}
+/// A scenario's pre-arrival flow: (demand, units sold, any unmet demand).
+type Flow = (f64, f64, bool);
 
 /// Per-scenario quantities that do not depend on the order.
 #[derive(Debug, Clone)]
@@ -113,15 +32,15 @@ pub(crate) struct Prepared {
     /// Post-arrival periods charged for shortage and counted for service (R).
     charged: usize,
     /// Per scenario: stock at the end of period L.
-    x: Vec<f64>,
+    x: Buf<f64>,
     /// Per scenario: pre-arrival cost (holding + shortage).
-    pre_cost: Vec<f64>,
+    pre_cost: Buf<f64>,
     /// Per scenario: pre-arrival (demand, units sold, any unmet demand).
-    pre_flow: Vec<pool::Flow>,
+    pre_flow: Buf<Flow>,
     /// Per scenario: post-arrival demands, scenario-major (for fill rate with backorders).
-    post_demand: Vec<f64>,
+    post_demand: Buf<f64>,
     /// Per scenario: cumulative post-arrival demand C_1..C_R (scenario-major).
-    cum: Vec<f64>,
+    cum: Buf<f64>,
     holding: f64,
     shortage: f64,
     backorders: bool,
@@ -129,11 +48,11 @@ pub(crate) struct Prepared {
     pub(crate) pre_holding: f64,
     pub(crate) pre_shortage: f64,
     /// Holding breakpoints (slope +h above each), sorted.
-    holding_bps: Vec<f64>,
+    holding_bps: Buf<f64>,
     /// Shortage breakpoints (slope -p below each), sorted, with prefix sums.
-    shortage_bps: Vec<f64>,
-    holding_prefix: Vec<f64>,
-    shortage_prefix: Vec<f64>,
+    shortage_bps: Buf<f64>,
+    holding_prefix: Buf<f64>,
+    shortage_prefix: Buf<f64>,
     /// One post-arrival period under lost sales (so one charged period, R >= 1 being
     /// validated): the shortage breakpoints are the holding ones (`shortage_*` are then
     /// empty), and the per-scenario loops take their one-period forms.
@@ -223,7 +142,7 @@ impl Window<'_> {
         });
         let (mut pre_h, mut pre_s) = (0.0, 0.0);
         let (mut xs, mut pre_cost, mut cum) = (column(s), column(s), column(s * post));
-        let mut pre_flow: Vec<pool::Flow> = if shared { pool::take_len(s) } else { pool::take(s) };
+        let mut pre_flow: Buf<Flow> = if shared { pool::take_len(s) } else { pool::take(s) };
         let mut post_demand = column(s * post);
         // The caller validated R >= 1, so there is at least one post-arrival period.
         debug_assert!(post >= 1, "the window has no post-arrival period");
@@ -274,7 +193,6 @@ impl Window<'_> {
                 }
             }
         }
-        pool::give(arrivals);
         let post = post.max(1);
         sort_total(&mut holding_bps);
         sort_total(&mut shortage_bps);
@@ -378,24 +296,6 @@ impl Window<'_> {
             cycle_service: covered as f64 / n,
             stockout_probability: stockouts as f64 / n,
         }
-    }
-}
-
-impl Drop for Prepared {
-    fn drop(&mut self) {
-        for v in [
-            &mut self.x,
-            &mut self.pre_cost,
-            &mut self.post_demand,
-            &mut self.cum,
-            &mut self.holding_bps,
-            &mut self.shortage_bps,
-            &mut self.holding_prefix,
-            &mut self.shortage_prefix,
-        ] {
-            pool::give(std::mem::take(v));
-        }
-        pool::give(std::mem::take(&mut self.pre_flow));
     }
 }
 
@@ -553,7 +453,7 @@ impl Prepared {
     }
 
     /// Every scenario's cost at order `q`.
-    pub(crate) fn scenario_costs(&self, q: f64) -> Vec<f64> {
+    pub(crate) fn scenario_costs(&self, q: f64) -> Buf<f64> {
         let mut costs = pool::take(self.s);
         costs.extend((0..self.s).map(|i| self.scenario_cost(i, q)));
         costs
@@ -610,7 +510,7 @@ impl Prepared {
 /// When every value of `v` is a whole number of magnitude under 2^51 (no `-0.0`, NaN or
 /// infinity) and they span a range under four times their number, the count of each value
 /// from the smallest up: `(smallest, counts)`. Values in units of demand usually are.
-fn whole_counts(v: &[f64]) -> Option<(i64, Vec<u32>)> {
+fn whole_counts(v: &[f64]) -> Option<(i64, Buf<u32>)> {
     use crate::float::TWO_52 as LIMIT;
     // Adding and taking back 1.5 x 2^52 rounds any |x| < 2^51 to a whole number: the sum
     // lies in [2^52, 2^53), where the spacing of doubles is 1. So `x` is whole when it comes
@@ -649,7 +549,7 @@ fn whole_counts(v: &[f64]) -> Option<(i64, Vec<u32>)> {
     }
     // Room for the widest range accepted, so a pooled buffer grows once per size of `v`,
     // not again whenever a wider range turns up.
-    let mut counts: Vec<u32> = pool::take(4 * v.len() + 1);
+    let mut counts: Buf<u32> = pool::take(4 * v.len() + 1);
     counts.resize((hi - lo) as usize + 1, 0);
     for &x in v {
         // x - lo is a whole number in [0, 2^52): adding 2^52 puts it in the low mantissa
@@ -676,12 +576,6 @@ pub(crate) fn sort_total(v: &mut [f64]) {
         v[at..end].fill((base + offset as i64) as f64);
         at = end;
     }
-    pool::give(counts);
-}
-
-/// Gives a buffer (from [`Prepared::scenario_costs`]) back to this thread's pool.
-pub(crate) fn recycle(v: Vec<f64>) {
-    pool::give(v);
 }
 
 /// The value of rank `k` (0-based) of `totals` in [`f64::total_cmp`] order, selected in a
@@ -690,11 +584,9 @@ pub(crate) fn quantile_total(totals: &[f64], k: usize) -> f64 {
     if let Some(q) = counted_rank(totals, k) {
         return q;
     }
-    let mut v: Vec<f64> = pool::take(totals.len());
+    let mut v: Buf<f64> = pool::take(totals.len());
     v.extend_from_slice(totals);
-    let q = select_total(&mut v, k);
-    pool::give(v);
-    q
+    select_total(&mut v, k)
 }
 
 /// The value of rank `k` of `v` by counting ([`whole_counts`]), when `v` qualifies.
@@ -707,9 +599,8 @@ fn counted_rank(v: &[f64], k: usize) -> Option<f64> {
     let rank = counts.iter().position(|&n| {
         seen += n as usize;
         seen > k
-    });
-    pool::give(counts);
-    rank.map(|offset| (base + offset as i64) as f64)
+    })?;
+    Some((base + rank as i64) as f64)
 }
 
 /// The value of rank `k` (0-based) of `v` in [`f64::total_cmp`] order: exactly
