@@ -342,21 +342,6 @@ impl Ledger {
     /// Applies `event` and logs it. The event is only read until it is moved into the log
     /// here, once (it is large: passing it down by value copied it at every call).
     fn admit(&mut self, event: Event, applied: &mut Option<Applied>) -> Result<Outcome, LedgerError> {
-        let (outcome, posted) = self.apply_inner(&event, applied)?;
-        if let Some(posted) = posted {
-            debug_assert_eq!(outcome.seq, self.log.len() as u64);
-            self.log.push(LogEntry::new(event, outcome, posted));
-        }
-        Ok(outcome)
-    }
-
-    /// Admits `event`: its outcome, and unless it is a duplicate what its log entry
-    /// records, which the caller pushes at position `outcome.seq` (the log's length now).
-    fn apply_inner(
-        &mut self,
-        event: &Event,
-        applied: &mut Option<Applied>,
-    ) -> Result<(Outcome, Option<Posted>), LedgerError> {
         let seq = self.log.len() as u64;
         // One probe of the id index: claim the id now, give it back if the event is refused.
         let h = self.by_id.hash(event.id.as_str());
@@ -365,17 +350,22 @@ impl Ledger {
             self.by_id.claim(h, seq as u32, |p| log.get(p as usize).is_some_and(|l| l.event.id == event.id))
         {
             let entry = &self.log[prior as usize];
-            return if entry.event.same_payload(event) {
-                Ok((Outcome { duplicate: true, ..entry.outcome(prior) }, None))
+            return if entry.event.same_payload(&event) {
+                Ok(Outcome { duplicate: true, ..entry.outcome(prior) })
             } else {
-                Err(LedgerError::IdempotencyConflict { event: event.id.clone() })
+                Err(LedgerError::IdempotencyConflict { event: event.id })
             };
         }
-        let res = self.apply_new(event, seq, applied);
-        if res.is_err() {
-            self.by_id.remove(h, seq as u32);
+        match self.apply_new(&event, seq, applied) {
+            Ok((outcome, posted)) => {
+                self.log.push(LogEntry::new(event, outcome, posted));
+                Ok(outcome)
+            }
+            Err(e) => {
+                self.by_id.remove(h, seq as u32);
+                Err(e)
+            }
         }
-        res
     }
 
     /// The position in the log of the accepted event `id`.
@@ -389,7 +379,7 @@ impl Ledger {
         event: &Event,
         seq: u64,
         applied: &mut Option<Applied>,
-    ) -> Result<(Outcome, Option<Posted>), LedgerError> {
+    ) -> Result<(Outcome, Posted), LedgerError> {
         self.validate(event)?;
         let (effects, cancel_target, referenced) = self.lower(event)?;
         let mut done: [Option<Done>; 2] = [None, None];
@@ -429,7 +419,7 @@ impl Ledger {
         let carried_rate = self.carried_rate(event, seq, keys[0]);
         let outcome = Outcome { seq, late, reposted, duplicate: false };
         *applied = Some(Applied { done, cancel_target, referenced });
-        Ok((outcome, Some(Posted { keys, carried_rate })))
+        Ok((outcome, Posted { keys, carried_rate }))
     }
 
     /// A transfer's unit cost: the one given, else the source's cost of goods for the
