@@ -234,14 +234,11 @@ pub fn choose_model(
     } else {
         d.level = 3;
         d.warnings.push(Warning { severity: Severity::Low, message: format!("rich history ({n} error rows)") });
-        let markov_sizes = (config.markov_for_intermittent && class.class.is_intermittent())
-            .then(|| history.observed_values())
-            .map(|known| {
-                let nonzero: Vec<f64> = known.iter().copied().filter(|v| *v > 0.0).collect();
-                (known, nonzero)
-            })
-            .filter(|(_, nonzero)| nonzero.len() >= 2);
-        if let Some((known, nonzero)) = markov_sizes {
+        // The sizes the Markov bootstrap would resample, read only when it may be chosen.
+        let markov_candidate = config.markov_for_intermittent && class.class.is_intermittent();
+        let known = if markov_candidate { history.observed_values() } else { Vec::new() };
+        let nonzero: Vec<f64> = known.iter().copied().filter(|v| *v > 0.0).collect();
+        if markov_candidate && nonzero.len() >= 2 {
             d.reason =
                 format!("level 3: {n} rows, {} demand: Markov occurrence + size bootstrap", class.class.as_str());
             markov(&known, nonzero, config.jitter)
