@@ -253,10 +253,7 @@ fn with_scenario_set<T>(f: impl FnOnce(&mut ScenarioSet) -> T) -> T {
     thread_local! {
         static SET: RefCell<ScenarioSet> = RefCell::new(ScenarioSet::default());
     }
-    SET.with(|set| match set.try_borrow_mut() {
-        Ok(mut set) => f(&mut set),
-        Err(_) => f(&mut ScenarioSet::default()),
-    })
+    crate::pool::with_local(&SET, f)
 }
 
 /// Plans many items. With the `parallel` feature the items run on rayon's pool; results

@@ -91,6 +91,18 @@ impl<T: Pooled + fmt::Debug> fmt::Debug for Buf<T> {
     }
 }
 
+/// Runs `f` with this thread's value behind `key`, or with a fresh one on a re-entrant call
+/// (the thread's value is then in use).
+pub(crate) fn with_local<T: Default + 'static, U>(
+    key: &'static LocalKey<RefCell<T>>,
+    f: impl FnOnce(&mut T) -> U,
+) -> U {
+    key.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut value) => f(&mut value),
+        Err(_) => f(&mut T::default()),
+    })
+}
+
 /// The spare with the smallest capacity that holds `n` elements, else the largest (to be
 /// grown): a small spare is not grown for a large need while a large one waits, so once
 /// every size has been seen, taking allocates nothing, whatever the order of takes.

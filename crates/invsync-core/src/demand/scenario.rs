@@ -406,23 +406,16 @@ mod tables {
         static WORDS: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
     }
 
-    /// Runs `f` with the thread's word buffer (contents unspecified; a re-entrant call
-    /// gets a fresh one).
+    /// Runs `f` with the thread's word buffer (contents unspecified).
     pub(super) fn with_words<T>(f: impl FnOnce(&mut Vec<u32>) -> T) -> T {
-        WORDS.with(|t| match t.try_borrow_mut() {
-            Ok(mut words) => f(&mut words),
-            Err(_) => f(&mut Vec::new()),
-        })
+        crate::pool::with_local(&WORDS, f)
     }
 
-    /// Runs `f` with the thread's table, emptied (a re-entrant call gets a fresh one).
+    /// Runs `f` with the thread's table, emptied.
     pub(super) fn with<T>(f: impl FnOnce(&mut Vec<f64>) -> T) -> T {
-        TABLE.with(|t| match t.try_borrow_mut() {
-            Ok(mut table) => {
-                table.clear();
-                f(&mut table)
-            }
-            Err(_) => f(&mut Vec::new()),
+        crate::pool::with_local(&TABLE, |table| {
+            table.clear();
+            f(table)
         })
     }
 }
