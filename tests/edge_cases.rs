@@ -47,6 +47,26 @@ fn huge_demand_gives_finite_figures() {
 }
 
 #[test]
+fn overflowing_sums_are_a_typed_error_not_a_hang() {
+    use invsync::demand::ScenarioSet;
+    use invsync::policy::{PolicyConfig, optimize};
+    // Stock levels and cumulative demand that overflow f64 (infinity minus infinity is NaN)
+    // once made the optimum's walk over the breakpoints loop for ever.
+    for backorders in [true, false] {
+        let c = PolicyConfig { backorders, lead_time: 2, review_period: 2, ..PolicyConfig::default() };
+        let w = c.simulated_periods();
+        let s = ScenarioSet::from_values(w, vec![f64::MAX; 200 * w]).unwrap();
+        let pos = StockPosition { on_hand: f64::MAX, arrivals: vec![f64::MAX, f64::MAX] };
+        assert_eq!(optimize(&s, &pos, &c, None).unwrap_err(), PolicyError::Overflow);
+        // Large but summable values still plan.
+        let s = ScenarioSet::from_values(w, vec![1e100; 200 * w]).unwrap();
+        let pos = StockPosition { on_hand: 1e100, arrivals: vec![1e100, 1e100] };
+        let r = optimize(&s, &pos, &c, None);
+        assert!(r.is_ok(), "{r:?}");
+    }
+}
+
+#[test]
 fn non_finite_and_negative_values_are_refused_where_they_enter() {
     assert!(DemandHistory::uncensored(Timestamp::EPOCH, Calendar::Week, vec![1.0, f64::INFINITY]).is_err());
     assert!(DemandHistory::uncensored(Timestamp::EPOCH, Calendar::Week, vec![-1.0]).is_err());

@@ -257,6 +257,12 @@ pub enum PolicyError {
         /// L.
         lead_time: usize,
     },
+    /// The stock position and scenario demand are too large for `f64` arithmetic: a
+    /// window total, sigma_W or a simulated stock level is not finite.
+    #[error(
+        "stock position and scenario demand are too large to plan: a window total, sigma_W or a simulated stock level overflows f64"
+    )]
+    Overflow,
 }
 
 /// The largest lead time, review period or carry-over (periods) a policy may have.
@@ -502,6 +508,14 @@ pub fn optimize_with_override(
         };
         (&owned, mu_w, sigma_w)
     };
+    // Overflowed sums would make the sweeps over the breakpoints meaningless (NaN compares
+    // false), so they are refused here.
+    let finite = |x: f64| x.is_finite();
+    if !(prepared.breakpoints_finite()
+        && [mu_w, sigma_w, scenarios.mu_w(), scenarios.sigma_w()].into_iter().all(finite))
+    {
+        return Err(PolicyError::Overflow);
+    }
     let order_of = |b: f64| {
         let raw = (b - ip).max(0.0);
         let raw = if config.integer_orders { crate::float::ceil(raw - 1e-9).max(0.0) } else { raw };

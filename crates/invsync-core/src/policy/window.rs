@@ -484,27 +484,70 @@ impl Prepared {
     /// `h #{holding breakpoints <= t} - p #{shortage breakpoints > t}` is >= 0. May be
     /// negative (an overstocked item's ideal level lies below its position).
     pub(crate) fn saa_minimizer(&self) -> f64 {
-        let (hb, sb) = (&self.holding_bps, self.shortage_breakpoints().0);
-        let (mut i, mut j) = (0usize, 0usize);
-        while i < hb.len() || j < sb.len() {
-            let t = match (hb.get(i), sb.get(j)) {
-                (Some(&a), Some(&b)) => a.min(b),
-                (Some(&a), None) => a,
-                (None, Some(&b)) => b,
-                (None, None) => break,
-            };
-            while i < hb.len() && hb[i] <= t {
-                i += 1;
-            }
-            while j < sb.len() && sb[j] <= t {
-                j += 1;
-            }
-            if self.holding * i as f64 - self.shortage * (sb.len() - j) as f64 >= 0.0 {
-                return t;
-            }
+        debug_assert!(self.breakpoints_finite(), "the caller refuses non-finite breakpoints");
+        if self.shared {
+            shared_minimizer(&self.holding_bps, self.holding, self.shortage)
+        } else {
+            walk_minimizer(&self.holding_bps, &self.shortage_bps, self.holding, self.shortage)
         }
-        hb.last().copied().unwrap_or(0.0).max(sb.last().copied().unwrap_or(0.0))
     }
+
+    /// Whether every breakpoint is finite: a simulated stock level or cumulative demand
+    /// that overflowed shows as an infinity or NaN, which sort to the ends.
+    pub(crate) fn breakpoints_finite(&self) -> bool {
+        let ends = |v: &[f64]| v.first().is_none_or(|x| x.is_finite()) && v.last().is_none_or(|x| x.is_finite());
+        ends(&self.holding_bps) && ends(&self.shortage_bps)
+    }
+}
+
+/// [`Prepared::saa_minimizer`] over sorted, finite holding breakpoints `hb` and shortage
+/// breakpoints `sb`: a merged walk up the distinct breakpoints.
+fn walk_minimizer(hb: &[f64], sb: &[f64], holding: f64, shortage: f64) -> f64 {
+    let (mut i, mut j) = (0usize, 0usize);
+    while i < hb.len() || j < sb.len() {
+        let t = match (hb.get(i), sb.get(j)) {
+            (Some(&a), Some(&b)) => a.min(b),
+            (Some(&a), None) => a,
+            (None, Some(&b)) => b,
+            (None, None) => break,
+        };
+        while i < hb.len() && hb[i] <= t {
+            i += 1;
+        }
+        while j < sb.len() && sb[j] <= t {
+            j += 1;
+        }
+        if holding * i as f64 - shortage * (sb.len() - j) as f64 >= 0.0 {
+            return t;
+        }
+    }
+    hb.last().copied().unwrap_or(0.0).max(sb.last().copied().unwrap_or(0.0))
+}
+
+/// [`walk_minimizer`] when the holding and shortage breakpoints are one sorted, finite list
+/// `b` (one charged period under lost sales): exactly the walk's result, by bisection.
+///
+/// Both counts of the walk are then `i = #{b <= t}`, and its test
+/// `h i - p (n - i) >= 0` only becomes true as `i` grows (each rounded product is monotone
+/// in `i`, and so is their rounded difference). The walk stops at the first distinct value
+/// whose count reaches the smallest passing `i*`: the value at position `i* - 1`, taken
+/// as the first of its run of equal values (`-0.0` and `0.0` are one run to `<=`).
+fn shared_minimizer(b: &[f64], holding: f64, shortage: f64) -> f64 {
+    let n = b.len();
+    let passes = |i: usize| holding * i as f64 - shortage * (n - i) as f64 >= 0.0;
+    // The walk tests counts 1..=n only; the smallest passing one, if any.
+    let (mut lo, mut hi) = (1usize, n + 1);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if passes(mid) { hi = mid } else { lo = mid + 1 }
+    }
+    if lo > n {
+        // No count passes (with h >= 0 the test passes at i = n, so `b` is empty): the
+        // walk's default.
+        return b.last().copied().unwrap_or(0.0);
+    }
+    let t = b[lo - 1];
+    b[b.partition_point(|&x| x < t)]
 }
 
 /// When every value of `v` is a whole number of magnitude under 2^51 (no `-0.0`, NaN or
@@ -668,6 +711,29 @@ mod sort_tests {
             want.sort_unstable_by(f64::total_cmp);
             prop_assert_eq!(sorted.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), want.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
             prop_assert_eq!(super::quantile_total(&v, k).to_bits(), want[k].to_bits());
+        }
+    }
+}
+
+#[cfg(test)]
+mod minimizer_tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The bisection gives exactly the merged walk's bits when both lists are one,
+        /// for any finite sorted breakpoints (runs of equal values and signed zeros
+        /// included) and any costs >= 0.
+        #[test]
+        fn shared_minimizer_equals_the_walk(
+            mut b in proptest::collection::vec(prop_oneof![
+                (-40i32..40).prop_map(f64::from), -1e6f64..1e6, Just(0.0), Just(-0.0), Just(0.5)], 0..300),
+            holding in prop_oneof![Just(0.0), 0.0f64..5.0, Just(1.0)],
+            shortage in prop_oneof![Just(0.0), 0.0f64..20.0, Just(1.0), Just(4.0)],
+        ) {
+            b.sort_unstable_by(f64::total_cmp);
+            let want = super::walk_minimizer(&b, &b, holding, shortage);
+            let got = super::shared_minimizer(&b, holding, shortage);
+            prop_assert_eq!(got.to_bits(), want.to_bits(), "{:?}", (got, want));
         }
     }
 }
