@@ -210,6 +210,9 @@ pub(crate) struct KeyLedger {
     /// State after the last entry.
     pub(crate) state: KeyState,
     since_checkpoint: u32,
+    /// `(at, seq)` of the last entry, kept beside the state so the in-order test does not
+    /// read the entries (a cache miss per event: they are the ledger's bulk).
+    last: Option<(Timestamp, u64)>,
 }
 
 /// The outcome of re-applying later entries after a change at `pos`.
@@ -224,7 +227,7 @@ struct Repost {
 
 impl KeyLedger {
     pub(crate) fn new(method: ValuationMethod) -> Self {
-        KeyLedger { method, entries: Vec::new(), state: KeyState::default(), since_checkpoint: 0 }
+        KeyLedger { method, entries: Vec::new(), state: KeyState::default(), since_checkpoint: 0, last: None }
     }
 
     fn position(&self, at: Timestamp, seq: u64) -> usize {
@@ -292,7 +295,8 @@ impl KeyLedger {
     /// Posts `op` at its place in event-time order. Returns (late, entries re-posted).
     pub(crate) fn insert(&mut self, at: Timestamp, seq: u64, op: Op, guard: Guard) -> Result<(bool, u32), OpError> {
         // In order (the common case) is decided by the last entry alone: no search.
-        if self.entries.last().is_none_or(|last| (last.at, last.seq) < (at, seq)) {
+        debug_assert_eq!(self.last, self.entries.last().map(|e| (e.at, e.seq)));
+        if self.last.is_none_or(|last| last < (at, seq)) {
             self.state.apply(&op, self.method, seq, guard)?;
             self.since_checkpoint += 1;
             let checkpoint = if self.since_checkpoint >= CHECKPOINT_EVERY {
@@ -302,6 +306,7 @@ impl KeyLedger {
                 None
             };
             self.entries.push(Entry { at, seq, op, checkpoint });
+            self.last = Some((at, seq));
             return Ok((false, 0));
         }
         let pos = self.position(at, seq);
@@ -333,6 +338,7 @@ impl KeyLedger {
         let repost = self.repost(new, old, pos + 1, negative)?;
         let n = repost.changed;
         let e = self.entries.remove(pos);
+        self.last = self.entries.last().map(|e| (e.at, e.seq));
         if e.checkpoint.is_some() {
             // Keep checkpoints dense enough after removing one.
             self.since_checkpoint = self.since_checkpoint.saturating_add(CHECKPOINT_EVERY / 2);
