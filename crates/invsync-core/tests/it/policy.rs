@@ -294,3 +294,58 @@ proptest! {
         prop_assert!((0.0..=1.0).contains(&rec.evaluation.fill_rate));
     }
 }
+
+/// Magnitudes from nothing to the edge of `f64`, for the no-hang property below.
+fn extreme() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        Just(0.0),
+        Just(-0.0),
+        0.0f64..50.0,
+        Just(1e15),
+        Just(1e150),
+        Just(1e300),
+        Just(f64::MAX / 2.0),
+        Just(f64::MAX),
+        Just(f64::MIN_POSITIVE),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Whatever the scale of demand and position (any finite values, up to `f64::MAX`),
+    /// `optimize` returns, a decision or a typed error, and never panics or loops: an
+    /// overflowed sum is `PolicyError::Overflow`, and every decision it does return has a
+    /// finite order quantity.
+    #[test]
+    fn any_finite_scale_returns(
+        values in proptest::collection::vec(extreme(), 1..60),
+        on_hand in prop_oneof![extreme(), extreme().prop_map(|x| -x)],
+        arrival in extreme(),
+        lead_time in 0usize..3,
+        review_period in 1usize..3,
+        carryover in 0usize..2,
+        backorders in any::<bool>(),
+        fixed in prop_oneof![Just(0.0), Just(10.0)],
+        integer_orders in any::<bool>(),
+    ) {
+        let config = PolicyConfig {
+            lead_time,
+            review_period,
+            carryover,
+            backorders,
+            fixed_order_cost: fixed,
+            integer_orders,
+            ..PolicyConfig::default()
+        };
+        let w = config.simulated_periods();
+        let n = values.len() / w * w;
+        prop_assume!(n > 0);
+        let set = ScenarioSet::from_values(w, values[..n].to_vec()).unwrap();
+        let position = StockPosition { on_hand, arrivals: vec![arrival; lead_time] };
+        match optimize(&set, &position, &config, None) {
+            Ok(r) => prop_assert!(r.order_qty.is_finite() && r.order_qty >= 0.0, "{r:?}"),
+            Err(e) => prop_assert!(matches!(e, PolicyError::Overflow | PolicyError::BadPosition { .. }), "{e}"),
+        }
+    }
+}
