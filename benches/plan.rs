@@ -1,8 +1,9 @@
 //! Full plan per item: level-3 cascade, 1,000 scenarios, every policy and the whole k grid,
-//! for W = 3 and W = 13; one thread, and (feature `parallel`) two. Then the stages of one
-//! item at W = 3, in the same run: the demand engine (forecast, rolling-origin backtest,
-//! cascade, 1,000 scenarios) and the optimizer (every candidate on those scenarios); the
-//! scenario draw alone is in `benches/scenarios.rs`.
+//! for W = 3 and W = 13; one thread, and (feature `parallel`) a one-thread pool, a plain
+//! sequential loop and two threads. Then the stages of one item at W = 3, in the same run:
+//! the demand engine (forecast, rolling-origin backtest, cascade, 1,000 scenarios) and the
+//! optimizer (every candidate on those scenarios); the scenario draw alone is in
+//! `benches/scenarios.rs`.
 
 use std::hint::black_box;
 
@@ -54,6 +55,15 @@ fn bench(c: &mut Criterion) {
         g.bench_function("1_thread", |b| {
             let pool = rayon_pool(1);
             b.iter(|| black_box(run(&pool, &inputs, &config)))
+        });
+        // The same items planned one after another on the bench's own thread, beside the
+        // one-thread pool in the same run: the pool's worker waits and wakes between
+        // batches, which on a shared VM costs more than the work (docs/performance.md).
+        #[cfg(feature = "parallel")]
+        g.bench_function("sequential", |b| {
+            b.iter(|| {
+                black_box(inputs.iter().map(|i| invsync::plan::plan_item(i, &config)).filter(Result::is_ok).count())
+            })
         });
         #[cfg(feature = "parallel")]
         g.bench_function("2_threads", |b| {
