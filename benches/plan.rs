@@ -8,8 +8,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use invsync::Timestamp;
-use invsync::demand::{Calendar, DemandConfig, DemandHistory, generate};
+use invsync::demand::{DemandConfig, generate};
 use invsync::plan::{ItemInput, PlanConfig, error_stats, plan_batch};
 use invsync::policy::{PolicyConfig, StockPosition, optimize};
 use invsync::rng;
@@ -18,19 +17,8 @@ mod common;
 
 const ITEMS: usize = 64;
 
-fn histories() -> Vec<DemandHistory> {
-    let mut rng = common::SplitMix::new(3);
-    (0..ITEMS)
-        .map(|_| {
-            let level = 5.0 + rng.below(40) as f64;
-            let values = (0..156).map(|_| (level + rng.below(21) as f64 - 10.0).max(0.0).round()).collect();
-            DemandHistory::uncensored(Timestamp::from_date(2021, 4, 12).unwrap(), Calendar::Week, values).unwrap()
-        })
-        .collect()
-}
-
 fn bench(c: &mut Criterion) {
-    let hs = histories();
+    let hs = common::plan_histories(ITEMS, 3);
     let keys: Vec<String> = (0..ITEMS).map(|i| format!("S{}/P{i}", i % 7)).collect();
     for (l, r) in [(2usize, 1usize), (8, 5)] {
         let w = l + r;
@@ -75,7 +63,7 @@ fn bench(c: &mut Criterion) {
 }
 
 fn stages(c: &mut Criterion) {
-    let hs = histories();
+    let hs = common::plan_histories(ITEMS, 3);
     let config = PlanConfig::default();
     let demand = DemandConfig { window: config.policy.simulated_periods(), ..config.demand.clone() };
     let position = StockPosition { on_hand: 10.0, arrivals: vec![5.0; config.policy.lead_time] };

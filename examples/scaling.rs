@@ -20,31 +20,13 @@
 
 use std::time::Instant;
 
-use invsync::Timestamp;
-use invsync::demand::{Calendar, DemandHistory};
 use invsync::plan::{ItemInput, ItemPlan, PlanConfig, plan_item};
 use invsync::policy::StockPosition;
-use invsync::rng;
-use rand::Rng;
 
 #[path = "../benches/common/mod.rs"]
 mod common;
 
 const ITEMS: usize = 64;
-
-/// Nanoseconds per ChaCha8 output word on this thread now: the machine's own speed, so a
-/// slow round shows as a slow floor too.
-fn floor_ns() -> f64 {
-    let mut r = rng::stream(1, "floor");
-    let draws = 5_000_000u32;
-    let t = Instant::now();
-    let mut acc = 0u32;
-    for _ in 0..draws {
-        acc = acc.wrapping_add(r.next_u32());
-    }
-    std::hint::black_box(acc);
-    t.elapsed().as_secs_f64() * 1e9 / f64::from(draws)
-}
 
 /// `batches` passes over `inputs`, planned in order on this thread; the last pass's plans.
 fn sequential(inputs: &[ItemInput<'_>], config: &PlanConfig, batches: usize) -> Vec<ItemPlan> {
@@ -60,15 +42,7 @@ fn main() {
     let rounds = args.next().and_then(Result::ok).unwrap_or(6).max(1);
     let batches = args.next().and_then(Result::ok).unwrap_or(30).max(1);
 
-    let mut rng = common::SplitMix::new(3);
-    let histories: Vec<DemandHistory> = (0..ITEMS)
-        .map(|_| {
-            let level = 5.0 + rng.below(40) as f64;
-            let values = (0..156).map(|_| (level + rng.below(21) as f64 - 10.0).max(0.0).round()).collect();
-            DemandHistory::uncensored(Timestamp::from_date(2021, 4, 12).expect("a valid date"), Calendar::Week, values)
-                .expect("valid history")
-        })
-        .collect();
+    let histories = common::plan_histories(ITEMS, 3);
     let keys: Vec<String> = (0..ITEMS).map(|i| format!("S{}/P{i}", i % 7)).collect();
     let config = PlanConfig::default();
     let inputs: Vec<ItemInput<'_>> = histories
@@ -91,7 +65,7 @@ fn main() {
         "round", "ns/word", "one thread", "two threads", "ratio", "rayon, two", "ratio"
     );
     for round in 0..rounds {
-        let floor = floor_ns();
+        let floor = common::chacha_floor_secs(5_000_000) * 1e9;
         let t = Instant::now();
         let reference = sequential(&inputs, &config, batches);
         let one = planned / t.elapsed().as_secs_f64();

@@ -2,8 +2,12 @@
 
 #![allow(dead_code)]
 
+use std::time::Instant;
+
+use invsync::demand::{Calendar, DemandHistory};
 use invsync::ledger::{Event, Movement};
 use invsync::{EventId, ItemId, LocationId, SourceId, Timestamp};
+use rand::Rng;
 
 /// A tiny, deterministic generator (the core's SplitMix64 step) so workloads do not depend
 /// on `rand`.
@@ -89,4 +93,31 @@ pub fn ledger_events(n: usize, keys: usize, late_share: f64, delay: usize, seed:
     }
     out.extend(held.into_iter().map(|(_, e)| e));
     out
+}
+
+/// `n` VN2-shaped weekly histories (156 weeks around a level of 5 to 44 units, from
+/// 2021-04-12), seeded: the planner benches' items.
+pub fn plan_histories(n: usize, seed: u64) -> Vec<DemandHistory> {
+    let mut rng = SplitMix::new(seed);
+    let start = Timestamp::from_date(2021, 4, 12).expect("a valid date");
+    (0..n)
+        .map(|_| {
+            let level = 5.0 + rng.below(40) as f64;
+            let values = (0..156).map(|_| (level + rng.below(21) as f64 - 10.0).max(0.0).round()).collect();
+            DemandHistory::uncensored(start, Calendar::Week, values).expect("a valid history")
+        })
+        .collect()
+}
+
+/// Seconds per 32-bit ChaCha8 output word over `draws` draws, measured now: the
+/// planner's floor, and the shared machine's own speed at the moment.
+pub fn chacha_floor_secs(draws: u64) -> f64 {
+    let mut r = invsync::rng::stream(1, "floor");
+    let t = Instant::now();
+    let mut acc = 0u32;
+    for _ in 0..draws {
+        acc = acc.wrapping_add(r.next_u32());
+    }
+    std::hint::black_box(acc);
+    t.elapsed().as_secs_f64() / draws as f64
 }
