@@ -1,9 +1,9 @@
 //! Full plan per item: level-3 cascade, 1,000 scenarios, every policy and the whole k grid,
-//! for W = 3 and W = 13; one thread, and (feature `parallel`) a one-thread pool, a plain
-//! sequential loop and two threads. Then the stages of one item at W = 3, in the same run:
-//! the demand engine (forecast, rolling-origin backtest, cascade, 1,000 scenarios) and the
-//! optimizer (every candidate on those scenarios); the scenario draw alone is in
-//! `benches/scenarios.rs`.
+//! for W = 3 and W = 13, 512 items per iteration (the command line's chunk); one thread,
+//! and (feature `parallel`) a one-thread pool, a plain sequential loop and two threads.
+//! Then the stages of one item at W = 3, in the same run: the demand engine (forecast,
+//! rolling-origin backtest, cascade, 1,000 scenarios) and the optimizer (every candidate
+//! on those scenarios); the scenario draw alone is in `benches/scenarios.rs`.
 
 use std::hint::black_box;
 
@@ -15,19 +15,25 @@ use invsync::rng;
 
 mod common;
 
+/// Distinct histories.
 const ITEMS: usize = 64;
+/// Items per iteration of the full-plan benches: the command line's chunk (`invsync plan`
+/// hands rayon 512 items at a time), the 64 histories eight times under distinct keys
+/// (so distinct random streams). A short batch would mostly measure the pool's wake-ups
+/// on a shared VM (docs/performance.md).
+const BATCH: usize = 512;
 
 fn bench(c: &mut Criterion) {
     let hs = common::plan_histories(ITEMS, 3);
-    let keys: Vec<String> = (0..ITEMS).map(|i| format!("S{}/P{i}", i % 7)).collect();
+    let keys: Vec<String> = (0..BATCH).map(|i| format!("S{}/P{i}", i % 7)).collect();
     for (l, r) in [(2usize, 1usize), (8, 5)] {
         let w = l + r;
-        let inputs: Vec<ItemInput<'_>> = hs
+        let inputs: Vec<ItemInput<'_>> = keys
             .iter()
-            .zip(&keys)
-            .map(|(h, k)| ItemInput {
+            .enumerate()
+            .map(|(i, k)| ItemInput {
                 key: k,
-                history: h,
+                history: &hs[i % ITEMS],
                 position: StockPosition { on_hand: 10.0, arrivals: vec![5.0; l] },
                 consensus: None,
             })
@@ -39,14 +45,14 @@ fn bench(c: &mut Criterion) {
         assert!(plan_batch(&inputs, &config).iter().all(|p| p.as_ref().is_ok_and(|p| p.diagnostics.level == 3)));
         let mut g = c.benchmark_group(format!("plan/w{w}"));
         g.sample_size(10);
-        g.throughput(Throughput::Elements(ITEMS as u64));
+        g.throughput(Throughput::Elements(BATCH as u64));
         g.bench_function("1_thread", |b| {
             let pool = rayon_pool(1);
             b.iter(|| black_box(run(&pool, &inputs, &config)))
         });
         // The same items planned one after another on the bench's own thread, beside the
-        // one-thread pool in the same run: the pool's worker waits and wakes between
-        // batches, which on a shared VM costs more than the work (docs/performance.md).
+        // one-thread pool in the same run (the pool's worker waits and wakes between
+        // batches).
         #[cfg(feature = "parallel")]
         g.bench_function("sequential", |b| {
             b.iter(|| {
