@@ -19,8 +19,8 @@ mod common;
 const ITEMS: usize = 64;
 /// Items per iteration of the full-plan benches: the command line's chunk (`invsync plan`
 /// hands rayon 512 items at a time), the 64 histories eight times under distinct keys
-/// (so distinct random streams). A short batch would mostly measure the pool's wake-ups
-/// on a shared VM (docs/performance.md).
+/// (so distinct random streams). A batch that short keeps the pool's wake-ups between
+/// batches small against the work.
 const BATCH: usize = 512;
 
 fn bench(c: &mut Criterion) {
@@ -51,8 +51,9 @@ fn bench(c: &mut Criterion) {
             b.iter(|| black_box(run(&pool, &inputs, &config)))
         });
         // The same items planned one after another on the bench's own thread, beside the
-        // one-thread pool in the same run (the pool's worker waits and wakes between
-        // batches).
+        // one-thread pool in the same run. Each plan is dropped as soon as it is made,
+        // where `plan_batch` returns the batch's plans together (about 5 % of the pool's
+        // gap to this case: docs/performance.md).
         #[cfg(feature = "parallel")]
         g.bench_function("sequential", |b| {
             b.iter(|| {

@@ -5,7 +5,7 @@
 //! cargo run --release --features parallel --example scaling [-- ROUNDS BATCHES]
 //! ```
 //!
-//! Each round plans the 64 items of `benches/plan.rs` (VN2-shaped: 156 weeks, 1,000
+//! Each round plans 64 items (the histories of `benches/plan.rs`; VN2-shaped: 156 weeks, 1,000
 //! scenarios, W = 3, every policy and the k grid) BATCHES times (default 30) three ways:
 //! on this thread; on two plain threads, each planning all of them; and, with the
 //! `parallel` feature, through `plan_batch` on a two-thread rayon pool, all batches in one
@@ -13,10 +13,11 @@
 //! round first times ChaCha8 output words (`ns/word`): the shared machine's own speed
 //! changes by a third at times, and a slow round shows there too.
 //!
-//! Why not only criterion: `benches/plan.rs` hands the pool one batch of 64 items (a few
-//! milliseconds) per iteration, and the thread that waits for the pool sleeps in between;
-//! on the shared development VM waking a sleeping virtual CPU costs a large share of such a
-//! batch (docs/performance.md), which a run of many batches per `install` does not pay.
+//! Why beside criterion: `benches/plan.rs` hands the pool one batch per iteration and the
+//! thread that waits for it sleeps in between; on the shared development VM the pool's
+//! figures there read lower than a sequential run for reasons only partly explained
+//! (docs/performance.md). Here every figure of a round runs in one process, one after the
+//! other, with the machine's speed measured beside them.
 
 use std::time::Instant;
 
