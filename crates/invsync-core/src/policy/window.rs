@@ -621,15 +621,17 @@ pub(crate) fn sort_total(v: &mut [f64]) {
     }
 }
 
-/// The value of rank `k` (0-based) of `totals` in [`f64::total_cmp`] order, selected in a
-/// pooled copy ([`select_total`]). `k < totals.len()`.
+/// The value of rank `k` (0-based) of `totals` in [`f64::total_cmp`] order: exactly
+/// `*totals.to_vec().select_nth_unstable_by(k, f64::total_cmp).1`, counted in place for
+/// whole-unit values in a narrow range (see [`sort_total`]), else selected in a pooled
+/// copy. `k < totals.len()`.
 pub(crate) fn quantile_total(totals: &[f64], k: usize) -> f64 {
     if let Some(q) = counted_rank(totals, k) {
         return q;
     }
     let mut v: Buf<f64> = pool::take(totals.len());
     v.extend_from_slice(totals);
-    select_total(&mut v, k)
+    *v.select_nth_unstable_by(k, f64::total_cmp).1
 }
 
 /// The value of rank `k` of `v` by counting ([`whole_counts`]), when `v` qualifies.
@@ -644,16 +646,6 @@ fn counted_rank(v: &[f64], k: usize) -> Option<f64> {
         seen > k
     })?;
     Some((base + rank as i64) as f64)
-}
-
-/// The value of rank `k` (0-based) of `v` in [`f64::total_cmp`] order: exactly
-/// `*v.select_nth_unstable_by(k, f64::total_cmp).1`, by counting for whole-unit values in
-/// a narrow range (see [`sort_total`]). `v` may be reordered. `k < v.len()`.
-pub(crate) fn select_total(v: &mut [f64], k: usize) -> f64 {
-    match counted_rank(v, k) {
-        Some(q) => q,
-        None => *v.select_nth_unstable_by(k, f64::total_cmp).1,
-    }
 }
 
 #[cfg(test)]
@@ -677,9 +669,9 @@ mod sort_tests {
             prop_assert_eq!(a.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), b.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
         }
 
-        /// `select_total` gives exactly the selection's result, bit for bit.
+        /// `quantile_total` gives exactly the selection's result, bit for bit.
         #[test]
-        fn select_total_equals_total_cmp_select(v in proptest::collection::vec(
+        fn quantile_total_equals_total_cmp_select(v in proptest::collection::vec(
             prop_oneof![any::<f64>(), (-50i32..50).prop_map(f64::from), (-5000i32..70000).prop_map(f64::from),
                 Just(-0.0), Just(f64::NAN), Just(1e300), Just(4.5e15), Just(-4.5e15),
                 Just(2_251_799_813_685_247.0), Just(2_251_799_813_685_248.0), Just(-2_251_799_813_685_247.0),
@@ -687,9 +679,8 @@ mod sort_tests {
             f in 0.0f64..1.0,
         ) {
             let k = ((v.len() as f64 * f) as usize).min(v.len() - 1);
-            let mut a = v.clone();
+            let got = super::quantile_total(&v, k);
             let mut b = v;
-            let got = super::select_total(&mut a, k);
             let want = *b.select_nth_unstable_by(k, f64::total_cmp).1;
             prop_assert_eq!(got.to_bits(), want.to_bits());
         }
