@@ -314,15 +314,12 @@ impl Prepared {
         let n = self.s.max(1) as f64;
         let (shortage_bps, shortage_prefix) = self.shortage_breakpoints();
         let total_s = *shortage_prefix.last().unwrap_or(&0.0);
-        // An order's place is where a walk up the sorted breakpoints stops: the first `t`
-        // not below `q` (orders are never NaN). Sorted in total order, `t < q` holds on a
-        // prefix of them unless they start with a negative NaN (an overflowed difference),
-        // where the walk stops at once; so a binary search finds the place (O(log S) per
-        // order, each evaluated on its own: equal orders give equal bits). With shared
-        // breakpoints the two places coincide.
-        let place = |bps: &[f64], q: f64| {
-            if bps.first().is_some_and(|t| t.is_nan()) { 0 } else { bps.partition_point(|&t| t < q) }
-        };
+        // An order's place is the number of breakpoints below it. The breakpoints are sorted
+        // and finite (the caller refuses overflowed ones), so `t < q` holds on a prefix of
+        // them and a binary search finds it (O(log S) per order, each evaluated on its own:
+        // equal orders give equal bits). With shared breakpoints the two places coincide.
+        debug_assert!(self.breakpoints_finite(), "the caller refuses non-finite breakpoints");
+        let place = |bps: &[f64], q: f64| bps.partition_point(|&t| t < q);
         qs.iter()
             .map(|&q| {
                 let ih = place(&self.holding_bps, q);
