@@ -162,7 +162,7 @@ pub struct AtpBucket {
 }
 
 /// One accepted event and what the ledger keeps about it. Its position in the log is its
-/// `seq`. The optional fields are stored with sentinels (32 bytes fewer per event than
+/// `seq`. The optional fields are stored with sentinels (fewer bytes per event than
 /// `Option`s and a full `Outcome`: the log is most of the ledger's memory).
 #[derive(Debug, Clone)]
 struct LogEntry {
@@ -173,15 +173,15 @@ struct LogEntry {
     reposted: u32,
     /// Keys the event posted entries to (`NONE_U32`: none).
     keys: [u32; 2],
-    /// Position of the event that cancelled it (`NONE_U32`: live).
-    cancelled_by: u32,
+    /// A later event cancelled it.
+    cancelled: bool,
     /// Live events that refer to this one (transfer receipts, scheduled-receipt fills).
     dependents: u32,
     /// It was posted before existing entries.
     late: bool,
 }
 
-/// The "none" of a stored position or key.
+/// The "none" of a stored key.
 const NONE_U32: u32 = u32::MAX;
 /// The "none" of a stored carried rate (no admitted rate is this low: unit costs are at most
 /// 10^18 micro-units in magnitude).
@@ -195,7 +195,7 @@ impl LogEntry {
             carried: posted.carried_rate.unwrap_or(NONE_RATE),
             reposted: outcome.reposted,
             keys: posted.keys.map(key),
-            cancelled_by: NONE_U32,
+            cancelled: false,
             dependents: 0,
             late: outcome.late,
         }
@@ -208,10 +208,6 @@ impl LogEntry {
 
     fn keys(&self) -> [Option<u32>; 2] {
         self.keys.map(|k| (k != NONE_U32).then_some(k))
-    }
-
-    fn is_cancelled(&self) -> bool {
-        self.cancelled_by != NONE_U32
     }
 
     fn carried_rate(&self) -> Option<i64> {
@@ -408,7 +404,7 @@ impl Ledger {
         });
         let keys = if matches!(event.movement, Movement::Cancel { .. }) { [None, None] } else { keys };
         if let Some(t) = cancel_target {
-            self.log[t as usize].cancelled_by = seq as u32;
+            self.log[t as usize].cancelled = true;
             if let Some(r) = self.referenced_by(&self.log[t as usize].event) {
                 self.log[r as usize].dependents -= 1;
             }
@@ -444,7 +440,7 @@ impl Ledger {
             self.log[r as usize].dependents -= 1;
         }
         if let Some(t) = a.cancel_target {
-            self.log[t as usize].cancelled_by = NONE_U32;
+            self.log[t as usize].cancelled = false;
             if let Some(r) = self.referenced_by(&self.log[t as usize].event) {
                 self.log[r as usize].dependents += 1;
             }
@@ -657,7 +653,7 @@ impl Ledger {
         if entry.event.movement.kind() != want {
             return Err(bad(reason));
         }
-        if entry.is_cancelled() {
+        if entry.cancelled {
             return Err(bad("it is cancelled"));
         }
         if entry.event.item != e.item {
@@ -771,7 +767,7 @@ impl Ledger {
                 if matches!(entry.event.movement, Movement::Cancel { .. }) {
                     return Err(bad("a cancellation cannot be cancelled"));
                 }
-                if entry.is_cancelled() {
+                if entry.cancelled {
                     return Err(bad("it is already cancelled"));
                 }
                 if entry.dependents > 0 {
@@ -895,7 +891,7 @@ impl Ledger {
 
     /// Whether event `id` was cancelled.
     pub fn is_cancelled(&self, id: &EventId) -> bool {
-        self.position_of(id).is_some_and(|i| self.log[i as usize].is_cancelled())
+        self.position_of(id).is_some_and(|i| self.log[i as usize].cancelled)
     }
 
     /// Number of accepted events.
