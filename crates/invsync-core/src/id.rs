@@ -55,9 +55,17 @@ macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $kind:literal) => {
         $(#[$doc])*
         ///
-        /// Cheap to clone (the text is shared). Ordered and hashed by its text.
-        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        /// Cheap to clone (the text is shared). Compared, ordered and hashed by its text.
+        #[derive(Clone, Eq, PartialOrd, Ord, Hash)]
         pub struct $name(Arc<str>);
+
+        impl PartialEq for $name {
+            /// Equal texts. Clones of one id are equal without reading the text (the ledger
+            /// compares ids on every event; the text is usually elsewhere in memory).
+            fn eq(&self, other: &Self) -> bool {
+                Arc::ptr_eq(&self.0, &other.0) || *self.0 == *other.0
+            }
+        }
 
         impl $name {
             /// Validates `text` and wraps it.
@@ -199,5 +207,15 @@ mod tests {
         assert!(matches!(ItemId::new("x".repeat(257)), Err(IdError::TooLong { len: 257, .. })));
         assert_eq!(ItemId::new("é-1").unwrap().to_string(), "é-1");
         assert_eq!(format!("{:?}", LocationId::new("S1").unwrap()), "LocationId(\"S1\")");
+    }
+
+    #[test]
+    fn equality_is_by_text() {
+        let a = ItemId::new("SKU-1").unwrap();
+        // A clone (same allocation) and a separately built id with the same text.
+        assert_eq!(a, a.clone());
+        assert_eq!(a, ItemId::new("SKU-1").unwrap());
+        assert_ne!(a, ItemId::new("SKU-2").unwrap());
+        assert_ne!(ItemId::new("SKU-2").unwrap(), a);
     }
 }
