@@ -184,14 +184,117 @@ impl KeyState {
     }
 }
 
+/// An [`Op`] as an entry stores it: 24 bytes where the enum takes 48 (a key's entries are
+/// most of its memory, and appending one is a write to memory no other event touched).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PackedOp {
+    tag: u8,
+    /// The bucket (`from` of a move).
+    a: u8,
+    /// `to` of a move; the line kind of an open line or of a receipt's line.
+    b: u8,
+    /// [`HAS_X`], [`HAS_LINE`], [`CLOSE`].
+    flags: u8,
+    /// The seq of the line a receipt fills (log positions fit 32 bits).
+    line: u32,
+    /// Quantity, delta or absolute target.
+    qty: i64,
+    /// Unit cost (micro-units) or expected date (ms), present when `flags & HAS_X`.
+    x: i64,
+}
+
+const HAS_X: u8 = 1;
+const HAS_LINE: u8 = 2;
+const CLOSE: u8 = 4;
+
+impl LineKind {
+    const fn from_u8(v: u8) -> LineKind {
+        if v == 0 { LineKind::Incoming } else { LineKind::InTransit }
+    }
+}
+
+impl PackedOp {
+    fn pack(op: &Op) -> PackedOp {
+        let flag_x = |v: Option<i64>| (if v.is_some() { HAS_X } else { 0 }, v.unwrap_or(0));
+        let p = |tag, a: Bucket, b: u8, qty, x: Option<i64>| {
+            let (f, x) = flag_x(x);
+            PackedOp { tag, a: a.index() as u8, b, flags: f, line: 0, qty, x }
+        };
+        match *op {
+            Op::Add { bucket, qty, rate, line } => {
+                let mut o = p(0, bucket, 0, qty, rate);
+                if let Some(r) = line {
+                    debug_assert!(u32::try_from(r.seq).is_ok());
+                    o.flags |= HAS_LINE | if r.close { CLOSE } else { 0 };
+                    o.b = r.kind as u8;
+                    o.line = r.seq as u32;
+                }
+                o
+            }
+            Op::Remove { bucket, qty, rate } => p(1, bucket, 0, qty, rate),
+            Op::Adjust { bucket, delta, rate } => p(2, bucket, 0, delta, rate),
+            Op::Set { bucket, qty, rate } => p(3, bucket, 0, qty, rate),
+            Op::Count { on_hand, rate } => p(4, Bucket::Available, 0, on_hand, rate),
+            Op::Move { from, to, qty } => p(5, from, to.index() as u8, qty, None),
+            Op::Open { kind, qty, expected_at } => {
+                p(6, Bucket::Available, kind as u8, qty, expected_at.map(Timestamp::as_millis))
+            }
+        }
+    }
+
+    fn unpack(&self) -> Op {
+        let bucket = |v: u8| Bucket::ALL[usize::from(v)];
+        let x = (self.flags & HAS_X != 0).then_some(self.x);
+        let (a, qty) = (bucket(self.a), self.qty);
+        match self.tag {
+            0 => Op::Add {
+                bucket: a,
+                qty,
+                rate: x,
+                line: (self.flags & HAS_LINE != 0).then(|| LineRef {
+                    seq: u64::from(self.line),
+                    kind: LineKind::from_u8(self.b),
+                    close: self.flags & CLOSE != 0,
+                }),
+            },
+            1 => Op::Remove { bucket: a, qty, rate: x },
+            2 => Op::Adjust { bucket: a, delta: qty, rate: x },
+            3 => Op::Set { bucket: a, qty, rate: x },
+            4 => Op::Count { on_hand: qty, rate: x },
+            5 => Op::Move { from: a, to: bucket(self.b), qty },
+            _ => Op::Open { kind: LineKind::from_u8(self.b), qty, expected_at: x.map(Timestamp::from_millis) },
+        }
+    }
+}
+
 /// One posted entry: its place, its op, and on checkpoint entries the full state after it.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
     pub(crate) at: Timestamp,
-    /// Recording order; also the event's index in the ledger's log.
-    pub(crate) seq: u64,
-    pub(crate) op: Op,
     checkpoint: Option<Box<KeyState>>,
+    op: PackedOp,
+    /// Recording order; also the event's index in the ledger's log (which has at most
+    /// 2^32 entries).
+    seq: u32,
+}
+
+impl Entry {
+    fn new(at: Timestamp, seq: u64, op: &Op, checkpoint: Option<Box<KeyState>>) -> Entry {
+        debug_assert!(u32::try_from(seq).is_ok());
+        Entry { at, checkpoint, op: PackedOp::pack(op), seq: seq as u32 }
+    }
+
+    pub(crate) fn seq(&self) -> u64 {
+        u64::from(self.seq)
+    }
+
+    pub(crate) fn op(&self) -> Op {
+        self.op.unpack()
+    }
+
+    fn place(&self) -> (Timestamp, u64) {
+        (self.at, self.seq())
+    }
 }
 
 /// An entry taken out by [`KeyLedger::remove`], enough to put it back.
@@ -231,7 +334,7 @@ impl KeyLedger {
     }
 
     fn position(&self, at: Timestamp, seq: u64) -> usize {
-        self.entries.partition_point(|e| (e.at, e.seq) < (at, seq))
+        self.entries.partition_point(|e| e.place() < (at, seq))
     }
 
     /// The full state after `entries[..pos]`: the nearest checkpoint, then at most
@@ -247,7 +350,7 @@ impl KeyLedger {
         };
         for e in &self.entries[from..pos] {
             // These entries were admitted; replaying them without guards cannot fail.
-            let res = state.apply(&e.op, self.method, e.seq, Guard::NONE);
+            let res = state.apply(&e.op(), self.method, e.seq(), Guard::NONE);
             debug_assert!(res.is_ok(), "replay of an admitted entry failed: {res:?}");
         }
         state
@@ -268,8 +371,9 @@ impl KeyLedger {
             return Ok(out);
         }
         for (i, e) in self.entries.iter().enumerate().skip(from) {
-            new.apply(&e.op, self.method, e.seq, guard)?;
-            let res = old.apply(&e.op, self.method, e.seq, Guard::NONE);
+            let op = e.op();
+            new.apply(&op, self.method, e.seq(), guard)?;
+            let res = old.apply(&op, self.method, e.seq(), Guard::NONE);
             debug_assert!(res.is_ok());
             if new == old {
                 return Ok(out);
@@ -295,7 +399,7 @@ impl KeyLedger {
     /// Posts `op` at its place in event-time order. Returns (late, entries re-posted).
     pub(crate) fn insert(&mut self, at: Timestamp, seq: u64, op: Op, guard: Guard) -> Result<(bool, u32), OpError> {
         // In order (the common case) is decided by the last entry alone: no search.
-        debug_assert_eq!(self.last, self.entries.last().map(|e| (e.at, e.seq)));
+        debug_assert_eq!(self.last, self.entries.last().map(Entry::place));
         if self.last.is_none_or(|last| last < (at, seq)) {
             self.state.apply(&op, self.method, seq, guard)?;
             self.since_checkpoint += 1;
@@ -305,7 +409,7 @@ impl KeyLedger {
             } else {
                 None
             };
-            self.entries.push(Entry { at, seq, op, checkpoint });
+            self.entries.push(Entry::new(at, seq, &op, checkpoint));
             self.last = Some((at, seq));
             return Ok((false, 0));
         }
@@ -315,7 +419,7 @@ impl KeyLedger {
         new.apply(&op, self.method, seq, guard)?;
         let repost = self.repost(new, old, pos, guard.negative)?;
         let n = repost.changed;
-        self.entries.insert(pos, Entry { at, seq, op, checkpoint: None });
+        self.entries.insert(pos, Entry::new(at, seq, &op, None));
         self.commit(repost, |i| i + 1);
         Ok((true, n))
     }
@@ -328,32 +432,32 @@ impl KeyLedger {
         negative: NegativeStock,
     ) -> Result<Option<(Removed, u32)>, OpError> {
         let pos = self.position(at, seq);
-        let Some(target) = self.entries.get(pos).filter(|e| e.seq == seq) else {
+        let Some(target) = self.entries.get(pos).filter(|e| e.seq() == seq) else {
             return Ok(None);
         };
         let new = self.state_before(pos);
         let mut old = new.clone();
-        let res = old.apply(&target.op, self.method, seq, Guard::NONE);
+        let res = old.apply(&target.op(), self.method, seq, Guard::NONE);
         debug_assert!(res.is_ok());
         let repost = self.repost(new, old, pos + 1, negative)?;
         let n = repost.changed;
         let e = self.entries.remove(pos);
-        self.last = self.entries.last().map(|e| (e.at, e.seq));
+        self.last = self.entries.last().map(Entry::place);
         if e.checkpoint.is_some() {
             // Keep checkpoints dense enough after removing one.
             self.since_checkpoint = self.since_checkpoint.saturating_add(CHECKPOINT_EVERY / 2);
         }
         self.commit(repost, |i| i - 1);
-        Ok(Some((Removed { at: e.at, seq: e.seq, op: e.op }, n)))
+        Ok(Some((Removed { at: e.at, seq: e.seq(), op: e.op() }, n)))
     }
 
     /// The change in stock value the entry `(at, seq)` made, if it exists.
     pub(crate) fn value_change_of(&self, at: Timestamp, seq: u64) -> Option<i128> {
         let pos = self.position(at, seq);
-        let e = self.entries.get(pos).filter(|e| e.seq == seq)?;
+        let e = self.entries.get(pos).filter(|e| e.seq() == seq)?;
         let mut state = self.state_before(pos);
         let before = state.val.value;
-        state.apply(&e.op, self.method, e.seq, Guard::NONE).ok()?;
+        state.apply(&e.op(), self.method, e.seq(), Guard::NONE).ok()?;
         Some(state.val.value - before)
     }
 
@@ -368,9 +472,54 @@ impl KeyLedger {
     pub(crate) fn running(&self) -> impl Iterator<Item = (&Entry, Levels, i128)> + '_ {
         let mut state = KeyState::default();
         self.entries.iter().map(move |e| {
-            let res = state.apply(&e.op, self.method, e.seq, Guard::NONE);
+            let res = state.apply(&e.op(), self.method, e.seq(), Guard::NONE);
             debug_assert!(res.is_ok());
             (e, state.levels, state.val.value)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn bucket() -> impl Strategy<Value = Bucket> {
+        proptest::sample::select(Bucket::ALL.to_vec())
+    }
+
+    fn kind() -> impl Strategy<Value = LineKind> {
+        prop_oneof![Just(LineKind::Incoming), Just(LineKind::InTransit)]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let rate = proptest::option::of(any::<i64>());
+        let line = proptest::option::of((0..=u64::from(u32::MAX), kind(), any::<bool>()))
+            .prop_map(|l| l.map(|(seq, kind, close)| LineRef { seq, kind, close }));
+        prop_oneof![
+            (bucket(), any::<i64>(), rate.clone(), line)
+                .prop_map(|(bucket, qty, rate, line)| Op::Add { bucket, qty, rate, line }),
+            (bucket(), any::<i64>(), rate.clone()).prop_map(|(bucket, qty, rate)| Op::Remove { bucket, qty, rate }),
+            (bucket(), any::<i64>(), rate.clone()).prop_map(|(bucket, delta, rate)| Op::Adjust { bucket, delta, rate }),
+            (bucket(), any::<i64>(), rate.clone()).prop_map(|(bucket, qty, rate)| Op::Set { bucket, qty, rate }),
+            (any::<i64>(), rate).prop_map(|(on_hand, rate)| Op::Count { on_hand, rate }),
+            (bucket(), bucket(), any::<i64>()).prop_map(|(from, to, qty)| Op::Move { from, to, qty }),
+            (kind(), any::<i64>(), proptest::option::of(any::<i64>())).prop_map(|(kind, qty, at)| Op::Open {
+                kind,
+                qty,
+                expected_at: at.map(Timestamp::from_millis)
+            }),
+        ]
+    }
+
+    proptest! {
+        /// An entry gives back exactly the op it was given, extreme values and `None`s included.
+        #[test]
+        fn packed_op_round_trips(op in op(), seq in 0..=u64::from(u32::MAX)) {
+            let e = Entry::new(Timestamp::from_millis(0), seq, &op, None);
+            prop_assert_eq!(e.op(), op);
+            prop_assert_eq!(e.seq(), seq);
+        }
     }
 }

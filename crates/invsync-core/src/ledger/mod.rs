@@ -299,8 +299,7 @@ impl Ledger {
     /// A [`LedgerError`] saying why the event was refused; the ledger is then unchanged.
     pub fn apply(&mut self, event: Event) -> Result<Outcome, LedgerError> {
         let keys_before = self.keys.len();
-        let mut applied = None;
-        let res = self.admit(event, &mut applied);
+        let res = self.admit(event, None);
         if res.is_err() {
             self.drop_keys_from(keys_before);
         }
@@ -318,7 +317,7 @@ impl Ledger {
         let mut outcomes = Vec::new();
         for (index, event) in events.into_iter().enumerate() {
             let mut applied = None;
-            match self.admit(event, &mut applied) {
+            match self.admit(event, Some(&mut applied)) {
                 Ok(o) => {
                     outcomes.push(o);
                     undo.extend(applied);
@@ -336,8 +335,9 @@ impl Ledger {
     }
 
     /// Applies `event` and logs it. The event is only read until it is moved into the log
-    /// here, once (it is large: passing it down by value copied it at every call).
-    fn admit(&mut self, event: Event, applied: &mut Option<Applied>) -> Result<Outcome, LedgerError> {
+    /// here, once (it is large: passing it down by value copied it at every call). A batch
+    /// passes `applied` to receive what it takes to undo the event.
+    fn admit(&mut self, event: Event, applied: Option<&mut Option<Applied>>) -> Result<Outcome, LedgerError> {
         let seq = self.log.len() as u64;
         // One probe of the id index: claim the id now, give it back if the event is refused.
         let h = self.by_id.hash(event.id.as_str());
@@ -374,7 +374,7 @@ impl Ledger {
         &mut self,
         event: &Event,
         seq: u64,
-        applied: &mut Option<Applied>,
+        applied: Option<&mut Option<Applied>>,
     ) -> Result<(Outcome, Posted), LedgerError> {
         self.validate(event)?;
         let (effects, cancel_target, referenced) = self.lower(event)?;
@@ -414,7 +414,9 @@ impl Ledger {
         }
         let carried_rate = self.carried_rate(event, seq, keys[0]);
         let outcome = Outcome { seq, late, reposted, duplicate: false };
-        *applied = Some(Applied { done, cancel_target, referenced });
+        if let Some(applied) = applied {
+            *applied = Some(Applied { done, cancel_target, referenced });
+        }
         Ok((outcome, Posted { keys, carried_rate }))
     }
 
@@ -835,7 +837,7 @@ impl Ledger {
             let change = value - prev;
             prev = value;
             HistoryEntry {
-                event: &self.log[e.seq as usize].event,
+                event: &self.log[e.seq() as usize].event,
                 levels,
                 value: Money::from_micros(value),
                 value_change: Money::from_micros(change),
