@@ -56,7 +56,7 @@ macro_rules! id_type {
         $(#[$doc])*
         ///
         /// Cheap to clone (the text is shared). Compared, ordered and hashed by its text.
-        #[derive(Clone, Eq, PartialOrd, Ord, Hash)]
+        #[derive(Clone, Eq, PartialOrd, Ord)]
         pub struct $name(Arc<str>);
 
         impl PartialEq for $name {
@@ -64,6 +64,13 @@ macro_rules! id_type {
             /// compares ids on every event; the text is usually elsewhere in memory).
             fn eq(&self, other: &Self) -> bool {
                 Arc::ptr_eq(&self.0, &other.0) || *self.0 == *other.0
+            }
+        }
+
+        impl std::hash::Hash for $name {
+            /// The text's hash (as `str`'s), consistent with `eq`.
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.0.hash(state);
             }
         }
 
