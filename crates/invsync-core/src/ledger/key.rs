@@ -315,7 +315,9 @@ pub(crate) struct KeyLedger {
     since_checkpoint: u32,
     /// `(at, seq)` of the last entry, kept beside the state so the in-order test does not
     /// read the entries (a cache miss per event: they are the ledger's bulk).
-    last: Option<(Timestamp, u64)>,
+    /// Meaningless while there are no entries.
+    last_at: Timestamp,
+    last_seq: u32,
 }
 
 /// The outcome of re-applying later entries after a change at `pos`.
@@ -330,7 +332,19 @@ struct Repost {
 
 impl KeyLedger {
     pub(crate) fn new(method: ValuationMethod) -> Self {
-        KeyLedger { method, entries: Vec::new(), state: KeyState::default(), since_checkpoint: 0, last: None }
+        KeyLedger {
+            method,
+            entries: Vec::new(),
+            state: KeyState::default(),
+            since_checkpoint: 0,
+            last_at: Timestamp::from_millis(0),
+            last_seq: 0,
+        }
+    }
+
+    /// `(at, seq)` of the last entry, when there is one.
+    fn last(&self) -> (Timestamp, u64) {
+        (self.last_at, u64::from(self.last_seq))
     }
 
     fn position(&self, at: Timestamp, seq: u64) -> usize {
@@ -399,8 +413,8 @@ impl KeyLedger {
     /// Posts `op` at its place in event-time order. Returns (late, entries re-posted).
     pub(crate) fn insert(&mut self, at: Timestamp, seq: u64, op: Op, guard: Guard) -> Result<(bool, u32), OpError> {
         // In order (the common case) is decided by the last entry alone: no search.
-        debug_assert_eq!(self.last, self.entries.last().map(Entry::place));
-        if self.last.is_none_or(|last| last < (at, seq)) {
+        debug_assert!(self.entries.last().is_none_or(|e| e.place() == self.last()));
+        if self.entries.is_empty() || self.last() < (at, seq) {
             self.state.apply(&op, self.method, seq, guard)?;
             self.since_checkpoint += 1;
             let checkpoint = if self.since_checkpoint >= CHECKPOINT_EVERY {
@@ -410,7 +424,7 @@ impl KeyLedger {
                 None
             };
             self.entries.push(Entry::new(at, seq, &op, checkpoint));
-            self.last = Some((at, seq));
+            (self.last_at, self.last_seq) = (at, seq as u32);
             return Ok((false, 0));
         }
         let pos = self.position(at, seq);
@@ -442,7 +456,9 @@ impl KeyLedger {
         let repost = self.repost(new, old, pos + 1, negative)?;
         let n = repost.changed;
         let e = self.entries.remove(pos);
-        self.last = self.entries.last().map(Entry::place);
+        if let Some(e) = self.entries.last() {
+            (self.last_at, self.last_seq) = (e.at, e.seq);
+        }
         if e.checkpoint.is_some() {
             // Keep checkpoints dense enough after removing one.
             self.since_checkpoint = self.since_checkpoint.saturating_add(CHECKPOINT_EVERY / 2);
@@ -498,8 +514,12 @@ mod tests {
         let line = proptest::option::of((0..=u64::from(u32::MAX), kind(), any::<bool>()))
             .prop_map(|l| l.map(|(seq, kind, close)| LineRef { seq, kind, close }));
         prop_oneof![
-            (bucket(), any::<i64>(), rate.clone(), line)
-                .prop_map(|(bucket, qty, rate, line)| Op::Add { bucket, qty, rate, line }),
+            (bucket(), any::<i64>(), rate.clone(), line).prop_map(|(bucket, qty, rate, line)| Op::Add {
+                bucket,
+                qty,
+                rate,
+                line
+            }),
             (bucket(), any::<i64>(), rate.clone()).prop_map(|(bucket, qty, rate)| Op::Remove { bucket, qty, rate }),
             (bucket(), any::<i64>(), rate.clone()).prop_map(|(bucket, delta, rate)| Op::Adjust { bucket, delta, rate }),
             (bucket(), any::<i64>(), rate.clone()).prop_map(|(bucket, qty, rate)| Op::Set { bucket, qty, rate }),
