@@ -104,6 +104,11 @@ pub(crate) fn div_round_half_even(n: i128, d: i128) -> Option<i128> {
         return None;
     }
     let (n, d) = if d < 0 { (n.checked_neg()?, d.checked_neg()?) } else { (n, d) };
+    // Values and quantities mostly fit 64 bits, where one hardware division does (a 128-bit
+    // one is a library call of two); the result is the same.
+    if let (Ok(n), Ok(d)) = (i64::try_from(n), i64::try_from(d)) {
+        return Some(i128::from(round_half_even_i64(n, d)));
+    }
     let q = n.div_euclid(d);
     let r = n.rem_euclid(d); // 0 <= r < d
     let twice = r.checked_mul(2)?;
@@ -112,6 +117,17 @@ pub(crate) fn div_round_half_even(n: i128, d: i128) -> Option<i128> {
         std::cmp::Ordering::Greater => q + 1,
         std::cmp::Ordering::Equal => q + (q & 1),
     })
+}
+
+/// [`div_round_half_even`] for `d > 0` in 64 bits (`r` and `d - r` cannot overflow).
+fn round_half_even_i64(n: i64, d: i64) -> i64 {
+    debug_assert!(d > 0);
+    let (q, r) = (n.div_euclid(d), n.rem_euclid(d));
+    match r.cmp(&(d - r)) {
+        std::cmp::Ordering::Less => q,
+        std::cmp::Ordering::Greater => q + 1,
+        std::cmp::Ordering::Equal => q + (q & 1),
+    }
 }
 
 impl fmt::Display for Money {
@@ -177,6 +193,41 @@ impl<'de> serde::Deserialize<'de> for Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The 128-bit rounding, as it was before the 64-bit path.
+    fn half_even_i128(n: i128, d: i128) -> Option<i128> {
+        if d == 0 {
+            return None;
+        }
+        let (n, d) = if d < 0 { (n.checked_neg()?, d.checked_neg()?) } else { (n, d) };
+        let (q, r) = (n.div_euclid(d), n.rem_euclid(d));
+        Some(match r.checked_mul(2)?.cmp(&d) {
+            std::cmp::Ordering::Less => q,
+            std::cmp::Ordering::Greater => q + 1,
+            std::cmp::Ordering::Equal => q + (q & 1),
+        })
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The 64-bit path gives the 128-bit result, at the i64 edges too.
+        #[test]
+        fn the_64_bit_path_agrees(
+            n in prop_oneof![
+                any::<i64>().prop_map(i128::from),
+                any::<i128>(),
+                proptest::sample::select(vec![i128::from(i64::MIN), i128::from(i64::MAX), -1, 0, 1]),
+            ],
+            d in prop_oneof![
+                any::<i64>().prop_map(i128::from),
+                1i128..10,
+                proptest::sample::select(vec![i128::from(i64::MIN), i128::from(i64::MAX), -1, 1, 2]),
+            ],
+        ) {
+            prop_assert_eq!(div_round_half_even(n, d), half_even_i128(n, d));
+        }
+    }
 
     #[test]
     fn half_even() {
