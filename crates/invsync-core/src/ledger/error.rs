@@ -158,6 +158,15 @@ pub enum LedgerError {
     /// Bucket ends of an available-to-promise query must increase strictly.
     #[error("available-to-promise bucket ends must be strictly increasing")]
     BucketsNotAscending,
+    /// The ledger already holds [`MAX_EVENTS`](super::MAX_EVENTS) events, the most its
+    /// 32-bit log positions can name.
+    #[error("event {event}: the ledger is full ({max} events)")]
+    Full {
+        /// The event.
+        event: EventId,
+        /// The limit.
+        max: usize,
+    },
 }
 
 /// A batch was refused because one of its events was; nothing of the batch was applied.

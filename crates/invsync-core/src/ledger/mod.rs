@@ -183,6 +183,20 @@ struct LogEntry {
 
 /// The "none" of a stored key.
 const NONE_U32: u32 = u32::MAX;
+
+/// The most events one ledger holds: log positions are stored in 32 bits (in the id index
+/// and the key entries), `u32::MAX` being kept for "none". About 4.3 billion events, more
+/// than fit the memory of a machine at ~300 bytes each; shard by item beyond that.
+pub const MAX_EVENTS: usize = NONE_U32 as usize;
+
+/// The position the next event takes in a log of `len` events, if there is room for
+/// `max` (at most [`MAX_EVENTS`]).
+fn next_seq(len: usize, max: usize, id: &EventId) -> Result<u64, LedgerError> {
+    if len >= max.min(MAX_EVENTS) {
+        return Err(LedgerError::Full { event: id.clone(), max });
+    }
+    Ok(len as u64)
+}
 /// The "none" of a stored carried rate (no admitted rate is this low: unit costs are at most
 /// 10^18 micro-units in magnitude).
 const NONE_RATE: i64 = i64::MIN;
@@ -256,7 +270,7 @@ struct Slot {
 }
 
 /// An inventory ledger. See the [module docs](self) for the semantics.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Ledger {
     config: LedgerConfig,
     items: HashMap<ItemId, ValuationMethod>,
@@ -267,12 +281,30 @@ pub struct Ledger {
     log: Vec<LogEntry>,
     /// Event id -> position in `log` (an event being applied claims its future position).
     by_id: Index,
+    /// [`MAX_EVENTS`], lower in tests.
+    max_events: usize,
+}
+
+impl Default for Ledger {
+    /// An empty ledger with the default configuration.
+    fn default() -> Self {
+        Ledger::new(LedgerConfig::default())
+    }
 }
 
 impl Ledger {
     /// An empty ledger.
     pub fn new(config: LedgerConfig) -> Self {
-        Ledger { config, ..Ledger::default() }
+        Ledger {
+            config,
+            items: HashMap::default(),
+            locations: HashMap::default(),
+            index: Index::default(),
+            keys: Vec::new(),
+            log: Vec::new(),
+            by_id: Index::default(),
+            max_events: MAX_EVENTS,
+        }
     }
 
     /// The configuration.
@@ -341,19 +373,18 @@ impl Ledger {
     /// here, once (it is large: passing it down by value copied it at every call). A batch
     /// passes `applied` to receive what it takes to undo the event.
     fn admit(&mut self, event: Event, applied: Option<&mut Option<Applied>>) -> Result<Outcome, LedgerError> {
-        let seq = self.log.len() as u64;
+        let seq = match next_seq(self.log.len(), self.max_events, &event.id) {
+            Ok(seq) => seq,
+            // A full ledger still recognises a delivery of an event it holds.
+            Err(full) => return self.position_of(&event.id).map_or(Err(full), |p| self.redelivered(p, event)),
+        };
         // One probe of the id index: claim the id now, give it back if the event is refused.
         let h = self.by_id.hash(event.id.as_str());
         let log = &self.log;
         if let Err(prior) =
             self.by_id.claim(h, seq as u32, |p| log.get(p as usize).is_some_and(|l| l.event.id == event.id))
         {
-            let entry = &self.log[prior as usize];
-            return if entry.event.same_payload(&event) {
-                Ok(Outcome { duplicate: true, ..entry.outcome(prior) })
-            } else {
-                Err(LedgerError::IdempotencyConflict { event: event.id })
-            };
+            return self.redelivered(prior, event);
         }
         match self.apply_new(&event, seq, applied) {
             Ok((outcome, posted)) => {
@@ -364,6 +395,17 @@ impl Ledger {
                 self.by_id.remove(h, seq as u32);
                 Err(e)
             }
+        }
+    }
+
+    /// Another delivery of the event logged at `prior` (A9): its original outcome when the
+    /// payload is the same, else a conflict.
+    fn redelivered(&self, prior: u32, event: Event) -> Result<Outcome, LedgerError> {
+        let entry = &self.log[prior as usize];
+        if entry.event.same_payload(&event) {
+            Ok(Outcome { duplicate: true, ..entry.outcome(prior) })
+        } else {
+            Err(LedgerError::IdempotencyConflict { event: event.id })
         }
     }
 
@@ -912,5 +954,55 @@ impl Ledger {
     /// Every item x location with entries, in order of first appearance.
     pub fn keys(&self) -> impl Iterator<Item = (&ItemId, &LocationId)> + '_ {
         self.keys.iter().filter(|s| !s.ledger.entries.is_empty()).map(|s| (&s.item, &s.location))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_log_refuses_the_next_event() {
+        let id = EventId::new("e").unwrap();
+        assert_eq!(next_seq(0, MAX_EVENTS, &id), Ok(0));
+        assert_eq!(next_seq(MAX_EVENTS - 1, MAX_EVENTS, &id), Ok(u64::from(u32::MAX - 1)));
+        assert_eq!(
+            next_seq(MAX_EVENTS, MAX_EVENTS, &id),
+            Err(LedgerError::Full { event: id.clone(), max: MAX_EVENTS })
+        );
+        // The last position is below the "none" sentinel of stored positions.
+        assert!(next_seq(MAX_EVENTS - 1, MAX_EVENTS, &id).unwrap() < u64::from(NONE_U32));
+        // No setting lifts the bound.
+        assert!(next_seq(MAX_EVENTS, usize::MAX, &id).is_err());
+    }
+
+    #[test]
+    fn a_full_ledger_still_answers_redeliveries_and_changes_nothing() {
+        use crate::{ItemId, LocationId, SourceId};
+        let ev = |id: &str, day: i64, m: Movement| {
+            Event::new(
+                EventId::new(id).unwrap(),
+                SourceId::new("erp").unwrap(),
+                ItemId::new("SKU").unwrap(),
+                LocationId::new("S1").unwrap(),
+                Timestamp::from_days(day),
+                m,
+            )
+        };
+        assert_eq!(Ledger::default().max_events, MAX_EVENTS);
+        let mut l = Ledger::new(LedgerConfig::default());
+        l.max_events = 2;
+        let first = l.apply(ev("r1", 1, Movement::receipt(10))).unwrap();
+        l.apply(ev("s1", 2, Movement::issue(3))).unwrap();
+        let before = (l.len(), l.levels(&ItemId::new("SKU").unwrap(), &LocationId::new("S1").unwrap()));
+        let third = ev("r2", 3, Movement::receipt(5));
+        assert_eq!(l.apply(third.clone()), Err(LedgerError::Full { event: third.id.clone(), max: 2 }));
+        assert!(l.apply_batch([third]).is_err());
+        assert_eq!(l.apply(ev("r1", 1, Movement::receipt(10))), Ok(Outcome { duplicate: true, ..first }));
+        assert_eq!(
+            l.apply(ev("r1", 1, Movement::receipt(11))),
+            Err(LedgerError::IdempotencyConflict { event: EventId::new("r1").unwrap() })
+        );
+        assert_eq!((l.len(), l.levels(&ItemId::new("SKU").unwrap(), &LocationId::new("S1").unwrap())), before);
     }
 }
