@@ -195,7 +195,7 @@ struct PackedOp {
     b: u8,
     /// [`HAS_X`], [`HAS_LINE`], [`CLOSE`].
     flags: u8,
-    /// The seq of the line a receipt fills (log positions fit 32 bits).
+    /// The seq of the line a receipt fills (a log position: 32 bits, see `MAX_EVENTS`).
     line: u32,
     /// Quantity, delta or absolute target.
     qty: i64,
@@ -203,6 +203,16 @@ struct PackedOp {
     x: i64,
 }
 
+// `PackedOp::tag`, one per `Op` variant.
+const ADD: u8 = 0;
+const REMOVE: u8 = 1;
+const ADJUST: u8 = 2;
+const SET: u8 = 3;
+const COUNT: u8 = 4;
+const MOVE: u8 = 5;
+const OPEN: u8 = 6;
+
+// `PackedOp::flags`.
 const HAS_X: u8 = 1;
 const HAS_LINE: u8 = 2;
 const CLOSE: u8 = 4;
@@ -222,7 +232,7 @@ impl PackedOp {
         };
         match *op {
             Op::Add { bucket, qty, rate, line } => {
-                let mut o = p(0, bucket, 0, qty, rate);
+                let mut o = p(ADD, bucket, 0, qty, rate);
                 if let Some(r) = line {
                     debug_assert!(u32::try_from(r.seq).is_ok());
                     o.flags |= HAS_LINE | if r.close { CLOSE } else { 0 };
@@ -231,13 +241,13 @@ impl PackedOp {
                 }
                 o
             }
-            Op::Remove { bucket, qty, rate } => p(1, bucket, 0, qty, rate),
-            Op::Adjust { bucket, delta, rate } => p(2, bucket, 0, delta, rate),
-            Op::Set { bucket, qty, rate } => p(3, bucket, 0, qty, rate),
-            Op::Count { on_hand, rate } => p(4, Bucket::Available, 0, on_hand, rate),
-            Op::Move { from, to, qty } => p(5, from, to.index() as u8, qty, None),
+            Op::Remove { bucket, qty, rate } => p(REMOVE, bucket, 0, qty, rate),
+            Op::Adjust { bucket, delta, rate } => p(ADJUST, bucket, 0, delta, rate),
+            Op::Set { bucket, qty, rate } => p(SET, bucket, 0, qty, rate),
+            Op::Count { on_hand, rate } => p(COUNT, Bucket::Available, 0, on_hand, rate),
+            Op::Move { from, to, qty } => p(MOVE, from, to.index() as u8, qty, None),
             Op::Open { kind, qty, expected_at } => {
-                p(6, Bucket::Available, kind as u8, qty, expected_at.map(Timestamp::as_millis))
+                p(OPEN, Bucket::Available, kind as u8, qty, expected_at.map(Timestamp::as_millis))
             }
         }
     }
@@ -247,7 +257,7 @@ impl PackedOp {
         let x = (self.flags & HAS_X != 0).then_some(self.x);
         let (a, qty) = (bucket(self.a), self.qty);
         match self.tag {
-            0 => Op::Add {
+            ADD => Op::Add {
                 bucket: a,
                 qty,
                 rate: x,
@@ -257,12 +267,15 @@ impl PackedOp {
                     close: self.flags & CLOSE != 0,
                 }),
             },
-            1 => Op::Remove { bucket: a, qty, rate: x },
-            2 => Op::Adjust { bucket: a, delta: qty, rate: x },
-            3 => Op::Set { bucket: a, qty, rate: x },
-            4 => Op::Count { on_hand: qty, rate: x },
-            5 => Op::Move { from: a, to: bucket(self.b), qty },
-            _ => Op::Open { kind: LineKind::from_u8(self.b), qty, expected_at: x.map(Timestamp::from_millis) },
+            REMOVE => Op::Remove { bucket: a, qty, rate: x },
+            ADJUST => Op::Adjust { bucket: a, delta: qty, rate: x },
+            SET => Op::Set { bucket: a, qty, rate: x },
+            COUNT => Op::Count { on_hand: qty, rate: x },
+            MOVE => Op::Move { from: a, to: bucket(self.b), qty },
+            _ => {
+                debug_assert_eq!(self.tag, OPEN);
+                Op::Open { kind: LineKind::from_u8(self.b), qty, expected_at: x.map(Timestamp::from_millis) }
+            }
         }
     }
 }
@@ -273,8 +286,8 @@ pub(crate) struct Entry {
     pub(crate) at: Timestamp,
     checkpoint: Option<Box<KeyState>>,
     op: PackedOp,
-    /// Recording order; also the event's index in the ledger's log (which has at most
-    /// 2^32 entries).
+    /// Recording order; also the event's index in the ledger's log (which holds at most
+    /// `MAX_EVENTS`, so it fits 32 bits).
     seq: u32,
 }
 

@@ -184,6 +184,10 @@ struct LogEntry {
 /// The "none" of a stored key.
 const NONE_U32: u32 = u32::MAX;
 
+/// The "none" of a stored carried rate (no admitted rate is this low: unit costs are at most
+/// 10^18 micro-units in magnitude).
+const NONE_RATE: i64 = i64::MIN;
+
 /// The most events one ledger holds: log positions are stored in 32 bits (in the id index
 /// and the key entries), `u32::MAX` being kept for "none". About 4.3 billion events, more
 /// than fit the memory of a machine at ~300 bytes each; shard by item beyond that.
@@ -197,9 +201,6 @@ fn next_seq(len: usize, max: usize, id: &EventId) -> Result<u64, LedgerError> {
     }
     Ok(len as u64)
 }
-/// The "none" of a stored carried rate (no admitted rate is this low: unit costs are at most
-/// 10^18 micro-units in magnitude).
-const NONE_RATE: i64 = i64::MIN;
 
 impl LogEntry {
     fn new(event: Event, outcome: Outcome, posted: Posted) -> Self {
@@ -268,6 +269,9 @@ struct Slot {
     negative: NegativeStock,
     ledger: KeyLedger,
 }
+
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(size_of::<Slot>() == 256, "a key slot spans four cache lines");
 
 /// An inventory ledger. See the [module docs](self) for the semantics.
 #[derive(Debug, Clone)]
