@@ -107,26 +107,19 @@ pub(crate) fn div_round_half_even(n: i128, d: i128) -> Option<i128> {
     // Values and quantities mostly fit 64 bits, where one hardware division does (a 128-bit
     // one is a library call of two); the result is the same.
     if let (Ok(n), Ok(d)) = (i64::try_from(n), i64::try_from(d)) {
-        return Some(i128::from(round_half_even_i64(n, d)));
+        return Some(half_even(i128::from(n.div_euclid(d)), i128::from(n.rem_euclid(d)), i128::from(d)));
     }
-    let q = n.div_euclid(d);
-    let r = n.rem_euclid(d); // 0 <= r < d
-    let twice = r.checked_mul(2)?;
-    Some(match twice.cmp(&d) {
-        std::cmp::Ordering::Less => q,
-        std::cmp::Ordering::Greater => q + 1,
-        std::cmp::Ordering::Equal => q + (q & 1),
-    })
+    Some(half_even(n.div_euclid(d), n.rem_euclid(d), d))
 }
 
-/// [`div_round_half_even`] for `d > 0` in 64 bits (`r` and `d - r` cannot overflow).
-fn round_half_even_i64(n: i64, d: i64) -> i64 {
-    debug_assert!(d > 0);
-    let (q, r) = (n.div_euclid(d), n.rem_euclid(d));
+/// `quotient + r / d` rounded half to even, for `0 <= r < d`: the one rounding step of
+/// every division in the crate (compared as `r` against `d - r`, which cannot overflow).
+pub(crate) fn half_even(quotient: i128, r: i128, d: i128) -> i128 {
+    debug_assert!(0 <= r && r < d);
     match r.cmp(&(d - r)) {
-        std::cmp::Ordering::Less => q,
-        std::cmp::Ordering::Greater => q + 1,
-        std::cmp::Ordering::Equal => q + (q & 1),
+        std::cmp::Ordering::Less => quotient,
+        std::cmp::Ordering::Greater => quotient + 1,
+        std::cmp::Ordering::Equal => quotient + (quotient & 1),
     }
 }
 

@@ -11,7 +11,7 @@
 //! receipt into a non-positive position at the incoming rate.
 
 use crate::Money;
-use crate::money::div_round_half_even;
+use crate::money::{div_round_half_even, half_even};
 
 /// The largest unit cost accepted, in micro-units (10^12 currency units).
 pub const MAX_UNIT_COST_MICROS: i128 = 1_000_000_000_000_000_000;
@@ -157,16 +157,6 @@ fn mul_div_round(v: i128, q: i64, n: i64) -> i128 {
     let (a, b) = (v.div_euclid(n), v.rem_euclid(n));
     let (c, r) = ((b * q).div_euclid(n), (b * q).rem_euclid(n));
     half_even(a * q + c, r, n)
-}
-
-/// `quotient + r / n` rounded half to even, for `0 <= r < n` (in i128, so `2 r` cannot
-/// overflow whatever `n`).
-fn half_even(quotient: i128, r: i128, n: i128) -> i128 {
-    match (2 * r).cmp(&n) {
-        std::cmp::Ordering::Less => quotient,
-        std::cmp::Ordering::Greater => quotient + 1,
-        std::cmp::Ordering::Equal => quotient + (quotient & 1),
-    }
 }
 
 #[cfg(test)]
