@@ -193,13 +193,13 @@ const NONE_RATE: i64 = i64::MIN;
 /// than fit the memory of a machine at ~300 bytes each; shard by item beyond that.
 pub const MAX_EVENTS: usize = NONE_U32 as usize;
 
-/// The position the next event takes in a log of `len` events, if there is room for
-/// `max` (at most [`MAX_EVENTS`]).
-fn next_seq(len: usize, max: usize, id: &EventId) -> Result<u64, LedgerError> {
+/// Whether a log of `len` events has room for one more, `max` (at most [`MAX_EVENTS`])
+/// being its limit.
+fn check_room(len: usize, max: usize, id: &EventId) -> Result<(), LedgerError> {
     if len >= max.min(MAX_EVENTS) {
         return Err(LedgerError::Full { event: id.clone(), max });
     }
-    Ok(len as u64)
+    Ok(())
 }
 
 impl LogEntry {
@@ -377,20 +377,26 @@ impl Ledger {
     /// here, once (it is large: passing it down by value copied it at every call). A batch
     /// passes `applied` to receive what it takes to undo the event.
     fn admit(&mut self, event: Event, applied: Option<&mut Option<Applied>>) -> Result<Outcome, LedgerError> {
-        let seq = match next_seq(self.log.len(), self.max_events, &event.id) {
-            Ok(seq) => seq,
-            // A full ledger still recognises a delivery of an event it holds.
-            Err(full) => return self.position_of(&event.id).map_or(Err(full), |p| self.redelivered(p, event)),
-        };
+        // At most `MAX_EVENTS` (`u32::MAX`), so the position fits the index's 32 bits; a full
+        // ledger claims `u32::MAX` for a moment and refuses the event below.
+        let seq = self.log.len() as u64;
         // One probe of the id index: claim the id now, give it back if the event is refused.
+        // A delivery of a held event is answered here, full ledger or not.
         let h = self.by_id.hash(event.id.as_str());
         let log = &self.log;
         if let Err(prior) =
             self.by_id.claim(h, seq as u32, |p| log.get(p as usize).is_some_and(|l| l.event.id == event.id))
         {
-            return self.redelivered(prior, event);
+            let entry = &self.log[prior as usize];
+            return if entry.event.same_payload(&event) {
+                Ok(Outcome { duplicate: true, ..entry.outcome(prior) })
+            } else {
+                Err(LedgerError::IdempotencyConflict { event: event.id })
+            };
         }
-        match self.apply_new(&event, seq, applied) {
+        let res =
+            check_room(self.log.len(), self.max_events, &event.id).and_then(|()| self.apply_new(&event, seq, applied));
+        match res {
             Ok((outcome, posted)) => {
                 self.log.push(LogEntry::new(event, outcome, posted));
                 Ok(outcome)
@@ -399,17 +405,6 @@ impl Ledger {
                 self.by_id.remove(h, seq as u32);
                 Err(e)
             }
-        }
-    }
-
-    /// Another delivery of the event logged at `prior` (A9): its original outcome when the
-    /// payload is the same, else a conflict.
-    fn redelivered(&self, prior: u32, event: Event) -> Result<Outcome, LedgerError> {
-        let entry = &self.log[prior as usize];
-        if entry.event.same_payload(&event) {
-            Ok(Outcome { duplicate: true, ..entry.outcome(prior) })
-        } else {
-            Err(LedgerError::IdempotencyConflict { event: event.id })
         }
     }
 
@@ -968,16 +963,16 @@ mod tests {
     #[test]
     fn a_full_log_refuses_the_next_event() {
         let id = EventId::new("e").unwrap();
-        assert_eq!(next_seq(0, MAX_EVENTS, &id), Ok(0));
-        assert_eq!(next_seq(MAX_EVENTS - 1, MAX_EVENTS, &id), Ok(u64::from(u32::MAX - 1)));
+        assert_eq!(check_room(0, MAX_EVENTS, &id), Ok(()));
+        assert_eq!(check_room(MAX_EVENTS - 1, MAX_EVENTS, &id), Ok(()));
         assert_eq!(
-            next_seq(MAX_EVENTS, MAX_EVENTS, &id),
+            check_room(MAX_EVENTS, MAX_EVENTS, &id),
             Err(LedgerError::Full { event: id.clone(), max: MAX_EVENTS })
         );
-        // The last position is below the "none" sentinel of stored positions.
-        assert!(next_seq(MAX_EVENTS - 1, MAX_EVENTS, &id).unwrap() < u64::from(NONE_U32));
+        // The last position taken is below the "none" sentinel of stored positions.
+        assert!(u64::try_from(MAX_EVENTS - 1).unwrap() < u64::from(NONE_U32));
         // No setting lifts the bound.
-        assert!(next_seq(MAX_EVENTS, usize::MAX, &id).is_err());
+        assert!(check_room(MAX_EVENTS, usize::MAX, &id).is_err());
     }
 
     #[test]
