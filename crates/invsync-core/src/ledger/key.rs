@@ -360,6 +360,13 @@ impl KeyLedger {
         (self.last_at, u64::from(self.last_seq))
     }
 
+    /// Copies the last entry's place beside the state, after the entries' end changed.
+    fn remember_last(&mut self) {
+        if let Some(e) = self.entries.last() {
+            (self.last_at, self.last_seq) = (e.at, e.seq);
+        }
+    }
+
     fn position(&self, at: Timestamp, seq: u64) -> usize {
         self.entries.partition_point(|e| e.place() < (at, seq))
     }
@@ -437,7 +444,7 @@ impl KeyLedger {
                 None
             };
             self.entries.push(Entry::new(at, seq, &op, checkpoint));
-            (self.last_at, self.last_seq) = (at, seq as u32);
+            self.remember_last();
             return Ok((false, 0));
         }
         let pos = self.position(at, seq);
@@ -469,9 +476,7 @@ impl KeyLedger {
         let repost = self.repost(new, old, pos + 1, negative)?;
         let n = repost.changed;
         let e = self.entries.remove(pos);
-        if let Some(e) = self.entries.last() {
-            (self.last_at, self.last_seq) = (e.at, e.seq);
-        }
+        self.remember_last();
         if e.checkpoint.is_some() {
             // Keep checkpoints dense enough after removing one.
             self.since_checkpoint = self.since_checkpoint.saturating_add(CHECKPOINT_EVERY / 2);
