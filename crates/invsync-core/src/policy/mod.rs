@@ -510,9 +510,8 @@ pub fn optimize_with_override(
     };
     // Overflowed sums would make the sweeps over the breakpoints meaningless (NaN compares
     // false), so they are refused here.
-    let finite = |x: f64| x.is_finite();
     if !(prepared.breakpoints_finite()
-        && [mu_w, sigma_w, scenarios.mu_w(), scenarios.sigma_w()].into_iter().all(finite))
+        && [mu_w, sigma_w, scenarios.mu_w(), scenarios.sigma_w()].into_iter().all(f64::is_finite))
     {
         return Err(PolicyError::Overflow);
     }
