@@ -26,33 +26,47 @@ fn config() -> LedgerConfig {
     LedgerConfig { default_negative: NegativeStock::Allow, ..LedgerConfig::default() }
 }
 
-/// This process's minor page faults and system CPU seconds so far (Linux only).
-fn kernel_counters() -> Option<(u64, f64)> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name, which is in parentheses and may contain spaces.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let minflt = fields.get(7)?.parse().ok()?;
-    let stime_ticks: f64 = fields.get(12)?.parse().ok()?;
-    // Clock ticks of 1/100 s, the value on every Linux platform Rust supports.
-    Some((minflt, stime_ticks / 100.0))
+/// What the kernel did for this process: minor page faults and system CPU seconds.
+#[derive(Clone, Copy)]
+struct Kernel {
+    faults: u64,
+    sys_secs: f64,
 }
 
-/// One timed application: wall seconds, and page faults and system seconds when known.
+impl Kernel {
+    /// The counters so far, from `/proc/self/stat` (Linux only).
+    fn now() -> Option<Kernel> {
+        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+        // Fields after the command name, which is in parentheses and may contain spaces.
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let faults = fields.get(7)?.parse().ok()?;
+        let ticks: f64 = fields.get(12)?.parse().ok()?;
+        // USER_HZ: 100 ticks per second on the Linux targets Rust supports.
+        Some(Kernel { faults, sys_secs: ticks / 100.0 })
+    }
+
+    /// What happened between `before` and `self`.
+    fn since(self, before: Kernel) -> Kernel {
+        Kernel { faults: self.faults.saturating_sub(before.faults), sys_secs: self.sys_secs - before.sys_secs }
+    }
+}
+
+/// One timed application: wall seconds, and the kernel's part when known.
 struct Run {
     secs: f64,
-    kernel: Option<(u64, f64)>,
+    kernel: Option<Kernel>,
 }
 
 /// Applies `events` to `ledger`, timed.
 fn time(ledger: &mut Ledger, events: &[Event]) -> Run {
     let events = events.to_vec();
-    let before = kernel_counters();
+    let before = Kernel::now();
     let t = Instant::now();
     for e in events {
         ledger.apply(e).expect("the workload applies in full");
     }
     let secs = t.elapsed().as_secs_f64();
-    let kernel = before.zip(kernel_counters()).map(|((f0, s0), (f1, s1))| (f1 - f0, s1 - s0));
+    let kernel = Kernel::now().zip(before).map(|(after, before)| after.since(before));
     Run { secs, kernel }
 }
 
@@ -103,10 +117,10 @@ fn main() {
         best_ratio
     );
     match best_in_order.kernel {
-        Some((faults, sys)) => println!(
+        Some(k) => println!(
             "kernel, in order  {:>12.1} page faults per 1,000 events, {:.0} % of the run in system time",
-            faults as f64 * 1000.0 / n as f64,
-            100.0 * sys / best_in_order.secs
+            k.faults as f64 * 1000.0 / n as f64,
+            100.0 * k.sys_secs / best_in_order.secs
         ),
         None => println!("kernel, in order  (not measured: no /proc/self/stat)"),
     }
