@@ -355,7 +355,7 @@ impl KeyLedger {
         }
     }
 
-    /// `(at, seq)` of the last entry, when there is one.
+    /// `(at, seq)` of the last entry (meaningless while there are no entries).
     fn last(&self) -> (Timestamp, u64) {
         (self.last_at, u64::from(self.last_seq))
     }
