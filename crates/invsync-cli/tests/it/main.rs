@@ -11,10 +11,9 @@ fn invsync(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_invsync")).args(args).current_dir(root()).output().expect("the binary runs")
 }
 
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("invsync-cli-tests-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+/// A fresh directory for one test's files, removed when the test ends (even on failure).
+fn scratch() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("invsync-cli-tests-").tempdir().expect("a scratch directory")
 }
 
 const VN2_RULES: [&str; 8] =
@@ -34,7 +33,8 @@ fn stderr(o: &Output) -> String {
 
 #[test]
 fn plan_on_bundled_data_matches_golden() {
-    let out = tmp("plan.csv");
+    let dir = scratch();
+    let out = dir.path().join("plan.csv");
     let o = plan(
         Path::new("examples/data/history.csv"),
         &[
@@ -43,7 +43,7 @@ fn plan_on_bundled_data_matches_golden() {
             "--state",
             "examples/data/state.csv",
             "--json",
-            tmp("plan.json").to_str().unwrap(),
+            dir.path().join("plan.json").to_str().unwrap(),
         ],
         &out,
     );
@@ -57,14 +57,15 @@ fn plan_on_bundled_data_matches_golden() {
     assert!(header.starts_with(
         "store,product,order_qty,target_stock,safety_stock,reorder_point,mu_w,sigma_w,policy,k,level,expected_cost,fill_rate,status"
     ));
-    let json = std::fs::read_to_string(tmp("plan.json")).unwrap();
+    let json = std::fs::read_to_string(dir.path().join("plan.json")).unwrap();
     assert!(json.contains("\"key\": \"S1/P001\"") && json.contains("\"recommendation\""));
 }
 
 #[test]
 fn long_history_and_threads_give_the_same_plan() {
-    let wide = tmp("wide.csv");
-    let long = tmp("long.csv");
+    let dir = scratch();
+    let wide = dir.path().join("wide.csv");
+    let long = dir.path().join("long.csv");
     plan(
         Path::new("examples/data/history.csv"),
         &["--in-stock", "examples/data/in_stock.csv", "--threads", "1"],
@@ -77,6 +78,7 @@ fn long_history_and_threads_give_the_same_plan() {
 
 #[test]
 fn a_sorted_long_history_streams_to_the_same_decisions() {
+    let dir = scratch();
     let text = std::fs::read_to_string(root().join("examples/data/history_long.csv")).unwrap();
     let mut lines: Vec<&str> = text.lines().collect();
     let header = lines.remove(0);
@@ -86,9 +88,9 @@ fn a_sorted_long_history_streams_to_the_same_decisions() {
         (f.next().unwrap_or("").to_owned(), f.next().unwrap_or("").to_owned())
     };
     lines.sort_by_key(key);
-    let sorted = tmp("sorted_long.csv");
+    let sorted = dir.path().join("sorted_long.csv");
     std::fs::write(&sorted, format!("{header}\n{}\n", lines.join("\n"))).unwrap();
-    let (a, b) = (tmp("grouped_plan.csv"), tmp("sorted_plan.csv"));
+    let (a, b) = (dir.path().join("grouped_plan.csv"), dir.path().join("sorted_plan.csv"));
     assert!(plan(Path::new("examples/data/history_long.csv"), &[], &a).status.success());
     let o = plan(&sorted, &["--sorted"], &b);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -106,26 +108,27 @@ fn a_sorted_long_history_streams_to_the_same_decisions() {
 
 #[test]
 fn shards_with_the_full_pool_give_the_single_run_plan() {
+    let dir = scratch();
     let text = std::fs::read_to_string(root().join("examples/data/history.csv")).unwrap();
     let mut lines = text.lines();
     let header = lines.next().unwrap();
     let rows: Vec<&str> = lines.collect();
     let mut got: Vec<String> = Vec::new();
     for (n, part) in [&rows[..17], &rows[17..]].iter().enumerate() {
-        let shard = tmp(&format!("shard{n}.csv"));
+        let shard = dir.path().join(format!("shard{n}.csv"));
         std::fs::write(&shard, format!("{header}\n{}\n", part.join("\n"))).unwrap();
-        let out = tmp(&format!("shard{n}_plan.csv"));
+        let out = dir.path().join(format!("shard{n}_plan.csv"));
         let o = plan(&shard, &["--pool-history", "examples/data/history.csv"], &out);
         assert!(o.status.success(), "{}", stderr(&o));
         got.extend(std::fs::read_to_string(&out).unwrap().lines().skip(1).map(str::to_owned));
     }
-    let whole = tmp("whole_plan.csv");
+    let whole = dir.path().join("whole_plan.csv");
     assert!(plan(Path::new("examples/data/history.csv"), &[], &whole).status.success());
     let want: Vec<String> = std::fs::read_to_string(&whole).unwrap().lines().skip(1).map(str::to_owned).collect();
     assert_eq!(got, want);
     // Without the full pool, a shard pools over itself and (here) decides differently.
-    let shard = tmp("shard0.csv");
-    let alone = tmp("shard0_alone.csv");
+    let shard = dir.path().join("shard0.csv");
+    let alone = dir.path().join("shard0_alone.csv");
     assert!(plan(&shard, &[], &alone).status.success());
     let alone: Vec<String> = std::fs::read_to_string(&alone).unwrap().lines().skip(1).map(str::to_owned).collect();
     assert_ne!(alone, want[..17].to_vec());
@@ -134,9 +137,10 @@ fn shards_with_the_full_pool_give_the_single_run_plan() {
 /// Writes `content` to a temp file and plans it; returns the failing run's stderr.
 #[track_caller]
 fn refused(name: &str, content: &str, extra: &[&str]) -> String {
-    let p = tmp(name);
+    let dir = scratch();
+    let p = dir.path().join(name);
     std::fs::write(&p, content).unwrap();
-    let o = plan(&p, extra, &tmp(&format!("{name}.out")));
+    let o = plan(&p, extra, &dir.path().join(format!("{name}.out")));
     assert_eq!(o.status.code(), Some(2), "expected exit 2 for {name}: {}", stderr(&o));
     let e = stderr(&o);
     assert!(!e.contains("panicked"), "{e}");
@@ -145,6 +149,7 @@ fn refused(name: &str, content: &str, extra: &[&str]) -> String {
 
 #[test]
 fn bad_input_is_exit_2_with_position() {
+    let dir = scratch();
     let e = refused("ragged.csv", "s,p,2024-01-01,2024-01-08\na,b,1,2\nc,d,3\n", &[]);
     assert!(e.contains("ragged.csv") && e.contains(":3"), "{e}");
     let e = refused("text.csv", "s,p,2024-01-01,2024-01-08\na,b,1,lots\n", &[]);
@@ -159,11 +164,11 @@ fn bad_input_is_exit_2_with_position() {
     assert!(e.contains("dup.csv:3") && e.contains("duplicate key a/b"), "{e}");
     let e = refused("nodate.csv", "s,p\na,b\n", &[]);
     assert!(e.contains("ISO date"), "{e}");
-    let state = tmp("state.csv");
+    let state = dir.path().join("state.csv");
     std::fs::write(&state, "s,p,on_hand\nx,y,3\n").unwrap();
     let e = refused("nostate.csv", "s,p,2024-01-01,2024-01-08\na,b,1,2\n", &["--state", state.to_str().unwrap()]);
     assert!(e.contains("no state row for item a/b"), "{e}");
-    let flags = tmp("flags.csv");
+    let flags = dir.path().join("flags.csv");
     std::fs::write(&flags, "s,p,2024-01-01,2024-01-08\na,b,True,maybe\n").unwrap();
     let e = refused("withflags.csv", "s,p,2024-01-01,2024-01-08\na,b,1,2\n", &["--in-stock", flags.to_str().unwrap()]);
     assert!(e.contains("flags.csv:2") && e.contains("\"maybe\""), "{e}");
@@ -196,7 +201,8 @@ fn bad_input_is_exit_2_with_position() {
 
 #[test]
 fn negative_cost_is_refused() {
-    let p = tmp("c.csv");
+    let dir = scratch();
+    let p = dir.path().join("c.csv");
     std::fs::write(&p, "s,p,2024-01-01,2024-01-08\na,b,1,2\n").unwrap();
     let o = invsync(&[
         "plan",
@@ -210,7 +216,7 @@ fn negative_cost_is_refused() {
         "--shortage-cost",
         "1",
         "--out",
-        tmp("c.out").to_str().unwrap(),
+        dir.path().join("c.out").to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("holding cost -1"), "{}", stderr(&o));
@@ -218,9 +224,10 @@ fn negative_cost_is_refused() {
 
 #[test]
 fn bom_and_quotes_are_handled() {
-    let p = tmp("bom.csv");
+    let dir = scratch();
+    let p = dir.path().join("bom.csv");
     std::fs::write(&p, "\u{feff}\"s\",\"p, q\",2024-01-01,2024-01-08\n\"a\",\"b, c\",\"1\",2\n").unwrap();
-    let out = tmp("bom.out");
+    let out = dir.path().join("bom.out");
     let o = plan(&p, &[], &out);
     assert!(o.status.success(), "{}", stderr(&o));
     let got = std::fs::read_to_string(out).unwrap();
@@ -230,11 +237,12 @@ fn bom_and_quotes_are_handled() {
 
 #[test]
 fn replay_reports_balances_and_bad_rows() {
+    let dir = scratch();
     let o = invsync(&["replay", "--events", "examples/data/events.csv"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("SKU-100,S1,30,29,"), "{out}");
-    let p = tmp("ev.csv");
+    let p = dir.path().join("ev.csv");
     std::fs::write(&p, "event_id,item,location,occurred_at,type,qty\ne1,A,B,2024-01-01,receipt,abc\n").unwrap();
     let o = invsync(&["replay", "--events", p.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
@@ -245,13 +253,14 @@ fn replay_reports_balances_and_bad_rows() {
 /// state file (documented aliases), every series is planned, in well under 5 seconds.
 #[test]
 fn vn2_week0_when_present() {
+    let dir = scratch();
     let vn2 = root().join("../shared/data/vn2");
     if !vn2.exists() {
         eprintln!("../shared/data/vn2 not present: VN2 end-to-end check not run");
         return;
     }
     let f = |n: &str| vn2.join(n).to_str().unwrap().to_owned();
-    let out = tmp("vn2.csv");
+    let out = dir.path().join("vn2.csv");
     let o = plan(
         Path::new(&f("Week 0 - 2024-04-08 - Sales.csv")),
         &[
@@ -314,6 +323,7 @@ fn explain_tells_the_story_and_refuses_unknown_items() {
 
 #[test]
 fn reconcile_reports_and_refuses_bad_counts() {
+    let dir = scratch();
     let o = invsync(&[
         "reconcile",
         "--counts",
@@ -328,7 +338,7 @@ fn reconcile_reports_and_refuses_bad_counts() {
     assert!(out.contains("SKU-100,S1,30,29,-1,-2.55,A,mismatch,false"), "{out}");
     assert!(out.contains("SKU-200,S1,18,,-18,-126,A,missing_in_count,false"), "{out}");
     assert!(stderr(&o).contains("accuracy 20.00 %"), "{}", stderr(&o));
-    let p = tmp("counts.csv");
+    let p = dir.path().join("counts.csv");
     std::fs::write(&p, "item,location,counted\nA,B,-3\n").unwrap();
     let o = invsync(&[
         "reconcile",

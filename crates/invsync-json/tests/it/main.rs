@@ -1,7 +1,6 @@
 //! The JSON Lines journal: corruption, torn tails, recovery after SIGKILL.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -23,10 +22,9 @@ fn event(i: u64) -> Event {
     .with_source_seq(i)
 }
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("invsync-journal-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d.join(name)
+/// A fresh directory for one test's files, removed when the test ends (even on failure).
+fn scratch() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("invsync-journal-").tempdir().expect("a scratch directory")
 }
 
 #[test]
@@ -46,7 +44,8 @@ fn corruption_in_the_middle_names_its_line() {
 
 #[test]
 fn reopening_truncates_a_torn_tail_and_appends() {
-    let p = tmp("torn.jsonl");
+    let dir = scratch();
+    let p = dir.path().join("torn.jsonl");
     let _ = std::fs::remove_file(&p);
     let (mut w, rec) = open_append(&p).unwrap();
     assert!(rec.events.is_empty() && rec.torn_tail.is_none());
@@ -86,7 +85,8 @@ const KILLS: u64 = 100;
 
 #[test]
 fn sigkill_mid_append_loses_nothing_acknowledged() {
-    let p = tmp("crash.jsonl");
+    let dir = scratch();
+    let p = dir.path().join("crash.jsonl");
     let _ = std::fs::remove_file(&p);
     let exe = std::env::current_exe().unwrap();
     let mut acknowledged: Vec<String> = Vec::new();
