@@ -1,6 +1,6 @@
 //! The memory work under the ledger's in-order path, without the ledger: what this machine
 //! charges for the bytes and cache lines one in-order event touches, in the ledger's own
-//! layout and in three others, run in the same rounds as the ledger itself.
+//! layout and in five others, run in the same rounds as the ledger itself.
 //!
 //! ```text
 //! cargo run --release --example ledger_floor [-- EVENTS KEYS ROUNDS]
@@ -20,7 +20,9 @@
 //!   arrival order, as a layout chaining a key's entries through the log writes them;
 //! * `compact record`: a 128-byte record (the id and 112 bytes), nothing per key;
 //! * `compact + key entry`: the 128-byte record and the 48-byte entry appended to the key's
-//!   own vector: the least a ledger that keeps a key's entries together can write.
+//!   own vector: the least a ledger that keeps a key's entries together can write;
+//! * `compact + entries via slot`: the same, but each entry is first written into the key's
+//!   slot (whose lines the event touches anyway) and two at a time appended to the vector.
 //!
 //! No layout validates, lowers, values or re-posts anything: each line is a floor under a
 //! ledger with that layout, not a ledger. The ledger's own line is the distance from its
@@ -72,15 +74,17 @@ enum Layout {
     KeyEntriesInOneStream,
     CompactRecord,
     CompactKeyEntry,
+    CompactBufferedEntry,
 }
 
 impl Layout {
-    const ALL: [Layout; 5] = [
+    const ALL: [Layout; 6] = [
         Layout::AsBuilt,
         Layout::NoKeyEntry,
         Layout::KeyEntriesInOneStream,
         Layout::CompactRecord,
         Layout::CompactKeyEntry,
+        Layout::CompactBufferedEntry,
     ];
 
     fn name(self) -> &'static str {
@@ -90,6 +94,7 @@ impl Layout {
             Layout::KeyEntriesInOneStream => "key entries in one stream",
             Layout::CompactRecord => "compact record",
             Layout::CompactKeyEntry => "compact + key entry",
+            Layout::CompactBufferedEntry => "compact + entries via slot",
         }
     }
 }
@@ -117,7 +122,9 @@ fn floor(layout: Layout, events: Vec<Event>) -> f64 {
             |&(p, ph)| {
                 ph == h
                     && match layout {
-                        Layout::CompactRecord | Layout::CompactKeyEntry => compact[p as usize]._id == event.id,
+                        Layout::CompactRecord | Layout::CompactKeyEntry | Layout::CompactBufferedEntry => {
+                            compact[p as usize]._id == event.id
+                        }
                         _ => log[p as usize]._event.id == event.id,
                     }
             },
@@ -157,9 +164,25 @@ fn floor(layout: Layout, events: Vec<Event>) -> f64 {
         match layout {
             Layout::AsBuilt | Layout::CompactKeyEntry => slot.entries.push(entry),
             Layout::KeyEntriesInOneStream => stream.push(entry),
+            Layout::CompactBufferedEntry => {
+                // The slot's last 12 words hold up to two pending entries; slot.state[3]
+                // counts them.
+                let pending = slot.state[3] as usize;
+                for (w, v) in slot.state[12 + 6 * pending..18 + 6 * pending].iter_mut().zip(entry) {
+                    *w = v as i64;
+                }
+                if pending == 1 {
+                    let b = &slot.state[12..24];
+                    let e = |i: usize| -> KeyEntry { std::array::from_fn(|j| b[6 * i + j] as u64) };
+                    slot.entries.extend_from_slice(&[e(0), e(1)]);
+                    slot.state[3] = 0;
+                } else {
+                    slot.state[3] = 1;
+                }
+            }
             Layout::NoKeyEntry | Layout::CompactRecord => {}
         }
-        if matches!(layout, Layout::CompactRecord | Layout::CompactKeyEntry) {
+        if matches!(layout, Layout::CompactRecord | Layout::CompactKeyEntry | Layout::CompactBufferedEntry) {
             let mut rest = [0; 14];
             rest[..3].copy_from_slice(&[at as u64, u64::from(seq), k as u64]);
             compact.push(CompactRecord { _id: event.id, _rest: rest });
