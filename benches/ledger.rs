@@ -6,7 +6,7 @@
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use invsync::ledger::{Event, Ledger, LedgerConfig, NegativeStock, SharedLedger};
+use invsync::ledger::{Event, Ledger, SharedLedger};
 
 mod common;
 
@@ -15,15 +15,9 @@ const KEYS: usize = 10_000;
 /// 50,000 positions is about five later entries of the same key.
 const DELAY: usize = 50_000;
 
-fn config() -> LedgerConfig {
-    // Late receipts arrive after issues that needed them: allow negative stock so the
-    // workload applies in full in every order.
-    LedgerConfig { default_negative: NegativeStock::Allow, ..LedgerConfig::default() }
-}
-
 /// A fresh ledger with every event applied.
 fn apply_all(events: Vec<Event>) -> Ledger {
-    let mut l = Ledger::new(config());
+    let mut l = Ledger::new(common::ledger_config());
     for e in events {
         black_box(l.apply(e).unwrap());
     }
@@ -57,7 +51,7 @@ fn bench(c: &mut Criterion) {
         late
     };
     let (late, rest): (Vec<_>, Vec<_>) = with_late.iter().cloned().partition(|e| late_ids.contains(&e.id));
-    let mut base = Ledger::new(config());
+    let mut base = Ledger::new(common::ledger_config());
     for e in rest {
         base.apply(e).unwrap();
     }
@@ -79,7 +73,7 @@ fn bench(c: &mut Criterion) {
 
 /// `events` split over `threads` by `part`, applied concurrently to one shared ledger.
 fn apply_shared(parts: Vec<Vec<Event>>) -> SharedLedger {
-    let shared = SharedLedger::new(config(), 16);
+    let shared = SharedLedger::new(common::ledger_config(), 16);
     std::thread::scope(|s| {
         for part in parts {
             let shared = &shared;

@@ -9,7 +9,7 @@
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use invsync::ledger::{Event, Ledger, LedgerConfig, Movement, NegativeStock};
+use invsync::ledger::{Event, Ledger, Movement};
 use invsync::sync::{CountRecord, Endpoint, EndpointKind, Hub, HubConfig, ReconcileConfig, reconcile};
 use invsync::{EventId, ItemId, LocationId, SourceId, Timestamp};
 
@@ -17,10 +17,6 @@ mod common;
 
 fn size() -> usize {
     if std::env::args().any(|a| a == "--bench") { 1_000_000 } else { 20_000 }
-}
-
-fn config() -> LedgerConfig {
-    LedgerConfig { default_negative: NegativeStock::Allow, ..LedgerConfig::default() }
 }
 
 /// (arrival, event) in arrival order: every event 1 s after it occurred, 5 % of them
@@ -43,7 +39,7 @@ fn deliveries(events: &[Event]) -> Vec<(Timestamp, Event)> {
 }
 
 fn ingest(deliveries: Vec<(Timestamp, Event)>, source: &SourceId) -> Hub {
-    let mut hub = Hub::new(Ledger::new(config()), HubConfig::default());
+    let mut hub = Hub::new(Ledger::new(common::ledger_config()), HubConfig::default());
     hub.add_endpoint(Endpoint::new(source.clone(), EndpointKind::Other)).unwrap();
     for (at, e) in deliveries {
         black_box(hub.receive(source, e, at).unwrap());
@@ -67,7 +63,7 @@ fn bench_ingest(c: &mut Criterion) {
         b.iter_batched(
             || events.clone(),
             |evs| {
-                let mut l = Ledger::new(config());
+                let mut l = Ledger::new(common::ledger_config());
                 for e in evs {
                     black_box(l.apply(e).unwrap());
                 }
@@ -82,7 +78,7 @@ fn bench_ingest(c: &mut Criterion) {
 fn bench_reconcile(c: &mut Criterion) {
     let n = size();
     let source = SourceId::new("bench").unwrap();
-    let mut ledger = Ledger::new(config());
+    let mut ledger = Ledger::new(common::ledger_config());
     let mut counts = Vec::with_capacity(n);
     let mut rng = common::SplitMix::new(5);
     for k in 0..n {

@@ -34,7 +34,7 @@ use std::hash::BuildHasher;
 use std::time::Instant;
 
 use hashbrown::HashTable;
-use invsync::ledger::{Event, Ledger, LedgerConfig, NegativeStock};
+use invsync::ledger::{Event, Ledger};
 use invsync::{EventId, ItemId, LocationId};
 
 #[path = "../benches/common/mod.rs"]
@@ -197,7 +197,7 @@ fn floor(layout: Layout, events: Vec<Event>) -> f64 {
 
 /// Seconds for the ledger itself to apply `events`.
 fn ledger(events: Vec<Event>) -> f64 {
-    let mut l = Ledger::new(LedgerConfig { default_negative: NegativeStock::Allow, ..LedgerConfig::default() });
+    let mut l = Ledger::new(common::ledger_config());
     let t = Instant::now();
     for e in events {
         l.apply(e).expect("the workload applies in full");

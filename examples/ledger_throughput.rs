@@ -17,14 +17,10 @@
 
 use std::time::Instant;
 
-use invsync::ledger::{Event, Ledger, LedgerConfig, NegativeStock};
+use invsync::ledger::{Event, Ledger};
 
 #[path = "../benches/common/mod.rs"]
 mod common;
-
-fn config() -> LedgerConfig {
-    LedgerConfig { default_negative: NegativeStock::Allow, ..LedgerConfig::default() }
-}
 
 /// What the kernel did for this process: minor page faults and system CPU seconds.
 #[derive(Clone, Copy)]
@@ -79,7 +75,7 @@ fn main() {
     let in_order = common::ledger_events(n, keys, 0.0, 0, 7);
     let mixed = common::ledger_events(n, keys, 0.01, 50_000, 7);
 
-    time(&mut Ledger::new(config()), &in_order); // warm-up
+    time(&mut Ledger::new(common::ledger_config()), &in_order); // warm-up
     if std::env::var_os("INVSYNC_PROFILE_IN_ORDER").is_some() {
         return;
     }
@@ -87,12 +83,12 @@ fn main() {
     let mut best_ratio = f64::INFINITY;
     let mut late_events = 0;
     for _ in 0..repeats {
-        let run = time(&mut Ledger::new(config()), &in_order);
+        let run = time(&mut Ledger::new(common::ledger_config()), &in_order);
         if run.secs < best_in_order.secs {
             best_in_order = run;
         }
         // The mixed stream as delivered, each event timed: late ones against the others.
-        let mut ledger = Ledger::new(config());
+        let mut ledger = Ledger::new(common::ledger_config());
         let (mut t_late, mut t_other, mut n_late) = (0.0, 0.0, 0usize);
         for e in mixed.iter().cloned() {
             let t = Instant::now();

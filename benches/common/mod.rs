@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use invsync::demand::{Calendar, DemandHistory};
-use invsync::ledger::{Event, Movement};
+use invsync::ledger::{Event, LedgerConfig, Movement, NegativeStock};
 use invsync::{EventId, ItemId, LocationId, SourceId, Timestamp};
 use rand::Rng;
 
@@ -26,6 +26,13 @@ impl SplitMix {
     pub fn below(&mut self, n: u64) -> u64 {
         ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
     }
+}
+
+/// The ledger settings every ledger workload here runs under. Late receipts arrive after
+/// issues that needed them: negative stock is allowed so a workload applies in full in
+/// every order.
+pub fn ledger_config() -> LedgerConfig {
+    LedgerConfig { default_negative: NegativeStock::Allow, ..LedgerConfig::default() }
 }
 
 /// `n` ledger events over `keys` item x locations, one second apart, in event-time order:
