@@ -7,7 +7,8 @@
 //!
 //! `order_qty` is a whole number >= 0. `k` is the decision's safety factor: the k of a k
 //! policy, otherwise `(target_stock - mu_w) / sigma_w`. A blocked item has `order_qty` 0,
-//! `level` 0, empty figures and its `reason`. Numbers carry at most 4 decimals.
+//! `level` 0, empty figures and its `reason`; a cold-started item (level 0, planned from its
+//! fitted per-period demand) has its figures and its `reason` too. Numbers carry at most 4 decimals.
 
 use std::io;
 
@@ -96,7 +97,8 @@ impl<W: io::Write> PlanWriter<W> {
                     fmt4(r.evaluation.expected_cost),
                     fmt4(r.evaluation.fill_rate),
                     r.status.as_str().to_owned(),
-                    String::new(),
+                    // A cold-started item says how it was planned.
+                    if d.cold_start_mean.is_some() { d.reason.clone() } else { String::new() },
                     d.forecast_method.clone(),
                 ]);
             }

@@ -3,7 +3,7 @@
 use invsync_core::Timestamp;
 use invsync_core::backtest::*;
 use invsync_core::demand::{Calendar, DemandHistory};
-use invsync_core::plan::{ItemInput, plan_batch, vn2_defaults};
+use invsync_core::plan::{ItemInput, PlanConfig, plan_batch};
 use invsync_core::policy::StockPosition;
 
 /// Orders the same quantity for every item at every decision.
@@ -69,7 +69,7 @@ fn synthetic() -> Vec<Series> {
 #[test]
 fn planner_rule_decides_what_plan_decides() {
     let s = synthetic();
-    let config = vn2_defaults();
+    let config = PlanConfig::vn2();
     let t = 89;
     let positions: Vec<StockPosition> =
         (0..s.len()).map(|i| StockPosition { on_hand: i as f64, arrivals: vec![1.0, 0.0] }).collect();
@@ -91,7 +91,7 @@ fn planner_rule_decides_what_plan_decides() {
 fn backtest_is_deterministic_and_thread_independent() {
     let s = synthetic();
     let p = Protocol { windows: 2, window_periods: 8, warmup: 4, ..Protocol::default() };
-    let rule = PlannerRule(vn2_defaults());
+    let rule = PlannerRule(PlanConfig::vn2());
     let a = run(&s, &rule, &p).unwrap();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
     let b = pool.install(|| run(&s, &rule, &p)).unwrap();
