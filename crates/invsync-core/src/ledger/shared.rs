@@ -341,8 +341,13 @@ impl SharedLedger {
     }
 
     /// The shards that are out of service (an apply panicked in them), ascending.
-    pub fn poisoned_shards(&self) -> Vec<usize> {
-        (0..self.shards.len()).filter(|&s| lock(&self.shards[s]).broken).collect()
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Reentrant`] from inside a [`with_shard`](Self::with_shard) closure.
+    pub fn poisoned_shards(&self) -> Result<Vec<usize>, LedgerError> {
+        not_reentrant()?;
+        Ok((0..self.shards.len()).filter(|&s| lock(&self.shards[s]).broken).collect())
     }
 
     /// Replaces shard `shard` by the ledger its `events` produce, and puts it back in
@@ -474,7 +479,7 @@ mod tests {
             }));
             assert!(caught.is_err(), "the injected panic reaches the caller");
             let poisoned = Err(LedgerError::ShardPoisoned { shard: sa });
-            assert_eq!(shared.poisoned_shards(), vec![sa]);
+            assert_eq!(shared.poisoned_shards(), Ok(vec![sa]));
             assert_eq!(shared.levels(&a, &loc).map(drop), poisoned);
             assert_eq!(shared.apply(receipt("a3", &a, 1)).map(drop), poisoned);
             assert_eq!(shared.apply_batch(vec![receipt("a3", &a, 1)]).map_err(|e| e.error).map(drop), poisoned);
@@ -496,11 +501,11 @@ mod tests {
                 shared.rebuild_shard(99, Vec::new()).unwrap_err().error,
                 LedgerError::NoSuchShard { shard: 99, shards: 4 }
             );
-            assert_eq!(shared.poisoned_shards(), vec![sa]);
+            assert_eq!(shared.poisoned_shards(), Ok(vec![sa]));
             // Rebuilt from its acknowledged events: a2 was never acknowledged, so it is not
             // there, and its id is free again.
             assert_eq!(shared.rebuild_shard(sa, vec![receipt("a1", &a, 5)]), Ok(1));
-            assert!(shared.poisoned_shards().is_empty());
+            assert_eq!(shared.poisoned_shards(), Ok(Vec::new()));
             assert_eq!(shared.levels(&a, &loc).unwrap().on_hand(), 5);
             assert_eq!(shared.len(), Ok(2));
         }

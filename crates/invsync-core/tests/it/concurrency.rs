@@ -291,6 +291,7 @@ fn with_shard_refuses_reentry_instead_of_deadlocking() {
                 ledger.len().map(drop),
                 ledger.register_location(store.clone(), invsync_core::ledger::NegativeStock::Allow),
                 ledger.rebuild_shard(0, Vec::new()).map(drop).map_err(|e| e.error),
+                ledger.poisoned_shards().map(drop),
             ]
         })
         .unwrap();
