@@ -296,7 +296,7 @@ impl<R: Read> JournalReader<R> {
 fn parse_line(text: &[u8]) -> Result<Event, String> {
     if !text.starts_with(PREFIX) {
         // A line written before checksums: the event's JSON alone.
-        return serde_json::from_slice::<Event>(text).map_err(|e| format!("not a journal record: {e}"));
+        return serde_json::from_slice::<Event>(text).map_err(|e| format!("not a journal record: {}", bounded(&e)));
     }
     if text.len() < FRAME + 2
         || !text.ends_with(b"}")
@@ -315,7 +315,18 @@ fn parse_line(text: &[u8]) -> Result<Event, String> {
     if actual != stored {
         return Err(format!("checksum mismatch: stored {stored:08x}, computed {actual:08x}"));
     }
-    serde_json::from_slice::<Event>(json).map_err(|e| format!("the checksum matches but the event is not valid: {e}"))
+    serde_json::from_slice::<Event>(json)
+        .map_err(|e| format!("the checksum matches but the event is not valid: {}", bounded(&e)))
+}
+
+/// A parser message cut to about 120 characters (it can quote a whole value).
+fn bounded(e: &serde_json::Error) -> String {
+    const MAX: usize = 120;
+    let text = e.to_string();
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text,
+    }
 }
 
 impl<R: Read> Iterator for JournalReader<R> {

@@ -115,6 +115,15 @@ fn damaged_records_are_reported_and_later_records_kept() {
     assert_eq!(d[0].bytes, altered[..altered.len() - 1]);
     assert!(d[1].reason.contains("checksum") || d[1].reason.contains("frame"), "{}", d[1].reason);
     assert!(d[2].reason.contains("not a journal record"), "{}", d[2].reason);
+    // A huge value is not echoed whole in the reason (the bytes are in `bytes`).
+    let huge =
+        serde_json_text(&event(1)).replace("\"type\":\"receipt\"", &format!("\"type\":\"{}\"", "x".repeat(1_000_000)));
+    let r = read_all(format!("{huge}\n").as_bytes());
+    assert!(
+        matches!(&r[..], [Record::Damaged(d)] if d.reason.len() < 200 && d.bytes.len() > 1_000_000),
+        "{:?}",
+        damaged_of(&r)[0].reason
+    );
     // Recovery keeps them too, says what it skipped, and leaves the damaged lines in place.
     let dir = scratch();
     let p = dir.path().join("damaged.jsonl");
