@@ -2,14 +2,14 @@
 //! against the replayed VN2 organizer benchmark.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use invsync_core::backtest::{OrganizerBenchmark, PlannerRule, Protocol, Report, Rule, Series, run};
 use invsync_csv::{HistoryReaderBuilder, InStockRecord, Key, apply_in_stock, key_text};
 
+use crate::output::{self, Output};
 use crate::{Failure, open_input};
 
 /// Arguments of `invsync backtest`.
@@ -78,8 +78,13 @@ pub(crate) fn load(history: &Path, in_stock: Option<&Path>) -> Result<(Vec<Strin
 
 pub(crate) fn run_cmd(args: &Args) -> Result<(), Failure> {
     let started = Instant::now();
-    let (_, series) = load(&args.history, args.in_stock.as_deref())?;
     let config = args.planner.config()?;
+    let threads = crate::thread_count(args.threads)?;
+    let mut inputs = vec![("--history", args.history.as_path())];
+    inputs.extend(args.in_stock.as_deref().map(|p| ("--in-stock", p)));
+    let outputs: Vec<_> = args.json.as_deref().map(|p| ("--json", p)).into_iter().collect();
+    output::check_paths(&inputs, &outputs)?;
+    let (_, series) = load(&args.history, args.in_stock.as_deref())?;
     let protocol = Protocol {
         windows: args.windows,
         window_periods: args.window_periods,
@@ -91,7 +96,7 @@ pub(crate) fn run_cmd(args: &Args) -> Result<(), Failure> {
         holding: args.planner.holding_cost,
         shortage: args.planner.shortage_cost,
     };
-    let (pool, _) = crate::thread_pool(args.threads)?;
+    let pool = crate::thread_pool(threads)?;
     let rules: [&dyn Rule; 2] = [&PlannerRule(config), &OrganizerBenchmark::default()];
     let reports: Vec<Report> = rules
         .iter()
@@ -139,8 +144,9 @@ pub(crate) fn run_cmd(args: &Args) -> Result<(), Failure> {
         ),
     )?;
     if let Some(p) = &args.json {
-        let f = File::create(p).map_err(|e| Failure::Other(format!("{}: {e}", p.display())))?;
-        invsync_json::write_pretty(BufWriter::new(f), &reports).map_err(|e| Failure::Other(e.to_string()))?;
+        let mut f = Output::create(p)?;
+        invsync_json::write_pretty(&mut f, &reports).map_err(|e| Failure::Other(e.to_string()))?;
+        output::commit(vec![f])?;
     }
     eprintln!(
         "backtested {} series, {} windows, in {:.1} s",

@@ -2,8 +2,7 @@
 //! item out.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{BufRead, BufWriter, Write as _};
+use std::io::{BufRead, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -13,6 +12,7 @@ use invsync_core::plan::{ItemInput, SeasonalPool, plan_batch};
 use invsync_core::policy::StockPosition;
 use invsync_csv::{HistoryReaderBuilder, HistoryRecord, InStockRecord, Key, PlanWriter, apply_in_stock, key_text};
 
+use crate::output::{self, Output};
 use crate::{Failure, open_input};
 
 /// Arguments of `invsync plan`.
@@ -104,7 +104,15 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         args.scenarios,
         args.seed,
     )?;
-    let (pool, threads) = crate::thread_pool(args.threads)?;
+    let threads = crate::thread_count(args.threads)?;
+    let mut inputs = vec![("--history", args.history.as_path())];
+    inputs.extend(args.in_stock.as_deref().map(|p| ("--in-stock", p)));
+    inputs.extend(args.state.as_deref().map(|p| ("--state", p)));
+    inputs.extend(args.pool_history.as_deref().map(|p| ("--pool-history", p)));
+    let mut outputs = vec![("--out", args.out.as_path())];
+    outputs.extend(args.json.as_deref().map(|p| ("--json", p)));
+    output::check_paths(&inputs, &outputs)?;
+    let pool = crate::thread_pool(threads)?;
 
     // History: streamed (twice when seasonality is pooled over the file).
     let long = is_long(&args.history)?;
@@ -169,16 +177,16 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         }
     };
 
-    let out = File::create(&args.out).map_err(|e| Failure::Other(format!("{}: {e}", args.out.display())))?;
-    let mut writer = PlanWriter::new(BufWriter::new(out), &key_names).map_err(|e| Failure::Other(e.to_string()))?;
+    // Outputs are temporary files until every item is planned (crate::output).
+    let mut out = Output::create(&args.out)?;
+    let mut writer = PlanWriter::new(&mut out, &key_names).map_err(|e| Failure::Other(e.to_string()))?;
     // The JSON report is streamed too: an array written item by item.
     let mut json = match &args.json {
         None => None,
         Some(p) => {
-            let f = File::create(p).map_err(|e| Failure::Other(format!("{}: {e}", p.display())))?;
-            let mut w = BufWriter::new(f);
-            w.write_all(b"[").map_err(|e| Failure::Other(format!("{}: {e}", p.display())))?;
-            Some((p, w, 0usize))
+            let mut w = Output::create(p)?;
+            w.write_all(b"[").map_err(|e| Failure::Other(e.to_string()))?;
+            Some((w, 0usize))
         }
     };
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
@@ -231,9 +239,9 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
                 None => blocked += 1,
             }
             writer.write(key, &plan).map_err(|e| Failure::Other(e.to_string()))?;
-            if let Some((p, w, n)) = &mut json {
+            if let Some((w, n)) = &mut json {
                 let sep: &[u8] = if *n == 0 { b"\n" } else { b"," };
-                w.write_all(sep).map_err(|e| Failure::Other(format!("{}: {e}", p.display())))?;
+                w.write_all(sep).map_err(|e| Failure::Other(e.to_string()))?;
                 let item = serde_json_item::Item { key: text, plan: &plan };
                 invsync_json::write_pretty(&mut *w, &item).map_err(|e| Failure::Other(e.to_string()))?;
                 *n += 1;
@@ -246,9 +254,13 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     }
     bar.finish_and_clear();
     writer.flush().map_err(|e| Failure::Other(e.to_string()))?;
-    if let Some((p, mut w, _)) = json {
-        w.write_all(b"]\n").and_then(|()| w.flush()).map_err(|e| Failure::Other(format!("{}: {e}", p.display())))?;
+    drop(writer);
+    let mut done = vec![out];
+    if let Some((mut w, _)) = json {
+        w.write_all(b"]\n").map_err(|e| Failure::Other(e.to_string()))?;
+        done.push(w);
     }
+    output::commit(done)?;
     eprintln!(
         "planned {planned} items, blocked {blocked}, total expected cost {cost:.2}, wall time {:.2} s ({threads} thread{})",
         started.elapsed().as_secs_f64(),

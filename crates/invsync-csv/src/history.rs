@@ -41,7 +41,7 @@ use invsync_core::Timestamp;
 use invsync_core::demand::{Calendar, DemandHistory};
 use invsync_core::policy::StockPosition;
 
-use crate::error::{CsvError, CsvErrorKind};
+use crate::error::{CsvError, CsvErrorKind, bounded};
 
 /// One item's key: the values of the key columns, in order.
 pub type Key = Vec<String>;
@@ -377,7 +377,7 @@ impl<R: io::Read> WideReader<R> {
         if !self.seen.insert(key.clone()) {
             return Err(CsvError::new(CsvErrorKind::Invalid {
                 expected: "a key seen once",
-                message: format!("duplicate key {}", key_text(&key)),
+                message: format!("duplicate key {}", bounded(&key_text(&key))),
             })
             .at_line(line));
         }
@@ -566,7 +566,7 @@ impl<R: io::Read> LongReader<R> {
             if let Some(prev) = self.prev.as_ref().filter(|p| **p >= key) {
                 return Some(Err(CsvError::new(CsvErrorKind::Invalid {
                     expected: "items in ascending key order (the file is declared sorted)",
-                    message: format!("item {} comes after item {}", key_text(&key), key_text(prev)),
+                    message: format!("item {} comes after item {}", bounded(&key_text(&key)), bounded(&key_text(prev))),
                 })
                 .at_line(line)));
             }
@@ -576,7 +576,7 @@ impl<R: io::Read> LongReader<R> {
                 expected: "rows of one item together",
                 message: format!(
                     "item {} appears again after other items: sort the file by key, then date",
-                    key_text(&key)
+                    bounded(&key_text(&key))
                 ),
             })
             .at_line(line)));
