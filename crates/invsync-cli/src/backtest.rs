@@ -79,12 +79,6 @@ pub(crate) fn load(history: &Path, in_stock: Option<&Path>) -> Result<(Vec<Strin
 pub(crate) fn run_cmd(args: &Args) -> Result<(), Failure> {
     let started = Instant::now();
     let config = args.planner.config()?;
-    let threads = crate::thread_count(args.threads)?;
-    let mut inputs = vec![("--history", args.history.as_path())];
-    inputs.extend(args.in_stock.as_deref().map(|p| ("--in-stock", p)));
-    let outputs: Vec<_> = args.json.as_deref().map(|p| ("--json", p)).into_iter().collect();
-    output::check_paths(&inputs, &outputs)?;
-    let (_, series) = load(&args.history, args.in_stock.as_deref())?;
     let protocol = Protocol {
         windows: args.windows,
         window_periods: args.window_periods,
@@ -96,11 +90,41 @@ pub(crate) fn run_cmd(args: &Args) -> Result<(), Failure> {
         holding: args.planner.holding_cost,
         shortage: args.planner.shortage_cost,
     };
+    protocol.validate().map_err(|e| Failure::Input(flag_names(&e.to_string())))?;
+    let threads = crate::thread_count(args.threads)?;
+    let mut inputs = vec![("--history", args.history.as_path())];
+    inputs.extend(args.in_stock.as_deref().map(|p| ("--in-stock", p)));
+    let outputs: Vec<_> = args.json.as_deref().map(|p| ("--json", p)).into_iter().collect();
+    output::check_paths(&inputs, &outputs)?;
+    let (_, series) = load(&args.history, args.in_stock.as_deref())?;
+    if let Some(needed) = protocol.periods_needed()
+        && let Some(s) = series.first()
+        && s.history.len() < needed
+    {
+        return Err(Failure::Input(format!(
+            "{}: {} periods are needed (--warmup {} + --windows {} x --window-periods {} + 1), the history has {}",
+            args.history.display(),
+            needed,
+            args.warmup,
+            args.windows,
+            args.window_periods,
+            s.history.len()
+        )));
+    }
+    if protocol.periods_needed().is_none() {
+        return Err(Failure::Input(format!(
+            "--windows {} x --window-periods {} + --warmup {} is too large for any history",
+            args.windows, args.window_periods, args.warmup
+        )));
+    }
     let pool = crate::thread_pool(threads)?;
     let rules: [&dyn Rule; 2] = [&PlannerRule(config), &OrganizerBenchmark::default()];
     let reports: Vec<Report> = rules
         .iter()
-        .map(|rule| pool.install(|| run(&series, *rule, &protocol)).map_err(|e| Failure::Input(e.to_string())))
+        .map(|rule| {
+            pool.install(|| run(&series, *rule, &protocol))
+                .map_err(|e| Failure::Input(format!("{}: {e}", args.history.display())))
+        })
         .collect::<Result<_, _>>()?;
     let start = series.first().map(|s| (s.history.start(), s.history.calendar()));
     let date =
@@ -115,19 +139,19 @@ pub(crate) fn run_cmd(args: &Args) -> Result<(), Failure> {
         w(
             &mut out,
             format!(
-                "{:<8} {:<12} {:>12.1} {:>12.1} {:>8.4}",
+                "{:<8} {:<12} {:>12.1} {:>12.1} {:>8}",
                 k + 1,
                 date(*t0),
                 a.cost(),
                 b.cost(),
-                b.cost() / a.cost()
+                ratio(b.cost(), a.cost())
             ),
         )?;
     }
     let (a, b) = (&reports[0].total, &reports[1].total);
     w(
         &mut out,
-        format!("{:<8} {:<12} {:>12.1} {:>12.1} {:>8.4}", "total", "", a.cost(), b.cost(), b.cost() / a.cost()),
+        format!("{:<8} {:<12} {:>12.1} {:>12.1} {:>8}", "total", "", a.cost(), b.cost(), ratio(b.cost(), a.cost())),
     )?;
     w(
         &mut out,
@@ -155,4 +179,26 @@ pub(crate) fn run_cmd(args: &Args) -> Result<(), Failure> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// `num / den` to 4 decimals, or `-` when the denominator is 0 (no cost to compare with).
+fn ratio(num: f64, den: f64) -> String {
+    if den > 0.0 { format!("{:.4}", num / den) } else { "-".into() }
+}
+
+/// A protocol error in the command line's words (`count_from` -> `--count-from`).
+fn flag_names(message: &str) -> String {
+    let mut m = message.to_owned();
+    for (field, flag) in [
+        ("window_periods", "--window-periods"),
+        ("windows", "--windows"),
+        ("count_from", "--count-from"),
+        ("lead_time", "--lead-time"),
+        ("review_period", "--review-period"),
+        ("holding cost", "--holding-cost"),
+        ("shortage cost", "--shortage-cost"),
+    ] {
+        m = m.replace(field, flag);
+    }
+    m
 }

@@ -64,12 +64,11 @@ pub(crate) fn plan_config(
     c.policy.review_period = review_period;
     c.policy.holding = holding;
     c.policy.shortage = shortage;
-    c.policy.validate().map_err(|e| Failure::Input(format!("invalid settings: {e}")))?;
-    if scenarios < 2 {
-        return Err(Failure::Input(format!("--scenarios must be at least 2, got {scenarios}")));
-    }
     c.demand.scenarios = scenarios;
     c.seed = seed;
+    // Every limit, the memory budget on scenarios x periods included, before any file
+    // is read or written.
+    c.validate().map_err(|e| Failure::Input(e.to_string()))?;
     Ok(c)
 }
 

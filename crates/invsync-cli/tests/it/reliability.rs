@@ -160,3 +160,64 @@ fn a_huge_value_is_quoted_short() {
     let e = check_refused(&o, &["h.csv:2", "2024-01-08", "more characters"]);
     assert!(e.len() < 400, "{} bytes of message", e.len());
 }
+
+fn backtest(extra: &[&str]) -> Output {
+    let mut args = vec!["backtest", "--history", "examples/data/history.csv", "--threads", "1"];
+    args.extend(extra);
+    invsync(&args)
+}
+
+#[test]
+fn backtest_settings_out_of_range_are_typed_errors() {
+    let max = u64::MAX.to_string();
+    for (extra, want) in [
+        (vec!["--windows", "0"], "--windows 0"),
+        (vec!["--window-periods", "0"], "--window-periods 0"),
+        (vec!["--windows", &max], "too large"),
+        (vec!["--warmup", &max], "too large"),
+        (vec!["--windows", "1000"], "periods are needed"),
+        (vec!["--count-from", "9"], "--count-from 9"),
+        (vec!["--count-from", "0"], "--count-from 0"),
+    ] {
+        let o = backtest(&extra);
+        check_refused(&o, &[want]);
+        assert!(o.stdout.is_empty(), "{extra:?} printed a report");
+    }
+    // The last period of the window is still a valid first counted period.
+    let o = backtest(&["--scenarios", "50", "--windows", "1", "--count-from", "8"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("NaN"));
+}
+
+#[test]
+fn backtest_refuses_settings_the_planner_refuses() {
+    // It used to print a comparison with every invsync order 0 (fill rate 0.0), exit 0.
+    // The planner's settings are now checked first; an error the planner returns during
+    // the run propagates too (invsync-core test `planner_errors_propagate_instead_of_ordering_nothing`).
+    let o = backtest(&["--scenarios", "100001"]);
+    check_refused(&o, &["scenarios must be between 2 and 100000, got 100001"]);
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn the_product_of_sizes_has_a_memory_budget() {
+    // Each size is within its own limit; together they asked for ~4.9 GB per thread.
+    let o = invsync(&[
+        "plan",
+        "--history",
+        "examples/data/history.csv",
+        "--lead-time",
+        "1000",
+        "--review-period",
+        "1000",
+        "--holding-cost",
+        "1",
+        "--shortage-cost",
+        "1",
+        "--scenarios",
+        "100000",
+        "--out",
+        "/dev/null",
+    ]);
+    check_refused(&o, &["100000 scenarios x 2002 simulated periods", "memory budget"]);
+}
