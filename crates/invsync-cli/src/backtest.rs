@@ -1,14 +1,14 @@
 //! `invsync backtest`: rolling-origin pseudo-competitions over a history file, invsync
 //! against the replayed VN2 organizer benchmark.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use invsync_core::backtest::{OrganizerBenchmark, PlannerRule, Protocol, Report, Rule, Series, run};
-use invsync_csv::{HistoryReaderBuilder, InStockRecord, Key, apply_in_stock, key_text};
+use invsync_csv::{HistoryReaderBuilder, key_text};
 
+use crate::inputs::InStock;
 use crate::output::{self, Output};
 use crate::{Failure, open_input};
 
@@ -41,39 +41,44 @@ pub(crate) struct Args {
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
+    /// Refuse what is otherwise a warning (in-stock rows matching no item, flags dated
+    /// outside the history).
+    #[arg(long)]
+    strict: bool,
     /// Also write the report as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
 }
 
-/// The key column names and every series of a wide history, in-stock flags applied.
-pub(crate) fn load(history: &Path, in_stock: Option<&Path>) -> Result<(Vec<String>, Vec<Series>), Failure> {
+/// The key column names and every series of a wide history, in-stock flags applied
+/// (checked as `crate::inputs` says; `strict` turns its warnings into errors).
+pub(crate) fn load(
+    history: &Path,
+    in_stock: Option<&Path>,
+    strict: bool,
+) -> Result<(Vec<String>, Vec<Series>), Failure> {
     let input = |e: invsync_csv::CsvError| Failure::Input(e.to_string());
     let mut b = HistoryReaderBuilder::new();
     b.file(history.display().to_string());
     let reader = b.wide(open_input(history)?).map_err(input)?;
     let keys = reader.key_names();
-    let names = keys.clone();
-    let flags: HashMap<Key, InStockRecord> = match in_stock {
-        None => HashMap::new(),
-        Some(p) => {
-            let mut b = HistoryReaderBuilder::new();
-            b.file(p.display().to_string()).key_columns(keys);
-            b.in_stock(open_input(p)?)
-                .map_err(input)?
-                .map(|r| r.map(|r| (r.key.clone(), r)))
-                .collect::<Result<_, _>>()
-                .map_err(input)?
-        }
+    let mut flags = match in_stock {
+        None => None,
+        Some(p) => Some(InStock::load(p, &keys, strict)?),
     };
-    let series = reader
-        .map(|r| {
-            let r = r.map_err(input)?;
-            let history = flags.get(&r.key).map_or_else(|| r.history.clone(), |f| apply_in_stock(&r.history, f));
-            Ok(Series { key: key_text(&r.key), history })
-        })
-        .collect::<Result<Vec<_>, Failure>>()?;
-    Ok((names, series))
+    let mut series = Vec::new();
+    for r in reader {
+        let r = r.map_err(input)?;
+        let history = match &mut flags {
+            Some(f) => f.apply(&r.key, r.history)?,
+            None => r.history,
+        };
+        series.push(Series { key: key_text(&r.key), history });
+    }
+    if let Some(f) = flags {
+        f.finish()?;
+    }
+    Ok((keys, series))
 }
 
 pub(crate) fn run_cmd(args: &Args) -> Result<(), Failure> {
@@ -96,7 +101,7 @@ pub(crate) fn run_cmd(args: &Args) -> Result<(), Failure> {
     inputs.extend(args.in_stock.as_deref().map(|p| ("--in-stock", p)));
     let outputs: Vec<_> = args.json.as_deref().map(|p| ("--json", p)).into_iter().collect();
     output::check_paths(&inputs, &outputs)?;
-    let (_, series) = load(&args.history, args.in_stock.as_deref())?;
+    let (_, series) = load(&args.history, args.in_stock.as_deref(), args.strict)?;
     if let Some(needed) = protocol.periods_needed()
         && let Some(s) = series.first()
         && s.history.len() < needed

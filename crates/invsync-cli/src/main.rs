@@ -7,6 +7,7 @@
 
 mod backtest;
 mod explain;
+mod inputs;
 mod output;
 mod plan;
 mod reconcile;

@@ -159,3 +159,19 @@ pub(crate) fn writer_with_header<W: std::io::Write>(w: W, header: &[&str]) -> Re
     inner.write_record(header)?;
     Ok(inner)
 }
+
+/// Refuses a header that names a column twice (trimmed, ASCII case ignored): the error
+/// points at the second occurrence.
+pub(crate) fn unique_headers(headers: &csv::StringRecord, file: Option<&str>) -> Result<(), CsvError> {
+    let mut seen = std::collections::HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        let h = h.trim().trim_start_matches('\u{feff}');
+        if let Some(first) = seen.insert(h.to_ascii_lowercase(), i) {
+            return Err(CsvError::new(CsvErrorKind::DuplicateColumn(format!("{h}, also column {}", first + 1)))
+                .at_line(1)
+                .at_column(i + 1, h, None)
+                .in_file(file));
+        }
+    }
+    Ok(())
+}

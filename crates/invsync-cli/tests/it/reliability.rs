@@ -221,3 +221,182 @@ fn the_product_of_sizes_has_a_memory_budget() {
     ]);
     check_refused(&o, &["100000 scenarios x 2002 simulated periods", "memory budget"]);
 }
+
+/// Writes `files` (name, content) into a scratch directory.
+fn files(list: &[(&str, &str)]) -> (tempfile::TempDir, Vec<PathBuf>) {
+    let dir = scratch();
+    let paths = list
+        .iter()
+        .map(|(n, c)| {
+            let p = dir.path().join(n);
+            std::fs::write(&p, c).unwrap();
+            p
+        })
+        .collect();
+    (dir, paths)
+}
+
+const WIDE: &str = "s,p,2024-01-01,2024-01-08,2024-01-15\na,b,1,2,3\nc,d,4,5,6\n";
+
+#[test]
+fn a_biweekly_long_history_is_refused_like_the_wide_one() {
+    // It was read as weekly with every other week missing: every item blocked, exit 0.
+    let long = "item,location,date,quantity\na,x,2024-01-01,1\na,x,2024-01-15,2\na,x,2024-01-29,3\n";
+    let wide = "item,location,2024-01-01,2024-01-15,2024-01-29\na,x,1,2,3\n";
+    let (_d, p) = files(&[("long.csv", long), ("wide.csv", wide)]);
+    for h in &p {
+        let o = invsync(&plan_args(h, &["--out", "/dev/null"]));
+        check_refused(&o, &["14 days apart", "expected 1, 7 or one month"]);
+    }
+    let o = invsync(&plan_args(&p[0], &["--out", "/dev/null"]));
+    check_refused(&o, &["long.csv:3: column date (3): value \"2024-01-15\""]);
+    // An item of a weekly file may still miss every other week: the file's calendar is
+    // known from the items before it.
+    let ok = "item,location,date,quantity\na,x,2024-01-01,1\na,x,2024-01-08,2\nb,x,2024-01-01,1\nb,x,2024-01-15,2\n";
+    let (_d2, p) = files(&[("ok.csv", ok)]);
+    let o = invsync(&plan_args(&p[0], &["--out", "/dev/null"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn errors_in_long_files_point_at_the_offending_row() {
+    // The calendar from an earlier item; the bad row is the item's third (line 6).
+    let long = "item,location,date,quantity\na,x,2024-01-01,1\na,x,2024-01-08,2\nb,x,2024-01-01,1\nb,x,2024-01-08,2\nb,x,2024-01-10,3\n";
+    let (_d, p) = files(&[("long.csv", long)]);
+    let o = invsync(&plan_args(&p[0], &["--out", "/dev/null"]));
+    check_refused(&o, &["long.csv:6: column date (3): value \"2024-01-10\"", "not a week period"]);
+    // The calendar from the item itself: the row that shows the bad step.
+    let long = "item,location,date,quantity\na,x,2024-01-01,1\na,x,2024-01-08,2\na,x,2024-01-10,3\n";
+    let (_d2, p) = files(&[("long.csv", long)]);
+    let o = invsync(&plan_args(&p[0], &["--out", "/dev/null"]));
+    check_refused(&o, &["long.csv:4: column date (3): value \"2024-01-10\"", "2 days apart"]);
+}
+
+#[test]
+fn in_stock_rows_are_checked() {
+    let flags_extra = "s,p,2024-01-01,2024-01-08,2024-01-15\na,b,1,0,1\nc,d,1,1,1\ne,f,1,0,1\n";
+    let flags_dup = "s,p,2024-01-01,2024-01-08,2024-01-15\na,b,1,0,1\nc,d,1,1,1\na,b,0,0,0\n";
+    let flags_daily = "s,p,2024-01-01,2024-01-02,2024-01-03\na,b,1,0,1\n";
+    let flags_disjoint = "s,p,2023-01-02,2023-01-09\na,b,1,0\n";
+    let flags_wider = "s,p,2023-12-25,2024-01-01,2024-01-08\na,b,1,0,1\n";
+    let (_d, p) = files(&[
+        ("h.csv", WIDE),
+        ("extra.csv", flags_extra),
+        ("dup.csv", flags_dup),
+        ("daily.csv", flags_daily),
+        ("disjoint.csv", flags_disjoint),
+        ("wider.csv", flags_wider),
+    ]);
+    let run = |flags: &Path, strict: bool| {
+        let mut extra = vec!["--in-stock", s(flags), "--out", "/dev/null"];
+        if strict {
+            extra.push("--strict");
+        }
+        invsync(&plan_args(&p[0], &extra))
+    };
+    // Rows matching no item: a warning with the count (a shard may be planned with the
+    // full set's flags), an error under --strict. They used to be ignored silently.
+    let o = run(&p[1], false);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: ")
+            && stderr(&o).contains("1 in-stock rows match no history item (first: line 4, item e/f)"),
+        "{}",
+        stderr(&o)
+    );
+    check_refused(&run(&p[1], true), &["extra.csv: 1 in-stock rows match no history item", "--strict"]);
+    // A duplicate row used to be last-wins.
+    check_refused(&run(&p[2], false), &["dup.csv:4: duplicate in-stock row for item a/b (first at line 2)"]);
+    // Another calendar, or no date in common: an error at the row.
+    check_refused(&run(&p[3], false), &["daily.csv:2", "day periods, the history week periods"]);
+    check_refused(&run(&p[4], false), &["disjoint.csv:2", "no flag date"]);
+    // Some flags outside the history: a warning with counts; --strict refuses.
+    let o = run(&p[5], false);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("1 flags of 1 items are dated outside"), "{}", stderr(&o));
+    check_refused(&run(&p[5], true), &["wider.csv:2: item a/b: 1 flags are dated outside"]);
+    // backtest and explain read flags the same way.
+    let o = invsync(&["explain", "a/b", "--history", s(&p[0]), "--in-stock", s(&p[2])]);
+    check_refused(&o, &["duplicate in-stock row"]);
+}
+
+#[test]
+fn state_files_are_checked_alike_by_plan_and_explain() {
+    let state_dup = "s,p,on_hand\na,b,1\nc,d,2\na,b,3\n";
+    let state_neg = "s,p,on_hand,arriving_1,arriving_2\na,b,1,0,-4\nc,d,2,0,0\n";
+    let (_d, p) = files(&[("h.csv", WIDE), ("dup.csv", state_dup), ("neg.csv", state_neg)]);
+    // explain used to accept the duplicate that plan refuses.
+    let o = invsync(&["explain", "a/b", "--history", s(&p[0]), "--state", s(&p[1])]);
+    check_refused(&o, &["dup.csv:4: duplicate state for item a/b (first at line 2)"]);
+    let o = invsync(&plan_args(&p[0], &["--state", s(&p[1]), "--out", "/dev/null"]));
+    check_refused(&o, &["dup.csv:4: duplicate state for item a/b"]);
+    // A negative arrival used to be clamped to 0.
+    let o = invsync(&plan_args(&p[0], &["--state", s(&p[2]), "--out", "/dev/null"]));
+    check_refused(&o, &["neg.csv:2: column arriving_2 (5): value \"-4\"", "negative"]);
+}
+
+#[test]
+fn a_pool_history_on_another_calendar_is_refused() {
+    let daily = "s,p,2024-01-01,2024-01-02,2024-01-03\na,b,1,2,3\n";
+    let (_d, p) = files(&[("h.csv", WIDE), ("daily.csv", daily)]);
+    let o = invsync(&plan_args(&p[0], &["--pool-history", s(&p[1]), "--out", "/dev/null"]));
+    check_refused(&o, &["h.csv:2: item a/b is on week periods, --pool-history", "on day periods"]);
+}
+
+#[test]
+fn duplicate_header_names_are_refused() {
+    let (_d, p) = files(&[
+        ("wide.csv", "s,S,2024-01-01,2024-01-08\na,b,1,2\n"),
+        ("long.csv", "item,location,date,quantity,Date\na,x,2024-01-01,1,2024-01-01\n"),
+        ("state.csv", "s,p,on_hand,on_hand\na,b,1,2\n"),
+        ("counts.csv", "item,location,counted,item\nA,B,1,A\n"),
+        ("h.csv", WIDE),
+    ]);
+    check_refused(
+        &invsync(&plan_args(&p[0], &["--out", "/dev/null"])),
+        &["wide.csv:1: column S (2)", "duplicate column"],
+    );
+    check_refused(
+        &invsync(&plan_args(&p[1], &["--out", "/dev/null"])),
+        &["long.csv:1: column Date (5)", "duplicate column"],
+    );
+    check_refused(
+        &invsync(&plan_args(&p[4], &["--state", s(&p[2]), "--out", "/dev/null"])),
+        &["state.csv:1: column on_hand (4)"],
+    );
+    let o =
+        invsync(&["reconcile", "--counts", s(&p[3]), "--events", "examples/data/events.csv", "--as-of", "2024-04-07"]);
+    check_refused(&o, &["counts.csv:1: column item (4)", "duplicate column"]);
+}
+
+#[test]
+fn missing_key_columns_are_not_reported_as_duplicate_keys() {
+    let (_d, p) = files(&[("nokey.csv", "2024-01-01,2024-01-08\n1,2\n3,4\n")]);
+    let e = check_refused(&invsync(&plan_args(&p[0], &["--out", "/dev/null"])), &["nokey.csv:1", "key column"]);
+    assert!(!e.contains("duplicate key"), "{e}");
+}
+
+#[test]
+fn reconcile_refuses_two_counts_of_one_record() {
+    // It wrote a "match" row and a "mismatch" row for one item x location.
+    let (_d, p) = files(&[("counts.csv", "item,location,counted\nSKU-100,S1,29\nSKU-200,S1,18\nSKU-100,S1,30\n")]);
+    let o =
+        invsync(&["reconcile", "--counts", s(&p[0]), "--events", "examples/data/events.csv", "--as-of", "2024-04-07"]);
+    check_refused(&o, &["counts.csv:4", "SKU-100 at S1 is counted twice, at lines 2 and 4"]);
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn per_item_planner_errors_name_the_file_and_line() {
+    // Arrivals beyond the lead time of 2 do not fit: the planner refuses the first item
+    // it plans (S1/P001 on line 3: S0/P000 has no history and is blocked).
+    let text = std::fs::read_to_string(super::root().join("examples/data/state.csv")).unwrap();
+    let mut state = String::new();
+    for (i, l) in text.lines().enumerate() {
+        state.push_str(l);
+        state.push_str(if i == 0 { ",arriving_3,arriving_4\n" } else { ",0,5\n" });
+    }
+    let (_d, p) = files(&[("state.csv", &state)]);
+    let o = invsync(&plan_args(Path::new("examples/data/history.csv"), &["--state", s(&p[0]), "--out", "/dev/null"]));
+    check_refused(&o, &["examples/data/history.csv:3: item S1/P001"]);
+}
