@@ -353,4 +353,5 @@ fn reconcile_reports_and_refuses_bad_counts() {
     assert!(stderr(&o).contains("counts.csv:2: column counted (3): value \"-3\""), "{}", stderr(&o));
 }
 
+mod props;
 mod reliability;
