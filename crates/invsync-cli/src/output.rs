@@ -107,6 +107,13 @@ impl Output {
     /// A failure is exit 1 naming the path.
     pub(crate) fn create(path: &Path) -> Result<Output, Failure> {
         let fail = |e: io::Error| Failure::Other(format!("{}: {e}", path.display()));
+        // A symbolic link is written through: the file it points to is replaced, the link
+        // stays.
+        let resolved = match fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path).ok(),
+            _ => None,
+        };
+        let path = resolved.as_deref().unwrap_or(path);
         let sink = match fs::metadata(path) {
             Ok(m) if !m.is_file() => Sink::Direct(File::create(path).map_err(fail)?),
             existing => {
@@ -212,5 +219,13 @@ mod tests {
         o.write_all(b"new").unwrap();
         commit(vec![o]).unwrap();
         assert_eq!(fs::read_to_string(&a).unwrap(), "new");
+        // Through a symbolic link: the link stays, its target is replaced.
+        let link = dir.path().join("link.csv");
+        std::os::unix::fs::symlink(&a, &link).unwrap();
+        let mut o = Output::create(&link).unwrap();
+        o.write_all(b"newer").unwrap();
+        commit(vec![o]).unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read_to_string(&a).unwrap(), "newer");
     }
 }
