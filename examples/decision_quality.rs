@@ -2,13 +2,14 @@
 //!
 //! ```text
 //! cargo run --release --example decision_quality -- rolling|single|all [--quick]
-//!     [--planner cli|default|both] [--seed N] [--out DIR]
+//!     [--planner cli|default|both] [--family NAME]... [--seed N] [--out DIR]
 //! ```
 //!
 //! Prints the per-family tables and writes them to
 //! `DIR/decision_quality_{rolling,single}[_quick].txt` (DIR: docs/results). `--planner`
 //! picks the planner configurations scored beside the textbook formula: `cli` is what
-//! `invsync plan` runs (`vn2_defaults()`), `default` is `PlanConfig::default()`.
+//! `invsync plan` runs (`vn2_defaults()`), `default` is `PlanConfig::default()`. `--family` (repeatable) keeps only the named
+//! families (the file name then ends in `_partial`).
 
 use std::time::Instant;
 
@@ -18,8 +19,7 @@ use invsync_eval::rules::{DecisionRule, Invsync, Textbook};
 use invsync_eval::single::{self, SingleConfig};
 use invsync_eval::{report, truth};
 
-const USAGE: &str =
-    "usage: decision_quality rolling|single|all [--quick] [--planner cli|default|both] [--seed N] [--out DIR]";
+const USAGE: &str = "usage: decision_quality rolling|single|all [--quick] [--planner cli|default|both] [--family NAME]... [--seed N] [--out DIR]";
 
 fn main() {
     if let Err(e) = run() {
@@ -31,6 +31,7 @@ fn main() {
 fn run() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
     let (mut mode, mut quick, mut planner, mut seed, mut out) = (None, false, "cli".to_owned(), 2027u64, None);
+    let mut only: Vec<String> = Vec::new();
     while let Some(a) = args.next() {
         match a.as_str() {
             "rolling" | "single" | "all" if mode.is_none() => mode = Some(a),
@@ -40,6 +41,7 @@ fn run() -> Result<(), String> {
                 let v = args.next().ok_or("--seed needs a value")?;
                 seed = v.parse().map_err(|e| format!("--seed {v:?}: {e}"))?;
             }
+            "--family" => only.push(args.next().ok_or("--family needs a name")?),
             "--out" => out = Some(args.next().ok_or("--out needs a directory")?),
             other => return Err(format!("unexpected argument {other:?}")),
         }
@@ -59,8 +61,15 @@ fn run() -> Result<(), String> {
     rules.push(&Textbook);
     let names: Vec<&str> = rules.iter().map(|r| r.name()).collect();
     let out = out.unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/docs/results").to_owned());
-    let suffix = if quick { "_quick" } else { "" };
-    let families = truth::families();
+    let mut families = truth::families();
+    if let Some(bad) = only.iter().find(|n| !families.iter().any(|f| f.name == n.as_str())) {
+        let known: Vec<&str> = families.iter().map(|f| f.name).collect();
+        return Err(format!("--family {bad:?}: not one of {}", known.join(", ")));
+    }
+    if !only.is_empty() {
+        families.retain(|f| only.iter().any(|n| n == f.name));
+    }
+    let suffix = format!("{}{}", if quick { "_quick" } else { "" }, if only.is_empty() { "" } else { "_partial" });
 
     if mode == "single" || mode == "all" {
         let config = if quick { SingleConfig::quick(seed) } else { SingleConfig::full(seed) };

@@ -232,3 +232,46 @@ fn censored_history_flags_the_weeks_that_ran_out() {
         h.values().iter().zip(h.censored()).filter(|(_, c)| **c).fold((0.0, 0.0), |a, (v, _)| (a.0 + v, a.1 + 1.0));
     assert!(s / k < 6.0);
 }
+
+#[test]
+fn scorer_equals_a_direct_simulation_on_the_same_draws() {
+    // The scorer's reduction (stock at the end of period L, then offsets C_k - x) against
+    // a period-by-period simulation of the same draws, with stock in transit, for lost
+    // sales and backorders.
+    let fam = flat(Noise::NegBin { r: 2.0 }, 6.0);
+    let t = fam.item(1, "direct");
+    let pos = StockPosition { on_hand: 4.0, arrivals: vec![3.0, 0.0, 7.0] };
+    let n = 3_000;
+    for backorders in [false, true] {
+        let s = Settings { lead_time: 3, review_period: 2, holding: 1.0, shortage: 6.0, backorders };
+        let scorer = Scorer::new(&t, 10, &pos, &s, n, &mut stream(6, "direct"));
+        let mut rng = stream(6, "direct");
+        let paths: Vec<Vec<f64>> = (0..n).map(|_| (0..5).map(|k| t.draw(10 + k, &mut rng)).collect()).collect();
+        for q in 0..40 {
+            let q = f64::from(q);
+            let mut total = 0.0;
+            for d in &paths {
+                let mut stock = pos.on_hand;
+                for (k, demand) in d.iter().enumerate() {
+                    stock += pos.arrivals.get(k).copied().unwrap_or(0.0) + if k == 3 { q } else { 0.0 };
+                    let end = stock - demand;
+                    if k >= 3 {
+                        total += s.holding * end.max(0.0);
+                        if backorders {
+                            total += s.shortage * (-end).max(0.0);
+                        } else {
+                            total += s.shortage * (demand - stock.max(0.0)).max(0.0);
+                        }
+                    }
+                    stock = if backorders { end } else { end.max(0.0) };
+                }
+            }
+            let direct = total / n as f64;
+            assert!(
+                (scorer.cost(q) - direct).abs() < 1e-9 * direct.max(1.0),
+                "{backorders} {q}: {} {direct}",
+                scorer.cost(q)
+            );
+        }
+    }
+}
