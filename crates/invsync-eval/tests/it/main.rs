@@ -275,3 +275,18 @@ fn scorer_equals_a_direct_simulation_on_the_same_draws() {
         }
     }
 }
+
+#[test]
+fn truth_data_are_value_stable() {
+    // Value stability: every suite figure rests on these draws. A change here changes the
+    // published results and needs its own CHANGELOG line saying so.
+    let fams = truth::families();
+    let get = |name: &str| fams.iter().find(|f| f.name == name).unwrap();
+    let h = get("poisson_10").item(2027, "v").history(6, &mut stream(2027, "v"));
+    assert_eq!(h.values(), &[7.0, 11.0, 6.0, 5.0, 9.0, 8.0]);
+    let t = get("seasonal").item(2027, "v");
+    assert_eq!(t.mean, MeanPath::Seasonal { level: 10.0, amplitude: 0.5, phase: 41.0 });
+    let c = get("censored").item(2027, "v").history(8, &mut stream(2027, "v"));
+    assert_eq!(c.values(), &[2.0, 9.0, 0.0, 8.0, 9.0, 3.0, 3.0, 4.0]);
+    assert_eq!(c.censored(), &[true, false, true, false, false, false, true, false]);
+}
