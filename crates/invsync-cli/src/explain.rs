@@ -52,7 +52,14 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
             found.ok_or_else(|| Failure::Input(format!("{}: no state row for item {}", p.display(), args.item)))?
         }
     };
-    let input = ItemInput { key: &item.key, history: &item.history, position: position.clone(), consensus: None };
+    let input = ItemInput {
+        key: &item.key,
+        history: &item.history,
+        position: position.clone(),
+        consensus: None,
+        settings: None,
+        planner_override: None,
+    };
     let plan = plan_item(&input, &config).map_err(|e| Failure::Input(e.to_string()))?;
     let mut o = std::io::stdout().lock();
     let mut say = |s: String| writeln!(o, "{s}").map_err(|e| Failure::Other(e.to_string()));
@@ -97,20 +104,38 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         r.order_qty
     ))?;
     say(format!(
-        "expected cost {:.3} (holding {:.3}, shortage {:.3}, se {:.3}); fill rate {:.3}, cycle service {:.3}, stockout probability {:.3}",
+        "expected cost {:.3} = {:.3} committed before the order arrives + {:.3} the order controls (holding {:.3}, shortage {:.3}, se {:.3})",
         r.evaluation.expected_cost,
+        r.evaluation.committed_cost,
+        r.evaluation.controllable_cost,
         r.evaluation.holding_cost,
         r.evaluation.shortage_cost,
         r.evaluation.cost_se,
+    ))?;
+    say(format!(
+        "fill rate {:.3} in the periods the order covers ({:.3} over the window), cycle service {:.3}, stockout probability {:.3}",
         r.evaluation.fill_rate,
+        r.evaluation.window_fill_rate,
         r.evaluation.cycle_service,
         r.evaluation.stockout_probability
     ))?;
     say(format!(
-        "safety stock: scenario decision {:.2} (B - mu_W) vs classic z sigma_d sqrt(L) {:.2} and z sigma_d sqrt(L+R) {:.2} at the same service level",
-        r.safety_stock, r.classic_safety_stock, r.classic_safety_stock_window
+        "safety stock: {:.2} over the mean demand the order covers ({:.2}), implied k {} (sigma of the covered demand {:.2}); classic z sigma_d sqrt(L) {:.2} and z sigma_d sqrt(L+R) {:.2} at the same service level",
+        r.safety_stock,
+        r.mu_covered,
+        r.implied_k.map_or_else(|| "n/a".to_owned(), |k| format!("{k:.3}")),
+        r.sigma_covered,
+        r.classic_safety_stock,
+        r.classic_safety_stock_window
     ))?;
-    say(format!("status: {}", r.status.as_str()))?;
+    say(format!(
+        "reorder point: {}",
+        r.reorder_point.map_or_else(
+            || "none (no position gets an order)".to_owned(),
+            |s| format!("{s} (ordering pays at or below this inventory position)")
+        )
+    ))?;
+    say(format!("status: {} (projected stock at the order's arrival {:.2})", r.status.as_str(), r.projected_stock))?;
     say("expected cost of B = mu_W + k sigma_W:".into())?;
     let (lo, hi) =
         r.cost_curve.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), (_, c)| (a.min(*c), b.max(*c)));

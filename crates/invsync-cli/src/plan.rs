@@ -218,7 +218,14 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         }
         let inputs: Vec<ItemInput<'_>> = chunk
             .iter()
-            .map(|(_, text, h, p)| ItemInput { key: text, history: h, position: p.clone(), consensus: None })
+            .map(|(_, text, h, p)| ItemInput {
+                key: text,
+                history: h,
+                position: p.clone(),
+                consensus: None,
+                settings: None,
+                planner_override: None,
+            })
             .collect();
         let plans = pool.install(|| plan_batch(&inputs, &config));
         for ((key, text, _, _), plan) in chunk.iter().zip(plans) {

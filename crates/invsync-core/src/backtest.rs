@@ -216,7 +216,14 @@ impl Rule for PlannerRule {
         let inputs: Vec<ItemInput<'_>> = items
             .iter()
             .zip(&known)
-            .map(|(i, h)| ItemInput { key: i.key, history: h, position: i.position.clone(), consensus: None })
+            .map(|(i, h)| ItemInput {
+                key: i.key,
+                history: h,
+                position: i.position.clone(),
+                consensus: None,
+                settings: None,
+                planner_override: None,
+            })
             .collect();
         plan_batch(&inputs, &config).into_iter().map(|p| p.map_or(0.0, |p| p.order_qty())).collect()
     }

@@ -11,7 +11,7 @@
 //! let history = DemandHistory::uncensored(Timestamp::from_date(2022, 1, 3)?, Calendar::Week, sales)?;
 //! let input = ItemInput { key: "S1/SKU-1", history: &history,
 //!                         position: StockPosition { on_hand: 30.0, arrivals: vec![20.0, 0.0] },
-//!                         consensus: None };
+//!                         consensus: None, settings: None, planner_override: None };
 //! let plan = plan_item(&input, &PlanConfig::default())?;
 //! let rec = plan.recommendation.expect("enough history");
 //! assert!(rec.order_qty >= 0.0 && rec.order_qty.fract() == 0.0);
@@ -25,7 +25,10 @@ use crate::demand::{
     DemandConfig, DemandError, DemandHistory, DemandOutcome, Diagnostics, ErrorMatrix, ScenarioSet, SeasonalIndices,
     Seasonality, generate_into,
 };
-use crate::policy::{ErrorStats, PolicyConfig, PolicyError, Recommendation, StockPosition, optimize};
+use crate::policy::{
+    ErrorStats, ItemSettings, Override, PolicyConfig, PolicyError, Recommendation, StockPosition,
+    optimize_with_override,
+};
 use crate::rng;
 
 /// Everything the planner needs for every item.
@@ -157,6 +160,12 @@ pub struct ItemInput<'a> {
     pub position: StockPosition,
     /// A consensus forecast for the W periods, replacing the built-in one.
     pub consensus: Option<&'a [f64]>,
+    /// The item's own settings (lead time, review period, costs, order constraints, lost
+    /// sales or backorders), replacing those of the [`PlanConfig`] for this item.
+    pub settings: Option<ItemSettings>,
+    /// A planner's override of the order quantity: planned beside the optimum, and the
+    /// order to place ([`ItemPlan::order_qty`]).
+    pub planner_override: Option<Override>,
 }
 
 /// Why an item could not be planned (bad settings; blocked items are not errors).
@@ -194,12 +203,20 @@ pub struct ItemPlan {
     pub diagnostics: Diagnostics,
     /// The decision, unless the cascade blocked the item.
     pub recommendation: Option<Recommendation>,
+    /// The planner's override as given, also for a blocked item (for a planned item it
+    /// is compared with the optimum in `recommendation.planner_override`).
+    pub planner_override: Option<Override>,
 }
 
 impl ItemPlan {
-    /// The order to place now (0 for a blocked item).
+    /// The order to place now: the planner's override when there is one, else the
+    /// optimum (0 for a blocked item without an override).
     pub fn order_qty(&self) -> f64 {
-        self.recommendation.as_ref().map_or(0.0, |r| r.order_qty)
+        match (&self.recommendation, &self.planner_override) {
+            (Some(r), _) => r.order_to_place(),
+            (None, Some(o)) => o.order_qty.max(0.0),
+            (None, None) => 0.0,
+        }
     }
 }
 
@@ -223,8 +240,15 @@ pub fn error_stats(errors: &ErrorMatrix) -> ErrorStats {
 /// [`PlanError`] when the settings or the item's position are invalid.
 pub fn plan_item(input: &ItemInput<'_>, config: &PlanConfig) -> Result<ItemPlan, PlanError> {
     let key = || input.key.to_owned();
-    config.policy.validate().map_err(|source| PlanError::Policy { key: key(), source })?;
-    let window = config.policy.simulated_periods();
+    let policy: Cow<'_, PolicyConfig> = match &input.settings {
+        Some(s) if !s.is_empty() => {
+            Cow::Owned(s.apply(&config.policy).map_err(|source| PlanError::Policy { key: key(), source })?)
+        }
+        _ => Cow::Borrowed(&config.policy),
+    };
+    let policy = policy.as_ref();
+    policy.validate().map_err(|source| PlanError::Policy { key: key(), source })?;
+    let window = policy.simulated_periods();
     let demand = if config.demand.window == window {
         Cow::Borrowed(&config.demand)
     } else {
@@ -238,13 +262,25 @@ pub fn plan_item(input: &ItemInput<'_>, config: &PlanConfig) -> Result<ItemPlan,
                 .map_err(|source| PlanError::Demand { key: key(), source })?;
         let recommendation = if drawn {
             Some(
-                optimize(set, &input.position, &config.policy, Some(error_stats(&errors)))
-                    .map_err(|source| PlanError::Policy { key: key(), source })?,
+                optimize_with_override(
+                    set,
+                    &input.position,
+                    policy,
+                    Some(error_stats(&errors)),
+                    input.planner_override.clone(),
+                )
+                .map_err(|source| PlanError::Policy { key: key(), source })?,
             )
         } else {
             None
         };
-        Ok(ItemPlan { key: key(), forecast, diagnostics, recommendation })
+        Ok(ItemPlan {
+            key: key(),
+            forecast,
+            diagnostics,
+            recommendation,
+            planner_override: input.planner_override.clone(),
+        })
     })
 }
 
@@ -284,7 +320,14 @@ pub struct Planner(pub PlanConfig);
 
 impl OrderRule for Planner {
     fn order(&self, key: &str, known: &DemandHistory, position: &StockPosition) -> f64 {
-        let input = ItemInput { key, history: known, position: position.clone(), consensus: None };
+        let input = ItemInput {
+            key,
+            history: known,
+            position: position.clone(),
+            consensus: None,
+            settings: None,
+            planner_override: None,
+        };
         plan_item(&input, &self.0).map_or(0.0, |p| p.order_qty())
     }
 }

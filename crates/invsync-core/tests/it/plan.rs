@@ -21,6 +21,8 @@ fn batch_is_order_and_thread_independent() {
             history: &histories[i],
             position: StockPosition { on_hand: (i % 9) as f64, arrivals: vec![1.0, 0.0] },
             consensus: None,
+            settings: None,
+            planner_override: None,
         })
         .collect();
     let config = PlanConfig { seed: 7, ..PlanConfig::default() };
@@ -42,7 +44,14 @@ fn batch_is_order_and_thread_independent() {
 #[test]
 fn blocked_items_order_nothing() {
     let h = history(1, 5);
-    let input = ItemInput { key: "new", history: &h, position: StockPosition::empty(), consensus: None };
+    let input = ItemInput {
+        key: "new",
+        history: &h,
+        position: StockPosition::empty(),
+        consensus: None,
+        settings: None,
+        planner_override: None,
+    };
     let plan = plan_item(&input, &PlanConfig::default()).unwrap();
     assert!(plan.recommendation.is_none());
     assert_eq!(plan.order_qty(), 0.0);
@@ -84,7 +93,17 @@ fn planner_rule_is_plan_item() {
     let h = history(2, 60);
     let config = PlanConfig::default();
     let pos = StockPosition { on_hand: 3.0, arrivals: vec![2.0, 0.0] };
-    let direct =
-        plan_item(&ItemInput { key: "k", history: &h, position: pos.clone(), consensus: None }, &config).unwrap();
+    let direct = plan_item(
+        &ItemInput {
+            key: "k",
+            history: &h,
+            position: pos.clone(),
+            consensus: None,
+            settings: None,
+            planner_override: None,
+        },
+        &config,
+    )
+    .unwrap();
     assert_eq!(Planner(config).order("k", &h, &pos), direct.order_qty());
 }
