@@ -24,8 +24,20 @@ pub(crate) struct Args {
     /// Stock state.
     #[arg(long)]
     state: Option<PathBuf>,
+    /// Per-item settings (as `invsync plan --items`).
+    #[arg(long)]
+    items: Option<PathBuf>,
+    /// Planner overrides (as `invsync plan --overrides`).
+    #[arg(long)]
+    overrides: Option<PathBuf>,
     #[command(flatten)]
     planner: crate::PlannerArgs,
+}
+
+/// The key values of `item` (`a/b` for two key columns): split on `/` into as many
+/// values as there are key columns, the last one keeping any further `/`.
+fn item_key(item: &str, keys: &[String]) -> Vec<String> {
+    item.splitn(keys.len().max(1), '/').map(str::to_owned).collect()
 }
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
@@ -37,7 +49,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         .iter()
         .find(|s| s.key == args.item)
         .ok_or_else(|| Failure::Input(format!("{}: no item {}", args.history.display(), args.item)))?;
-    let position = match &args.state {
+    let mut position = match &args.state {
         None => StockPosition::empty(),
         Some(p) => {
             let mut b = HistoryReaderBuilder::new();
@@ -52,13 +64,21 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
             found.ok_or_else(|| Failure::Input(format!("{}: no state row for item {}", p.display(), args.item)))?
         }
     };
+    let mut per_item =
+        crate::items::PerItem::load(args.items.as_deref(), args.overrides.as_deref(), &keys, &config.policy)?;
+    let key: Vec<String> = item_key(&args.item, &keys);
+    let (settings, planner_override) = per_item.take(&key, &config.policy, &mut position)?;
+    let policy = match &settings {
+        Some(s) => s.apply(&config.policy).map_err(|e| Failure::Input(e.to_string()))?,
+        None => config.policy.clone(),
+    };
     let input = ItemInput {
         key: &item.key,
         history: &item.history,
         position: position.clone(),
         consensus: None,
-        settings: None,
-        planner_override: None,
+        settings,
+        planner_override,
     };
     let plan = plan_item(&input, &config).map_err(|e| Failure::Input(e.to_string()))?;
     let mut o = std::io::stdout().lock();
@@ -90,7 +110,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         "position: {} on hand, {:?} arriving; window W = {} periods",
         position.on_hand,
         position.arrivals,
-        config.policy.window()
+        policy.window()
     ))?;
     say(format!(
         "window demand: mu_W {:.2}, sigma_W {:.2} (from {} scenarios)",
@@ -101,7 +121,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         r.policy.as_str(),
         r.parameter.map(|p| format!("({p:.2})")).unwrap_or_default(),
         r.target_stock,
-        r.order_qty
+        r.order_qty.max(0.0).round() as u64
     ))?;
     say(format!(
         "expected cost {:.3} = {:.3} committed before the order arrives + {:.3} the order controls (holding {:.3}, shortage {:.3}, se {:.3})",
@@ -135,6 +155,18 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
             |s| format!("{s} (ordering pays at or below this inventory position)")
         )
     ))?;
+    if let Some(o) = &r.planner_override {
+        say(format!(
+            "override: {} ordered by {} ({}) instead of {}: safety stock {:.2}, expected cost {:.3}, {:.3} more than the optimum",
+            o.evaluation.order_qty,
+            o.planner_override.who,
+            o.planner_override.why,
+            r.order_qty,
+            o.safety_stock,
+            o.evaluation.expected_cost,
+            o.cost_difference
+        ))?;
+    }
     say(format!("status: {} (projected stock at the order's arrival {:.2})", r.status.as_str(), r.projected_stock))?;
     say("expected cost of B = mu_W + k sigma_W:".into())?;
     let (lo, hi) =

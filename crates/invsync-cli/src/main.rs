@@ -7,6 +7,7 @@
 
 mod backtest;
 mod explain;
+mod items;
 mod plan;
 mod reconcile;
 mod replay;

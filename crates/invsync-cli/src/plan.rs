@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use invsync_core::demand::Seasonality;
 use invsync_core::plan::{ItemInput, SeasonalPool, plan_batch};
-use invsync_core::policy::StockPosition;
+use invsync_core::policy::{ItemSettings, Override, StockPosition};
 use invsync_csv::{HistoryReaderBuilder, HistoryRecord, InStockRecord, Key, PlanWriter, apply_in_stock, key_text};
 
 use crate::{Failure, open_input};
@@ -29,6 +29,16 @@ pub(crate) struct Args {
     /// item starts empty.
     #[arg(long)]
     state: Option<PathBuf>,
+    /// Per-item settings: key columns, then any of `lead_time`, `review_period`,
+    /// `holding_cost`, `shortage_cost`, `moq`, `pack_size`, `max_order`, `lost_sales` or
+    /// `backorders` (empty cells and absent columns keep the flags' values).
+    #[arg(long)]
+    items: Option<PathBuf>,
+    /// Planner overrides: key columns, `order_qty`, `who`, `why` (and optionally `at`).
+    /// The override is the order placed; the optimum and the cost difference are shown
+    /// beside it.
+    #[arg(long)]
+    overrides: Option<PathBuf>,
     /// Lead time L in periods.
     #[arg(long)]
     lead_time: usize,
@@ -169,6 +179,9 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         }
     };
 
+    let mut per_item =
+        crate::items::PerItem::load(args.items.as_deref(), args.overrides.as_deref(), &key_names, &config.policy)?;
+
     let out = File::create(&args.out).map_err(|e| Failure::Other(format!("{}: {e}", args.out.display())))?;
     let mut writer = PlanWriter::new(BufWriter::new(out), &key_names).map_err(|e| Failure::Other(e.to_string()))?;
     // The JSON report is streamed too: an array written item by item.
@@ -190,15 +203,16 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
 
     loop {
         // Read a chunk of items with their positions.
-        let mut chunk: Vec<(Key, String, invsync_core::demand::DemandHistory, StockPosition)> =
-            Vec::with_capacity(CHUNK);
+        type Row =
+            (Key, String, invsync_core::demand::DemandHistory, StockPosition, Option<ItemSettings>, Option<Override>);
+        let mut chunk: Vec<Row> = Vec::with_capacity(CHUNK);
         for rec in items.by_ref().take(CHUNK) {
             let rec = rec.map_err(input)?;
             let history = match in_stock.get(&rec.key) {
                 Some(flags) => apply_in_stock(&rec.history, flags),
                 None => rec.history,
             };
-            let position = match &state {
+            let mut position = match &state {
                 None => StockPosition::empty(),
                 Some(m) => m.get(&rec.key).cloned().ok_or_else(|| {
                     Failure::Input(format!(
@@ -211,29 +225,30 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
                 })?,
             };
             let text = key_text(&rec.key);
-            chunk.push((rec.key, text, history, position));
+            let (settings, planner_override) = per_item.take(&rec.key, &config.policy, &mut position)?;
+            chunk.push((rec.key, text, history, position, settings, planner_override));
         }
         if chunk.is_empty() {
             break;
         }
         let inputs: Vec<ItemInput<'_>> = chunk
             .iter()
-            .map(|(_, text, h, p)| ItemInput {
+            .map(|(_, text, h, p, settings, o)| ItemInput {
                 key: text,
                 history: h,
                 position: p.clone(),
                 consensus: None,
-                settings: None,
-                planner_override: None,
+                settings: settings.clone(),
+                planner_override: o.clone(),
             })
             .collect();
         let plans = pool.install(|| plan_batch(&inputs, &config));
-        for ((key, text, _, _), plan) in chunk.iter().zip(plans) {
+        for ((key, text, ..), plan) in chunk.iter().zip(plans) {
             let plan = plan.map_err(|e| Failure::Input(e.to_string()))?;
             match &plan.recommendation {
                 Some(r) => {
                     planned += 1;
-                    cost += r.evaluation.expected_cost;
+                    cost += r.planner_override.as_ref().map_or(&r.evaluation, |o| &o.evaluation).expected_cost;
                 }
                 None => blocked += 1,
             }
@@ -252,6 +267,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         }
     }
     bar.finish_and_clear();
+    per_item.finish()?;
     writer.flush().map_err(|e| Failure::Other(e.to_string()))?;
     if let Some((p, mut w, _)) = json {
         w.write_all(b"]\n").and_then(|()| w.flush()).map_err(|e| Failure::Other(format!("{}: {e}", p.display())))?;
