@@ -21,7 +21,7 @@
 //! ```
 
 use crate::demand::{DemandHistory, SeasonalIndices};
-use crate::plan::{ItemInput, PlanConfig, SimResult, SimState, plan_batch, recorded_demand};
+use crate::plan::{ItemInput, PlanConfig, SimResult, SimState, plan_batch_orders, recorded_demand};
 use crate::policy::StockPosition;
 
 /// One series of the backtest.
@@ -225,7 +225,7 @@ impl Rule for PlannerRule {
                 planner_override: None,
             })
             .collect();
-        plan_batch(&inputs, &config).into_iter().map(|p| p.map_or(0.0, |p| p.order_qty())).collect()
+        plan_batch_orders(&inputs, &config)
     }
 }
 

@@ -26,8 +26,8 @@ use crate::demand::{
     Seasonality, generate_into,
 };
 use crate::policy::{
-    ErrorStats, ItemSettings, Override, PolicyConfig, PolicyError, Recommendation, StockPosition,
-    optimize_with_override,
+    ErrorStats, ItemSettings, Override, PolicyConfig, PolicyError, Recommendation, Report, StockPosition,
+    optimize_report,
 };
 use crate::rng;
 
@@ -239,6 +239,16 @@ pub fn error_stats(errors: &ErrorMatrix) -> ErrorStats {
 ///
 /// [`PlanError`] when the settings or the item's position are invalid.
 pub fn plan_item(input: &ItemInput<'_>, config: &PlanConfig) -> Result<ItemPlan, PlanError> {
+    plan_item_report(input, config, Report::Full)
+}
+
+/// The order [`plan_item`] places (0 for a blocked item or invalid settings), by the same
+/// code, without the output-only figures a backtest never reads (the reorder point).
+pub(crate) fn plan_order(input: &ItemInput<'_>, config: &PlanConfig) -> f64 {
+    plan_item_report(input, config, Report::Decision).map_or(0.0, |p| p.order_qty())
+}
+
+fn plan_item_report(input: &ItemInput<'_>, config: &PlanConfig, report: Report) -> Result<ItemPlan, PlanError> {
     let key = || input.key.to_owned();
     let policy: Cow<'_, PolicyConfig> = match &input.settings {
         Some(s) if !s.is_empty() => {
@@ -262,12 +272,13 @@ pub fn plan_item(input: &ItemInput<'_>, config: &PlanConfig) -> Result<ItemPlan,
                 .map_err(|source| PlanError::Demand { key: key(), source })?;
         let recommendation = if drawn {
             Some(
-                optimize_with_override(
+                optimize_report(
                     set,
                     &input.position,
                     policy,
                     Some(error_stats(&errors)),
                     input.planner_override.clone(),
+                    report,
                 )
                 .map_err(|source| PlanError::Policy { key: key(), source })?,
             )
@@ -290,6 +301,19 @@ fn with_scenario_set<T>(f: impl FnOnce(&mut ScenarioSet) -> T) -> T {
         static SET: RefCell<ScenarioSet> = RefCell::new(ScenarioSet::default());
     }
     crate::pool::with_local(&SET, f)
+}
+
+/// The orders of [`plan_batch`], by the same code without the output-only figures.
+pub(crate) fn plan_batch_orders(inputs: &[ItemInput<'_>], config: &PlanConfig) -> Vec<f64> {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        inputs.par_iter().map(|i| plan_order(i, config)).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        inputs.iter().map(|i| plan_order(i, config)).collect()
+    }
 }
 
 /// Plans many items. With the `parallel` feature the items run on rayon's pool; results
@@ -328,7 +352,7 @@ impl OrderRule for Planner {
             settings: None,
             planner_override: None,
         };
-        plan_item(&input, &self.0).map_or(0.0, |p| p.order_qty())
+        plan_order(&input, &self.0)
     }
 }
 

@@ -618,6 +618,28 @@ pub fn optimize_with_override(
     errors: Option<ErrorStats>,
     planner_override: Option<Override>,
 ) -> Result<Recommendation, PolicyError> {
+    optimize_report(scenarios, position, config, errors, planner_override, Report::Full)
+}
+
+/// What [`optimize_report`] computes beyond the decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Report {
+    /// Every figure of the recommendation.
+    Full,
+    /// The decision and its evaluation only: `reorder_point` is left `None` (a backtest
+    /// reads only the order; the decision is computed by the same code either way).
+    Decision,
+}
+
+/// [`optimize_with_override`], with the output-only reorder point skipped on request.
+pub(crate) fn optimize_report(
+    scenarios: &ScenarioSet,
+    position: &StockPosition,
+    config: &PolicyConfig,
+    errors: Option<ErrorStats>,
+    planner_override: Option<Override>,
+    report: Report,
+) -> Result<Recommendation, PolicyError> {
     config.validate()?;
     let w = config.window();
     let sim_w = config.simulated_periods();
@@ -790,7 +812,9 @@ pub fn optimize_with_override(
     // wins from an empty shelf than from a full one, and when nothing is ordered every
     // candidate whose level lies below the position ties and the lowest is reported. With
     // a fixed order cost the optimum is an (s, S) rule and the winner's B stands in.
-    let threshold = if config.fixed_order_cost > 0.0 {
+    let threshold = if report == Report::Decision {
+        None
+    } else if config.fixed_order_cost > 0.0 {
         (policy != PolicyKind::ScenarioOptimum).then_some(policy_b)
     } else {
         win.saa_threshold(values).map(|h| position.arrivals.iter().sum::<f64>() + h)

@@ -243,60 +243,77 @@ impl Window<'_> {
     /// L is `h + c` with backorders and, under lost sales (Lindley's recursion),
     /// `max(h + c, m)`, where `c = S_1`, `m = max(0, S_2, .., S_L)` and `S_j` is the
     /// arrivals minus the demand of periods j..=L (a negative `h`, a shortfall on hand,
-    /// then stands for arrivals already spoken for). The derivative only changes where `h`
-    /// crosses some `C_k - c`, so the threshold is found exactly by a binary search over
-    /// those values.
+    /// then stands for arrivals already spoken for). So a breakpoint `C_k - x` is <= 0
+    /// exactly when `C_k <= m` (always) or `h >= C_k - c`: the derivative is the
+    /// minimiser's walk over the "jumps" `C_k - c`, with the always-counted holding
+    /// breakpoints as an offset, and the threshold is the first jump where it turns
+    /// non-negative (one sort, one walk).
     pub(crate) fn saa_threshold(&self, values: &[f64]) -> Option<f64> {
         let (w, l) = (self.w, self.lead_time);
         let post = (w - l).max(1);
         let charged = self.review.min(post);
-        let arrivals: Vec<f64> = (0..l).map(|i| self.arrivals.get(i).copied().unwrap_or(0.0)).collect();
-        // Per scenario: (c, m), and its cumulative post-arrival demand.
-        let mut rows: Vec<(f64, f64)> = Vec::with_capacity(values.len() / w.max(1));
-        let mut cum: Vec<f64> = Vec::with_capacity(values.len() / w.max(1) * post);
+        let mut arrivals: Buf<f64> = pool::take(l);
+        arrivals.extend((0..l).map(|i| self.arrivals.get(i).copied().unwrap_or(0.0)));
+        let s = values.len() / w.max(1);
+        let mut holding_jumps: Buf<f64> = pool::take(s * post);
+        let mut shortage_jumps: Buf<f64> = pool::take(if self.backorders { s * charged } else { s });
+        let mut always = 0usize;
         for path in values.chunks_exact(w) {
-            let (mut suffix, mut m) = (0.0f64, 0.0f64);
+            let (mut c, mut m) = (0.0f64, 0.0f64);
             for j in (0..l).rev() {
+                c += arrivals[j] - path[j];
                 if j > 0 {
-                    suffix += arrivals[j] - path[j];
-                    m = m.max(suffix);
-                } else {
-                    suffix += arrivals[0] - path[0];
+                    m = m.max(c);
                 }
             }
-            rows.push((suffix, m));
-            let mut c = 0.0;
-            cum.extend(path[l..].iter().map(|d| {
-                c += d;
-                c
-            }));
+            if self.backorders {
+                m = f64::NEG_INFINITY;
+            }
+            let mut ck = 0.0;
+            for (k, d) in path[l..].iter().enumerate() {
+                ck += d;
+                if ck <= m {
+                    // Held stock whatever is on hand: no jump, no shortage.
+                    always += 1;
+                    continue;
+                }
+                holding_jumps.push(ck - c);
+                if k < charged && (self.backorders || k + 1 == charged) {
+                    shortage_jumps.push(ck - c);
+                }
+            }
         }
-        let orders = |h: f64| {
-            let (mut held, mut short) = (0usize, 0usize);
-            for (&(c, m), cs) in rows.iter().zip(cum.chunks_exact(post)) {
-                let x = if self.backorders { h + c } else { (h + c).max(m) };
-                for (k, &ck) in cs.iter().enumerate() {
-                    let t = ck - x;
-                    held += usize::from(t <= 0.0);
-                    short += usize::from(t > 0.0 && k < charged && (self.backorders || k + 1 == charged));
-                }
-            }
-            self.holding * (held as f64) - self.shortage * (short as f64) < 0.0
-        };
-        let mut jumps: Vec<f64> = rows
-            .iter()
-            .zip(cum.chunks_exact(post))
-            .flat_map(|(&(c, _), cs)| cs.iter().map(move |&ck| ck - c))
-            .filter(|j| j.is_finite())
-            .collect();
-        let lo = jumps.iter().copied().reduce(f64::min)? - 1.0;
-        if !orders(lo) {
+        if holding_jumps.iter().chain(shortage_jumps.iter()).any(|j| !j.is_finite()) {
             return None;
         }
-        jumps.sort_unstable_by(f64::total_cmp);
-        jumps.dedup();
-        let first_without = jumps.partition_point(|&j| orders(j));
-        jumps.get(first_without).copied()
+        sort_total(&mut holding_jumps);
+        sort_total(&mut shortage_jumps);
+        let (hb, sb) = (&holding_jumps[..], &shortage_jumps[..]);
+        let turns =
+            |i: usize, j: usize| self.holding * ((always + i) as f64) - self.shortage * ((sb.len() - j) as f64) >= 0.0;
+        if turns(0, 0) {
+            return None;
+        }
+        // The merged walk of [`walk_minimizer`], offset by the always-held count.
+        let (mut i, mut j) = (0usize, 0usize);
+        while i < hb.len() || j < sb.len() {
+            let t = match (hb.get(i), sb.get(j)) {
+                (Some(&a), Some(&b)) => a.min(b),
+                (Some(&a), None) => a,
+                (None, Some(&b)) => b,
+                (None, None) => break,
+            };
+            while i < hb.len() && hb[i] <= t {
+                i += 1;
+            }
+            while j < sb.len() && sb[j] <= t {
+                j += 1;
+            }
+            if turns(i, j) {
+                return Some(t);
+            }
+        }
+        hb.last().copied()
     }
 
     /// Every period of every scenario at order `q`.
