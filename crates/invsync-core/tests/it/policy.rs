@@ -321,6 +321,24 @@ proptest! {
         let best = rec.candidates.iter().map(|c| c.expected_cost).fold(f64::INFINITY, f64::min);
         prop_assert!(rec.evaluation.expected_cost >= best - 1e-9);
         prop_assert!((0.0..=1.0).contains(&rec.evaluation.fill_rate));
+        prop_assert!((0.0..=1.0).contains(&rec.evaluation.window_fill_rate));
+        // The cost splits into what is committed before the order arrives and the rest.
+        prop_assert!((e.committed_cost + e.controllable_cost - e.expected_cost).abs() < 1e-9 * (1.0 + e.expected_cost));
+        prop_assert!(e.committed_cost >= 0.0);
+        // The status follows the projected stock at the arrival and the decision: an
+        // ordering item is never `optimal` or `excess`.
+        prop_assert_eq!(rec.status == StockStatus::OutOfStock, rec.projected_stock <= 0.0);
+        if rec.order_qty > 0.0 {
+            prop_assert!(!matches!(rec.status, StockStatus::Optimal | StockStatus::Excess), "{:?}", rec.status);
+        }
+        // k only for k policies; the implied k for every policy with a spread.
+        prop_assert_eq!(rec.k().is_some(), matches!(rec.policy, PolicyKind::ScenarioK | PolicyKind::ProportionalK | PolicyKind::HistoricalK));
+        prop_assert_eq!(rec.implied_k.is_some(), rec.sigma_covered > 0.0);
+        // Ordering one more unit raises the safety stock by exactly one.
+        let more = Override { order_qty: rec.order_qty + 1.0, who: String::new(), at: None, why: String::new() };
+        let o = optimize_with_override(&s, &pos, &config, None, Some(more)).unwrap().planner_override.unwrap();
+        prop_assert!((o.safety_stock - rec.safety_stock - 1.0).abs() < 1e-9 * (1.0 + rec.safety_stock.abs()));
+        prop_assert_eq!(o.cost_difference, o.evaluation.expected_cost - rec.evaluation.expected_cost);
     }
 }
 
