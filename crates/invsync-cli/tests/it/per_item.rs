@@ -51,9 +51,16 @@ fn items_and_overrides_change_only_their_items_and_keep_the_audit() {
         .unwrap();
     let out = dir.path().join("plan.csv");
     let mut extra = SAMPLE.to_vec();
+    let json = dir.path().join("plan.json");
     extra.extend(["--items", items.to_str().unwrap(), "--overrides", overrides.to_str().unwrap()]);
+    extra.extend(["--json", json.to_str().unwrap()]);
     let o = plan(Path::new("examples/data/history.csv"), &extra, &out);
     assert!(o.status.success(), "{}", stderr(&o));
+    // The audit trail is in the JSON report too.
+    let report = std::fs::read_to_string(&json).unwrap();
+    for want in ["\"who\": \"ana\"", "\"why\": \"promo\"", "\"cost_difference\"", "\"who\": \"bo\""] {
+        assert!(report.contains(want), "{want} not in the JSON report");
+    }
     let got = rows(&out);
     let golden = rows(&root().join("crates/invsync-cli/tests/golden/plan_sample.csv"));
     for (g, w) in got.iter().zip(&golden) {
