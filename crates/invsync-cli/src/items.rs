@@ -50,26 +50,21 @@ impl PerItem {
 
     /// Takes the item's settings and override out (so what is left at the end names
     /// items that are not in the history), and fits its stock position to its lead time:
-    /// arrivals beyond it must be zero and are dropped.
+    /// arrivals beyond it are dropped when they are zero (one state file serves items with
+    /// different lead times); a non-zero one is left for the planner to refuse, naming
+    /// the item.
     pub(crate) fn take(
         &mut self,
         key: &Key,
         base: &PolicyConfig,
         position: &mut StockPosition,
-    ) -> Result<(Option<ItemSettings>, Option<Override>), Failure> {
+    ) -> (Option<ItemSettings>, Option<Override>) {
         let settings = self.settings.remove(key).map(|(_, s)| s);
         let lead_time = settings.as_ref().and_then(|s| s.lead_time).unwrap_or(base.lead_time);
-        if position.arrivals.len() > lead_time {
-            if position.arrivals[lead_time..].iter().any(|a| *a != 0.0) {
-                return Err(Failure::Input(format!(
-                    "item {}: units arrive after its lead time of {lead_time} periods ({:?})",
-                    key_text(key),
-                    position.arrivals
-                )));
-            }
+        if position.arrivals.len() > lead_time && position.arrivals[lead_time..].iter().all(|a| *a == 0.0) {
             position.arrivals.truncate(lead_time);
         }
-        Ok((settings, self.overrides.remove(key).map(|(_, o)| o)))
+        (settings, self.overrides.remove(key).map(|(_, o)| o))
     }
 
     /// Refuses rows naming items that were not in the history (a typo would otherwise

@@ -135,7 +135,13 @@ fn bad_items_and_overrides_are_exit_2_with_position() {
     );
     refused_with(d, "--overrides", "f.csv", "store,product,order_qty,who,why\nS1,P001,4,,b\n", &["f.csv:2", "who"]);
     // Units arriving after an item's own lead time are refused, not silently dropped.
-    refused_with(d, "--items", "g.csv", "store,product,lead_time\nS1,P001,0\n", &["S1/P001", "after its lead time"]);
+    refused_with(
+        d,
+        "--items",
+        "g.csv",
+        "store,product,lead_time\nS1,P001,0\n",
+        &["history.csv:3: item S1/P001", "at most 0 arrivals"],
+    );
 }
 
 /// `explain` plans with the same code as `plan` (`plan_item` after the same pooling), so
@@ -162,5 +168,21 @@ fn explain_gives_the_plan_row_decision() {
         let want = format!("order {} now", row["order_qty"]);
         assert!(text.contains(&want), "{item}: {want:?} not in {text}");
         assert!(text.contains(&format!("safety stock: {:.2}", row["safety_stock"].parse::<f64>().unwrap())), "{text}");
+    }
+}
+
+/// `--out` may not overwrite the `--items` or `--overrides` file it reads.
+#[test]
+fn outputs_may_not_replace_the_per_item_files() {
+    let dir = scratch();
+    let items = dir.path().join("items.csv");
+    let before = "store,product,lead_time\nS1,P001,1\n";
+    std::fs::write(&items, before).unwrap();
+    for flag in ["--items", "--overrides"] {
+        let mut extra = SAMPLE.to_vec();
+        extra.extend([flag, items.to_str().unwrap()]);
+        let o = plan(Path::new("examples/data/history.csv"), &extra, &items);
+        assert_eq!(o.status.code(), Some(2), "{flag}: {}", stderr(&o));
+        assert_eq!(std::fs::read_to_string(&items).unwrap(), before, "{flag}: the input was touched");
     }
 }

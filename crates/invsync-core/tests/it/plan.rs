@@ -62,8 +62,8 @@ fn blocked_items_order_nothing() {
 struct Fixed(f64);
 
 impl OrderRule for Fixed {
-    fn order(&self, _: &str, _: &DemandHistory, _: &StockPosition) -> f64 {
-        self.0
+    fn order(&self, _: &str, _: &DemandHistory, _: &StockPosition) -> Result<f64, invsync_core::plan::PlanError> {
+        Ok(self.0)
     }
 }
 
@@ -76,7 +76,7 @@ fn replay_by_hand() {
         PolicyConfig { lead_time: 2, review_period: 1, holding: 0.5, shortage: 2.0, ..PolicyConfig::default() };
     let window = Replay { origin: 2, periods: 4, decisions: 2, count_from: 1 };
     let start = SimState { on_hand: 6.0, pipeline: vec![1.0, 0.0] };
-    let (r, end) = replay("x", &h, &Fixed(3.0), &policy, &window, &start);
+    let (r, end) = replay("x", &h, &Fixed(3.0), &policy, &window, &start).unwrap();
     // p1: 6+1=7, sell 4, end 3 | p2: 3+0, sell 3, lost 1, end 0
     // p3: +3 (1st order), sell 3, lost 1, end 0 | p4: +3 (2nd order), sell 3, lost 1, end 0
     assert_eq!(r.holding, 0.5 * 3.0);
@@ -84,7 +84,7 @@ fn replay_by_hand() {
     assert_eq!((r.demand, r.sold), (16.0, 13.0));
     assert_eq!(end.on_hand, 0.0);
     // Counting from period 3 only.
-    let (late, _) = replay("x", &h, &Fixed(3.0), &policy, &Replay { count_from: 3, ..window }, &start);
+    let (late, _) = replay("x", &h, &Fixed(3.0), &policy, &Replay { count_from: 3, ..window }, &start).unwrap();
     assert_eq!(late.cost(), 4.0);
 }
 
@@ -105,7 +105,7 @@ fn planner_rule_is_plan_item() {
         &config,
     )
     .unwrap();
-    assert_eq!(Planner(config).order("k", &h, &pos), direct.order_qty());
+    assert_eq!(Planner(config).order("k", &h, &pos), Ok(direct.order_qty()));
 }
 
 /// An item's own settings plan exactly as a configuration with those fields would, and
