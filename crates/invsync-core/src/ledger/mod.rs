@@ -230,6 +230,17 @@ impl LogEntry {
     }
 }
 
+/// The error of a cancellation `e` naming `target`, an event of another item x location.
+pub(crate) fn cancel_mismatch(e: &Event, target: &Event) -> LedgerError {
+    LedgerError::CancelMismatch {
+        event: e.id.clone(),
+        item: e.item.clone(),
+        location: e.location.clone(),
+        target: target.id.clone(),
+        target_key: Box::new((target.item.clone(), target.location.clone())),
+    }
+}
+
 /// What a newly admitted event's log entry records besides the event and its outcome.
 struct Posted {
     keys: [Option<u32>; 2],
@@ -810,6 +821,11 @@ impl Ledger {
                     .and_then(|t| Some((t, self.log.get(t as usize)?)))
                     .ok_or_else(|| LedgerError::UnknownTarget { event: e.id.clone(), target: target.clone() })?;
                 let bad = |reason| LedgerError::InvalidTarget { event: e.id.clone(), target: target.clone(), reason };
+                // First, so that the answer does not depend on where the target lives
+                // (`SharedLedger` answers it before looking into the target's shard).
+                if entry.event.item != e.item || entry.event.location != e.location {
+                    return Err(cancel_mismatch(e, &entry.event));
+                }
                 if matches!(entry.event.movement, Movement::Cancel { .. }) {
                     return Err(bad("a cancellation cannot be cancelled"));
                 }

@@ -4,7 +4,9 @@ use foldhash::HashMap;
 use std::collections::hash_map::Entry as MapEntry;
 use std::sync::{Mutex, MutexGuard};
 
-use super::{BatchError, Event, Ledger, LedgerConfig, LedgerError, Levels, NegativeStock, Outcome, ValuationMethod};
+use super::{
+    BatchError, Event, Ledger, LedgerConfig, LedgerError, Levels, Movement, NegativeStock, Outcome, ValuationMethod,
+};
 use crate::rng::fnv1a64;
 use crate::{EventId, ItemId, LocationId};
 
@@ -130,6 +132,21 @@ impl SharedLedger {
         }
     }
 
+    /// A cancellation whose target is held by another shard names another item (every event
+    /// of an item is in the item's shard): refused as one [`Ledger`] refuses it, whatever
+    /// the shard count. Takes one lock at a time (the id index, then the target's shard),
+    /// and none while the caller holds a shard.
+    fn cross_shard_cancel(&self, e: &Event, shard: usize) -> Option<LedgerError> {
+        let Movement::Cancel { target } = &e.movement else { return None };
+        let held = lock(self.id_shard(target)).get(target).copied()?;
+        if held as usize == shard {
+            return None;
+        }
+        let owner = lock(self.shards.get(held as usize)?);
+        let t = owner.event(target)?;
+        Some(super::cancel_mismatch(e, t))
+    }
+
     /// Applies one event under its shard's lock. See [`Ledger::apply`].
     ///
     /// # Errors
@@ -137,6 +154,9 @@ impl SharedLedger {
     /// The [`LedgerError`] saying why it was refused; nothing is applied.
     pub fn apply(&self, event: Event) -> Result<Outcome, LedgerError> {
         let shard = self.shard_of(&event.item);
+        if let Some(error) = self.cross_shard_cancel(&event, shard) {
+            return Err(error);
+        }
         let mut ledger = lock(&self.shards[shard]);
         let id = event.id.clone();
         let fresh = self.claim(&id, shard as u32)?;
@@ -159,6 +179,11 @@ impl SharedLedger {
         let shard = self.shard_of(&first.item);
         if let Some(index) = events.iter().position(|e| self.shard_of(&e.item) != shard) {
             let error = LedgerError::BatchSpansShards { event: events[index].id.clone() };
+            return Err(BatchError { index, error });
+        }
+        if let Some((index, error)) =
+            events.iter().enumerate().find_map(|(i, e)| Some((i, self.cross_shard_cancel(e, shard)?)))
+        {
             return Err(BatchError { index, error });
         }
         let mut ledger = lock(&self.shards[shard]);
