@@ -209,8 +209,7 @@ proptest! {
             fwd.apply(e).unwrap();
         }
         prop_assert_eq!(fingerprint(&back), fingerprint(&fwd));
-        for k in 0..2 {
-            let (i, l) = KEYS[k];
+        for &(i, l) in &KEYS[..2] {
             for t in [0, 7_000, 12_345, 20_000] {
                 let at = Timestamp::from_secs(t);
                 prop_assert_eq!(back.levels_at(&item(i), &loc(l), at), fwd.levels_at(&item(i), &loc(l), at));
