@@ -9,8 +9,8 @@
 //! time to apply the same events oldest first on a fresh ledger, and their ratio; where
 //! every event is accepted in both orders it checks that both ledgers end identical (levels,
 //! valuation, every history line: the ledger is a fold in event-time order whatever the
-//! arrival order). Workloads, all on one key, from the benches' generator (receipts,
-//! issues, reservations, releases):
+//! arrival order). Workloads, all on one key, from the benches' generator (receipts at a
+//! unit cost of 1 to 7, issues, reservations, releases):
 //!
 //! * `moving-average`: negative stock allowed, so everything applies;
 //! * `fifo`: the same with FIFO valuation;
@@ -25,7 +25,7 @@
 use std::time::Instant;
 
 use invsync::ledger::{Event, Ledger, LedgerConfig, Movement, NegativeStock, ValuationMethod};
-use invsync::{ItemId, LocationId};
+use invsync::{ItemId, LocationId, Money};
 
 #[path = "../benches/common/mod.rs"]
 mod common;
@@ -60,7 +60,17 @@ fn main() {
     let reject = LedgerConfig { default_negative: NegativeStock::Reject, ..allow.clone() };
     println!("workload        events  newest-first s  accepted  oldest-first s  ratio");
     for &n in &sizes {
-        let plain = common::ledger_events(n, 1, 0.0, 0, 11);
+        // Receipts carry a unit cost (1 to 7 units), so valuation and cost of goods are real.
+        let plain: Vec<Event> = common::ledger_events(n, 1, 0.0, 0, 11)
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut e)| {
+                if let Movement::Receipt { unit_cost, .. } = &mut e.movement {
+                    *unit_cost = Some(Money::from_units(1 + (i % 7) as i64));
+                }
+                e
+            })
+            .collect();
         let mut stock = 0i64;
         let counted: Vec<Event> = plain
             .iter()

@@ -371,8 +371,9 @@ impl Hot {
     }
 
     /// Re-applies entries `from..` to the changed state `new` and the unchanged `old` in
-    /// lockstep until they agree. Returns the re-posted entries (index, levels, checkpoint
-    /// state), the index where they agreed (`None`: they never did) and the final `new`.
+    /// lockstep until they agree. Returns the number of entries re-posted, what to write
+    /// back (index, new levels where they changed, new checkpoint state), the index where
+    /// the states agreed (`None`: they never did) and the final `new`.
     #[allow(clippy::type_complexity)]
     fn lockstep(
         &self,
@@ -380,11 +381,11 @@ impl Hot {
         mut old: KeyState,
         from: usize,
         negative: NegativeStock,
-    ) -> Result<(Vec<(usize, Lv, Option<KeyState>)>, Option<usize>, KeyState), OpError> {
+    ) -> Result<(u32, Vec<(usize, Option<Lv>, Option<KeyState>)>, Option<usize>, KeyState), OpError> {
         let guard = Guard { negative, expected: None };
-        let mut changed = Vec::new();
+        let (mut n, mut changed) = (0u32, Vec::new());
         if new == old {
-            return Ok((changed, Some(from), new));
+            return Ok((n, changed, Some(from), new));
         }
         for (j, h) in self.items.range(from..).enumerate() {
             let op = h.e.op();
@@ -392,18 +393,26 @@ impl Hot {
             let res = old.apply(&op, self.method, h.e.seq(), Guard::NONE);
             debug_assert!(res.is_ok());
             if new == old {
-                return Ok((changed, Some(from + j), new));
+                return Ok((n, changed, Some(from + j), new));
             }
-            changed.push((from + j, arr(&new.levels), h.e.checkpoint.is_some().then(|| new.clone())));
+            n += 1;
+            // Past a count that re-anchored the levels, only the valuation differs.
+            let lv = (new.levels != old.levels).then(|| arr(&new.levels));
+            let checkpoint = h.e.checkpoint.is_some().then(|| new.clone());
+            if lv.is_some() || checkpoint.is_some() {
+                changed.push((from + j, lv, checkpoint));
+            }
         }
-        Ok((changed, None, new))
+        Ok((n, changed, None, new))
     }
 
     /// Writes a lockstep's results back, entry `j` now being at `j + offset`.
-    fn write_back(&mut self, changed: Vec<(usize, Lv, Option<KeyState>)>, offset: isize) {
+    fn write_back(&mut self, changed: Vec<(usize, Option<Lv>, Option<KeyState>)>, offset: isize) {
         for (j, lv, checkpoint) in changed {
             let j = j.wrapping_add_signed(offset);
-            self.store(j, lv);
+            if let Some(lv) = lv {
+                self.store(j, lv);
+            }
             if let Some(s) = checkpoint {
                 self.items[j].e.checkpoint = Some(Box::new(s));
             }
@@ -424,8 +433,7 @@ impl Hot {
         let mut new = old.clone();
         new.apply(&op, self.method, seq, guard)?;
         let first = arr(&new.levels);
-        let (changed, agreed, last) = self.lockstep(new, old, pos, guard.negative)?;
-        let n = changed.len() as u32;
+        let (n, changed, agreed, last) = self.lockstep(new, old, pos, guard.negative)?;
         let dirty = self.dirty;
         self.items.insert(pos, HotEntry { e: Entry::new(at, seq, &op, None), lv: [0; 8] });
         self.store(pos, first);
@@ -480,8 +488,7 @@ impl Hot {
         let (op, seq) = (target.op(), target.seq());
         let res = old.apply(&op, self.method, seq, Guard::NONE);
         debug_assert!(res.is_ok());
-        let (changed, agreed, last) = self.lockstep(new, old, pos + 1, negative)?;
-        let n = changed.len() as u32;
+        let (n, changed, agreed, last) = self.lockstep(new, old, pos + 1, negative)?;
         let dirty = self.dirty;
         let h = self.items.remove(pos).expect("the entry exists");
         self.write_back(changed, -1);
