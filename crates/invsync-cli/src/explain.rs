@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use invsync_core::plan::{ItemInput, plan_item};
 use invsync_core::policy::StockPosition;
-use invsync_csv::{HistoryReaderBuilder, key_text};
+use invsync_csv::key_text;
 
-use crate::{Failure, open_input};
+use crate::Failure;
 
 /// Arguments of `invsync explain`.
 #[derive(Debug, clap::Args)]
@@ -24,6 +24,10 @@ pub(crate) struct Args {
     /// Stock state.
     #[arg(long)]
     state: Option<PathBuf>,
+    /// Refuse what is otherwise a warning (in-stock rows matching no item, flags dated
+    /// outside the history).
+    #[arg(long)]
+    strict: bool,
     #[command(flatten)]
     planner: crate::PlannerArgs,
 }
@@ -31,29 +35,25 @@ pub(crate) struct Args {
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let config = args.planner.config()?;
     // Every series: seasonality is pooled over the file, as `invsync plan` does.
-    let (keys, series) = crate::backtest::load(&args.history, args.in_stock.as_deref())?;
+    let (keys, series) = crate::backtest::load(&args.history, args.in_stock.as_deref(), args.strict)?;
     let config = config.for_batch(series.iter().map(|s| &s.history));
-    let item = series
-        .iter()
-        .find(|s| s.key == args.item)
-        .ok_or_else(|| Failure::Input(format!("{}: no item {}", args.history.display(), args.item)))?;
+    let item = series.iter().find(|s| s.key == args.item).ok_or_else(|| {
+        Failure::Input(format!("{}: no item {}", args.history.display(), invsync_csv::bounded(&args.item)))
+    })?;
+    // The whole state file is read and checked as `invsync plan` reads it (a duplicate
+    // row is an error), then the item's row is taken.
     let position = match &args.state {
         None => StockPosition::empty(),
-        Some(p) => {
-            let mut b = HistoryReaderBuilder::new();
-            b.file(p.display().to_string());
-            let mut found = None;
-            for rec in b.state(open_input(p)?, &keys).map_err(|e| Failure::Input(e.to_string()))? {
-                let rec = rec.map_err(|e| Failure::Input(e.to_string()))?;
-                if key_text(&rec.key) == args.item {
-                    found = Some(rec.position);
-                }
-            }
-            found.ok_or_else(|| Failure::Input(format!("{}: no state row for item {}", p.display(), args.item)))?
-        }
+        Some(p) => crate::inputs::load_state(p, &keys)?
+            .into_iter()
+            .find(|(k, _)| key_text(k) == args.item)
+            .map(|(_, (_, pos))| pos)
+            .ok_or_else(|| {
+                Failure::Input(format!("{}: no state row for item {}", p.display(), invsync_csv::bounded(&args.item)))
+            })?,
     };
     let input = ItemInput { key: &item.key, history: &item.history, position: position.clone(), consensus: None };
-    let plan = plan_item(&input, &config).map_err(|e| Failure::Input(e.to_string()))?;
+    let plan = plan_item(&input, &config).map_err(|e| Failure::Input(format!("{}: {e}", args.history.display())))?;
     let mut o = std::io::stdout().lock();
     let mut say = |s: String| writeln!(o, "{s}").map_err(|e| Failure::Other(e.to_string()));
     let d = &plan.diagnostics;

@@ -40,7 +40,44 @@ pub struct PlanConfig {
     pub seed: u64,
 }
 
+/// The memory budget of one item's plan: at most this many scenario values
+/// (`scenarios x simulated periods`, the periods being L + R + carry-over). Each value
+/// costs about 24 bytes of the thread's scenario buffers, so the budget is about 600 MB
+/// per worker thread. Each size has its own limit too (100,000 scenarios, 1,000 periods
+/// of lead time, review period or carry-over); this one holds their product.
+pub const MAX_SCENARIO_VALUES: usize = 25_000_000;
+
 impl PlanConfig {
+    /// Checks the settings before any item is planned: the policy
+    /// ([`PolicyConfig::validate`]), the scenario count (2 to
+    /// [`MAX_SCENARIOS`](crate::demand::MAX_SCENARIOS)) and the memory budget
+    /// ([`MAX_SCENARIO_VALUES`]). [`plan_item`] calls it too, so a library caller never
+    /// allocates past the budget.
+    ///
+    /// # Errors
+    ///
+    /// [`PlanError::Config`] naming the first bad setting.
+    ///
+    /// ```
+    /// let mut c = invsync_core::plan::vn2_defaults();
+    /// c.policy.lead_time = 1_000;
+    /// c.policy.review_period = 1_000;
+    /// c.demand.scenarios = 100_000;
+    /// assert!(c.validate().is_err());
+    /// ```
+    pub fn validate(&self) -> Result<(), PlanError> {
+        self.policy.validate().map_err(|source| PlanError::Config(ConfigError::Policy(source)))?;
+        let scenarios = self.demand.scenarios;
+        if !(2..=crate::demand::MAX_SCENARIOS).contains(&scenarios) {
+            return Err(PlanError::Config(ConfigError::Scenarios(scenarios)));
+        }
+        let periods = self.policy.simulated_periods();
+        match scenarios.checked_mul(periods) {
+            Some(v) if v <= MAX_SCENARIO_VALUES => Ok(()),
+            _ => Err(PlanError::Config(ConfigError::OverBudget { scenarios, periods })),
+        }
+    }
+
     /// The configuration to plan a batch of items with: when the demand settings ask for
     /// pooled seasonality, the indices pooled over these histories
     /// ([`SeasonalIndices::pooled`], over each history's whole length) replace it. `invsync
@@ -159,10 +196,35 @@ pub struct ItemInput<'a> {
     pub consensus: Option<&'a [f64]>,
 }
 
+/// Settings that no item can be planned with ([`PlanConfig::validate`]).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A policy setting is invalid.
+    #[error(transparent)]
+    Policy(PolicyError),
+    /// The scenario count is outside 2 ..= `MAX_SCENARIOS`.
+    #[error("scenarios must be between 2 and {max}, got {0}", max = crate::demand::MAX_SCENARIOS)]
+    Scenarios(usize),
+    /// `scenarios x simulated periods` is above [`MAX_SCENARIO_VALUES`].
+    #[error(
+        "{scenarios} scenarios x {periods} simulated periods (lead time + review period + carry-over) is above the memory budget of {MAX_SCENARIO_VALUES} scenario values (about 600 MB per thread): lower the scenarios or the periods"
+    )]
+    OverBudget {
+        /// Scenarios asked for.
+        scenarios: usize,
+        /// Simulated periods per scenario.
+        periods: usize,
+    },
+}
+
 /// Why an item could not be planned (bad settings; blocked items are not errors).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PlanError {
+    /// The settings are invalid for every item ([`PlanConfig::validate`]).
+    #[error("invalid settings: {0}")]
+    Config(ConfigError),
     /// The demand engine refused its inputs.
     #[error("item {key}: {source}")]
     Demand {
@@ -223,7 +285,7 @@ pub fn error_stats(errors: &ErrorMatrix) -> ErrorStats {
 /// [`PlanError`] when the settings or the item's position are invalid.
 pub fn plan_item(input: &ItemInput<'_>, config: &PlanConfig) -> Result<ItemPlan, PlanError> {
     let key = || input.key.to_owned();
-    config.policy.validate().map_err(|source| PlanError::Policy { key: key(), source })?;
+    config.validate()?;
     let window = config.policy.simulated_periods();
     let demand = if config.demand.window == window {
         Cow::Borrowed(&config.demand)
@@ -275,7 +337,11 @@ pub fn plan_batch(inputs: &[ItemInput<'_>], config: &PlanConfig) -> Vec<Result<I
 /// the history known then and the stock position.
 pub trait OrderRule {
     /// The order quantity (>= 0).
-    fn order(&self, key: &str, known: &DemandHistory, position: &StockPosition) -> f64;
+    ///
+    /// # Errors
+    ///
+    /// [`PlanError`] when the rule cannot decide (it is never turned into an order of 0).
+    fn order(&self, key: &str, known: &DemandHistory, position: &StockPosition) -> Result<f64, PlanError>;
 }
 
 /// invsync's own planner as an [`OrderRule`]: exactly [`plan_item`].
@@ -283,9 +349,9 @@ pub trait OrderRule {
 pub struct Planner(pub PlanConfig);
 
 impl OrderRule for Planner {
-    fn order(&self, key: &str, known: &DemandHistory, position: &StockPosition) -> f64 {
+    fn order(&self, key: &str, known: &DemandHistory, position: &StockPosition) -> Result<f64, PlanError> {
         let input = ItemInput { key, history: known, position: position.clone(), consensus: None };
-        plan_item(&input, &self.0).map_or(0.0, |p| p.order_qty())
+        plan_item(&input, &self.0).map(|p| p.order_qty())
     }
 }
 
@@ -393,6 +459,10 @@ pub struct Replay {
 /// rest, and pays holding on the end stock. Demand in the simulated periods is the
 /// recorded value (a censored period's sales are used as its demand: a lower bound;
 /// missing periods count as zero). Returns the result and the state after the window.
+///
+/// # Errors
+///
+/// The rule's [`PlanError`], the first time it cannot decide.
 pub fn replay(
     key: &str,
     history: &DemandHistory,
@@ -400,7 +470,7 @@ pub fn replay(
     policy: &PolicyConfig,
     window: &Replay,
     state: &SimState,
-) -> (SimResult, SimState) {
+) -> Result<(SimResult, SimState), PlanError> {
     let l = policy.lead_time;
     let r = policy.review_period.max(1);
     let mut state = state.clone();
@@ -408,7 +478,7 @@ pub fn replay(
     for step in 0..window.periods {
         let t = window.origin + step; // last known period
         if step % r == 0 && step / r < window.decisions {
-            let q = rule.order(key, &history.prefix(t + 1), &state.position(l));
+            let q = rule.order(key, &history.prefix(t + 1), &state.position(l))?;
             state.place(l, q);
         }
         let period = state.sell_period(recorded_demand(history, t + 1), policy.holding, policy.shortage);
@@ -417,5 +487,5 @@ pub fn replay(
         }
     }
     state.pipeline.truncate(l.max(1));
-    (result, state)
+    Ok((result, state))
 }

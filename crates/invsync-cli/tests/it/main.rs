@@ -16,7 +16,7 @@ fn scratch() -> tempfile::TempDir {
     tempfile::Builder::new().prefix("invsync-cli-tests-").tempdir().expect("a scratch directory")
 }
 
-const VN2_RULES: [&str; 8] =
+pub(crate) const VN2_RULES: [&str; 8] =
     ["--lead-time", "2", "--review-period", "1", "--holding-cost", "0.2", "--shortage-cost", "1.0"];
 
 fn plan(history: &Path, extra: &[&str], out: &Path) -> Output {
@@ -352,3 +352,6 @@ fn reconcile_reports_and_refuses_bad_counts() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("counts.csv:2: column counted (3): value \"-3\""), "{}", stderr(&o));
 }
+
+mod props;
+mod reliability;

@@ -92,6 +92,27 @@ pub enum LedgerError {
         /// The first event of another shard.
         event: EventId,
     },
+    /// A [`SharedLedger`](super::SharedLedger) was called from inside one of its
+    /// `with_shard` closures, which holds a shard lock: waiting for a lock there could
+    /// deadlock, so the call is refused.
+    #[error("a shared ledger was called from inside a with_shard closure (it would deadlock)")]
+    Reentrant,
+    /// A [`SharedLedger`](super::SharedLedger) shard is out of service: an apply panicked
+    /// in it and may have left it half-updated. Rebuild it from its events
+    /// (`SharedLedger::rebuild_shard`).
+    #[error("shard {shard} is out of service after a panic; rebuild it from its events")]
+    ShardPoisoned {
+        /// The shard.
+        shard: usize,
+    },
+    /// A shard number beyond a [`SharedLedger`](super::SharedLedger)'s shards.
+    #[error("no shard {shard}: the shared ledger has {shards}")]
+    NoSuchShard {
+        /// The shard asked for.
+        shard: usize,
+        /// How many there are.
+        shards: usize,
+    },
     /// A cancel, transfer receipt or scheduled-receipt fill names an unknown event.
     #[error("event {event} refers to unknown event {target}")]
     UnknownTarget {

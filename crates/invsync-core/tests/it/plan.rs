@@ -53,8 +53,8 @@ fn blocked_items_order_nothing() {
 struct Fixed(f64);
 
 impl OrderRule for Fixed {
-    fn order(&self, _: &str, _: &DemandHistory, _: &StockPosition) -> f64 {
-        self.0
+    fn order(&self, _: &str, _: &DemandHistory, _: &StockPosition) -> Result<f64, invsync_core::plan::PlanError> {
+        Ok(self.0)
     }
 }
 
@@ -67,7 +67,7 @@ fn replay_by_hand() {
         PolicyConfig { lead_time: 2, review_period: 1, holding: 0.5, shortage: 2.0, ..PolicyConfig::default() };
     let window = Replay { origin: 2, periods: 4, decisions: 2, count_from: 1 };
     let start = SimState { on_hand: 6.0, pipeline: vec![1.0, 0.0] };
-    let (r, end) = replay("x", &h, &Fixed(3.0), &policy, &window, &start);
+    let (r, end) = replay("x", &h, &Fixed(3.0), &policy, &window, &start).unwrap();
     // p1: 6+1=7, sell 4, end 3 | p2: 3+0, sell 3, lost 1, end 0
     // p3: +3 (1st order), sell 3, lost 1, end 0 | p4: +3 (2nd order), sell 3, lost 1, end 0
     assert_eq!(r.holding, 0.5 * 3.0);
@@ -75,7 +75,7 @@ fn replay_by_hand() {
     assert_eq!((r.demand, r.sold), (16.0, 13.0));
     assert_eq!(end.on_hand, 0.0);
     // Counting from period 3 only.
-    let (late, _) = replay("x", &h, &Fixed(3.0), &policy, &Replay { count_from: 3, ..window }, &start);
+    let (late, _) = replay("x", &h, &Fixed(3.0), &policy, &Replay { count_from: 3, ..window }, &start).unwrap();
     assert_eq!(late.cost(), 4.0);
 }
 
@@ -86,5 +86,5 @@ fn planner_rule_is_plan_item() {
     let pos = StockPosition { on_hand: 3.0, arrivals: vec![2.0, 0.0] };
     let direct =
         plan_item(&ItemInput { key: "k", history: &h, position: pos.clone(), consensus: None }, &config).unwrap();
-    assert_eq!(Planner(config).order("k", &h, &pos), direct.order_qty());
+    assert_eq!(Planner(config).order("k", &h, &pos), Ok(direct.order_qty()));
 }
