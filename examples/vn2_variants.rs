@@ -111,7 +111,11 @@ impl Rule for GroupPooled {
         "group_pooled".into()
     }
 
-    fn orders(&self, t: usize, items: &[invsync::backtest::ItemView<'_>]) -> Vec<f64> {
+    fn orders(
+        &self,
+        t: usize,
+        items: &[invsync::backtest::ItemView<'_>],
+    ) -> Result<Vec<f64>, invsync::plan::PlanError> {
         use invsync::plan::{ItemInput, SeasonalPool, plan_item};
         let known: Vec<_> = items.iter().map(|i| i.history.prefix(t + 1)).collect();
         let mut all = SeasonalPool::default();
@@ -133,8 +137,15 @@ impl Rule for GroupPooled {
             .zip(&known)
             .map(|(i, h)| {
                 let g = self.group_of.get(i.key).map_or("", String::as_str);
-                let input = ItemInput { key: i.key, history: h, position: i.position.clone(), consensus: None };
-                plan_item(&input, &configs[g]).map_or(0.0, |p| p.order_qty())
+                let input = ItemInput {
+                    key: i.key,
+                    history: h,
+                    position: i.position.clone(),
+                    consensus: None,
+                    settings: None,
+                    planner_override: None,
+                };
+                plan_item(&input, &configs[g]).map(|p| p.order_qty())
             })
             .collect()
     }

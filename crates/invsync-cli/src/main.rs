@@ -7,6 +7,9 @@
 
 mod backtest;
 mod explain;
+mod inputs;
+mod items;
+mod output;
 mod plan;
 mod reconcile;
 mod replay;
@@ -84,12 +87,11 @@ pub(crate) fn plan_config(
     c.policy.review_period = review_period;
     c.policy.holding = holding;
     c.policy.shortage = shortage;
-    c.policy.validate().map_err(|e| Failure::Input(format!("invalid settings: {e}")))?;
-    if scenarios < 2 {
-        return Err(Failure::Input(format!("--scenarios must be at least 2, got {scenarios}")));
-    }
     c.demand.scenarios = scenarios;
     c.seed = seed;
+    // Every limit, the memory budget on scenarios x periods included, before any file
+    // is read or written.
+    c.validate().map_err(|e| Failure::Input(e.to_string()))?;
     Ok(c)
 }
 
@@ -100,14 +102,27 @@ pub(crate) fn open_input(path: &std::path::Path) -> Result<std::io::BufReader<st
         .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))
 }
 
-/// A rayon pool of `threads` workers (default: all cores), and its size.
-pub(crate) fn thread_pool(threads: Option<usize>) -> Result<(rayon::ThreadPool, usize), Failure> {
-    let n = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)).max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
+/// The most worker threads `--threads` may ask for. Results never depend on the thread
+/// count, and more threads than this only add start-up time and memory (each thread
+/// holds its own scenario buffers).
+pub(crate) const MAX_THREADS: usize = 256;
+
+/// The worker count of `--threads` (default: all cores, at most [`MAX_THREADS`]); 0 or
+/// more than [`MAX_THREADS`] is bad input.
+pub(crate) fn thread_count(threads: Option<usize>) -> Result<usize, Failure> {
+    match threads {
+        None => Ok(std::thread::available_parallelism().map_or(1, usize::from).min(MAX_THREADS)),
+        Some(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
+        Some(n) => Err(Failure::Input(format!("--threads must be between 1 and {MAX_THREADS}, got {n}"))),
+    }
+}
+
+/// A rayon pool of `n` workers ([`thread_count`]).
+pub(crate) fn thread_pool(n: usize) -> Result<rayon::ThreadPool, Failure> {
+    rayon::ThreadPoolBuilder::new()
         .num_threads(n)
         .build()
-        .map_err(|e| Failure::Other(format!("cannot start {n} threads: {e}")))?;
-    Ok((pool, n))
+        .map_err(|e| Failure::Other(format!("cannot start {n} threads: {e}")))
 }
 
 /// Planner settings with the VN2 rules as defaults (`backtest`, `explain`).

@@ -1,18 +1,18 @@
 //! `invsync plan`: demand history (+ in-stock flags, + stock state) in, one decision per
 //! item out.
 
-use std::collections::HashMap;
-use std::fs::File;
-use std::io::{BufRead, BufWriter, Write as _};
+use std::io::{BufRead, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use invsync_core::demand::Seasonality;
 use invsync_core::plan::{ItemInput, SeasonalPool, plan_batch};
-use invsync_core::policy::StockPosition;
-use invsync_csv::{HistoryReaderBuilder, HistoryRecord, InStockRecord, Key, PlanWriter, apply_in_stock, key_text};
+use invsync_core::policy::{ItemSettings, Override, StockPosition};
+use invsync_csv::{HistoryReaderBuilder, HistoryRecord, Key, PlanWriter, key_text};
 
+use crate::inputs::{self, InStock};
+use crate::output::{self, Output};
 use crate::{Failure, open_input};
 
 /// Arguments of `invsync plan`.
@@ -29,6 +29,16 @@ pub(crate) struct Args {
     /// item starts empty.
     #[arg(long)]
     state: Option<PathBuf>,
+    /// Per-item settings: key columns, then any of `lead_time`, `review_period`,
+    /// `holding_cost`, `shortage_cost`, `moq`, `pack_size`, `max_order`, `lost_sales` or
+    /// `backorders` (empty cells and absent columns keep the flags' values).
+    #[arg(long)]
+    items: Option<PathBuf>,
+    /// Planner overrides: key columns, `order_qty`, `who`, `why` (and optionally `at`).
+    /// The override is the order placed; the optimum and the cost difference are shown
+    /// beside it.
+    #[arg(long)]
+    overrides: Option<PathBuf>,
     /// Lead time L in periods.
     #[arg(long)]
     lead_time: usize,
@@ -65,6 +75,10 @@ pub(crate) struct Args {
     /// streamed in memory that does not grow with the item count (see docs/performance.md).
     #[arg(long)]
     sorted: bool,
+    /// Refuse what is otherwise a warning: in-stock rows matching no history item, flags
+    /// dated outside the history (docs/cli.md).
+    #[arg(long)]
+    strict: bool,
     /// Plan CSV.
     #[arg(long)]
     out: PathBuf,
@@ -108,10 +122,23 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         args.scenarios,
         args.seed,
     )?;
-    let (pool, threads) = crate::thread_pool(args.threads)?;
+    let threads = crate::thread_count(args.threads)?;
+    let mut inputs = vec![("--history", args.history.as_path())];
+    inputs.extend(args.in_stock.as_deref().map(|p| ("--in-stock", p)));
+    inputs.extend(args.state.as_deref().map(|p| ("--state", p)));
+    inputs.extend(args.pool_history.as_deref().map(|p| ("--pool-history", p)));
+    inputs.extend(args.items.as_deref().map(|p| ("--items", p)));
+    inputs.extend(args.overrides.as_deref().map(|p| ("--overrides", p)));
+    let mut outputs = vec![("--out", args.out.as_path())];
+    outputs.extend(args.json.as_deref().map(|p| ("--json", p)));
+    output::check_paths(&inputs, &outputs)?;
+    let pool = crate::thread_pool(threads)?;
 
     // History: streamed (twice when seasonality is pooled over the file).
     let long = is_long(&args.history)?;
+    // The calendar of `--pool-history` (and the line that showed it): every item of the
+    // history must be on it.
+    let mut pool_calendar: Option<(invsync_core::demand::Calendar, u64)> = None;
     let mut hb = builder(&args.history, &args.key_columns);
     hb.sorted(args.sorted);
     let config = if config.demand.seasonality == Seasonality::Pooled {
@@ -124,9 +151,13 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         } else {
             Box::new(pb.wide(open_input(source)?).map_err(input)?)
         };
+        let mut calendar = None;
         for rec in records {
-            pool.add(&rec.map_err(input)?.history);
+            let rec = rec.map_err(input)?;
+            calendar.get_or_insert((rec.history.calendar(), rec.line));
+            pool.add(&rec.history);
         }
+        pool_calendar = calendar.filter(|_| args.pool_history.is_some());
         config.with_pool(&pool)
     } else {
         config
@@ -141,48 +172,28 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         };
 
     // In-stock flags and state: per item, keyed.
-    let in_stock: HashMap<Key, InStockRecord> = match &args.in_stock {
-        None => HashMap::new(),
-        Some(p) => {
-            let r = builder(p, &Some(key_names.clone())).in_stock(open_input(p)?).map_err(input)?;
-            let mut m = HashMap::new();
-            for rec in r {
-                let rec = rec.map_err(input)?;
-                m.insert(rec.key.clone(), rec);
-            }
-            m
-        }
-    };
-    let state: Option<HashMap<Key, StockPosition>> = match &args.state {
+    let mut in_stock = match &args.in_stock {
         None => None,
-        Some(p) => {
-            let r = builder(p, &None).state(open_input(p)?, &key_names).map_err(input)?;
-            let mut m = HashMap::new();
-            for rec in r {
-                let rec = rec.map_err(input)?;
-                if m.insert(rec.key.clone(), rec.position).is_some() {
-                    return Err(Failure::Input(format!(
-                        "{}:{}: duplicate state for item {}",
-                        p.display(),
-                        rec.line,
-                        key_text(&rec.key)
-                    )));
-                }
-            }
-            Some(m)
-        }
+        Some(p) => Some(InStock::load(p, &key_names, args.strict)?),
+    };
+    let state = match &args.state {
+        None => None,
+        Some(p) => Some(inputs::load_state(p, &key_names)?),
     };
 
-    let out = File::create(&args.out).map_err(|e| Failure::Other(format!("{}: {e}", args.out.display())))?;
-    let mut writer = PlanWriter::new(BufWriter::new(out), &key_names).map_err(|e| Failure::Other(e.to_string()))?;
+    let mut per_item =
+        crate::items::PerItem::load(args.items.as_deref(), args.overrides.as_deref(), &key_names, &config.policy)?;
+
+    // Outputs are temporary files until every item is planned (crate::output).
+    let mut out = Output::create(&args.out)?;
+    let mut writer = PlanWriter::new(&mut out, &key_names).map_err(|e| Failure::Other(e.to_string()))?;
     // The JSON report is streamed too: an array written item by item.
     let mut json = match &args.json {
         None => None,
         Some(p) => {
-            let f = File::create(p).map_err(|e| Failure::Other(format!("{}: {e}", p.display())))?;
-            let mut w = BufWriter::new(f);
-            w.write_all(b"[").map_err(|e| Failure::Other(format!("{}: {e}", p.display())))?;
-            Some((p, w, 0usize))
+            let mut w = Output::create(p)?;
+            w.write_all(b"[").map_err(|e| Failure::Other(e.to_string()))?;
+            Some((w, 0usize))
         }
     };
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
@@ -194,50 +205,79 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
 
     loop {
         // Read a chunk of items with their positions.
-        let mut chunk: Vec<(Key, String, invsync_core::demand::DemandHistory, StockPosition)> =
-            Vec::with_capacity(CHUNK);
+        type Row = (
+            Key,
+            String,
+            invsync_core::demand::DemandHistory,
+            StockPosition,
+            u64,
+            Option<ItemSettings>,
+            Option<Override>,
+        );
+        let mut chunk: Vec<Row> = Vec::with_capacity(CHUNK);
         for rec in items.by_ref().take(CHUNK) {
             let rec = rec.map_err(input)?;
-            let history = match in_stock.get(&rec.key) {
-                Some(flags) => apply_in_stock(&rec.history, flags),
+            if let Some((cal, line)) = pool_calendar
+                && rec.history.calendar() != cal
+            {
+                return Err(Failure::Input(format!(
+                    "{}:{}: item {} is on {} periods, --pool-history {} (line {line}) on {} periods: pool over a history on the same calendar",
+                    args.history.display(),
+                    rec.line,
+                    invsync_csv::bounded(&key_text(&rec.key)),
+                    format!("{:?}", rec.history.calendar()).to_lowercase(),
+                    args.pool_history.as_deref().map(Path::display).map(|d| d.to_string()).unwrap_or_default(),
+                    format!("{cal:?}").to_lowercase(),
+                )));
+            }
+            let history = match &mut in_stock {
+                Some(flags) => flags.apply(&rec.key, rec.history)?,
                 None => rec.history,
             };
-            let position = match &state {
+            let mut position = match &state {
                 None => StockPosition::empty(),
-                Some(m) => m.get(&rec.key).cloned().ok_or_else(|| {
+                Some(m) => m.get(&rec.key).map(|(_, p)| p.clone()).ok_or_else(|| {
                     Failure::Input(format!(
                         "{}: no state row for item {} (history {}:{})",
                         args.state.as_deref().map(Path::display).map(|d| d.to_string()).unwrap_or_default(),
-                        key_text(&rec.key),
+                        invsync_csv::bounded(&key_text(&rec.key)),
                         args.history.display(),
                         rec.line
                     ))
                 })?,
             };
             let text = key_text(&rec.key);
-            chunk.push((rec.key, text, history, position));
+            let (settings, planner_override) = per_item.take(&rec.key, &config.policy, &mut position);
+            chunk.push((rec.key, text, history, position, rec.line, settings, planner_override));
         }
         if chunk.is_empty() {
             break;
         }
         let inputs: Vec<ItemInput<'_>> = chunk
             .iter()
-            .map(|(_, text, h, p)| ItemInput { key: text, history: h, position: p.clone(), consensus: None })
+            .map(|(_, text, h, p, _, settings, o)| ItemInput {
+                key: text,
+                history: h,
+                position: p.clone(),
+                consensus: None,
+                settings: settings.clone(),
+                planner_override: o.clone(),
+            })
             .collect();
         let plans = pool.install(|| plan_batch(&inputs, &config));
-        for ((key, text, _, _), plan) in chunk.iter().zip(plans) {
-            let plan = plan.map_err(|e| Failure::Input(e.to_string()))?;
+        for ((key, text, _, _, line, ..), plan) in chunk.iter().zip(plans) {
+            let plan = plan.map_err(|e| Failure::Input(format!("{}:{line}: {e}", args.history.display())))?;
             match &plan.recommendation {
                 Some(r) => {
                     planned += 1;
-                    cost += r.evaluation.expected_cost;
+                    cost += r.planner_override.as_ref().map_or(&r.evaluation, |o| &o.evaluation).expected_cost;
                 }
                 None => blocked += 1,
             }
             writer.write(key, &plan).map_err(|e| Failure::Other(e.to_string()))?;
-            if let Some((p, w, n)) = &mut json {
+            if let Some((w, n)) = &mut json {
                 let sep: &[u8] = if *n == 0 { b"\n" } else { b"," };
-                w.write_all(sep).map_err(|e| Failure::Other(format!("{}: {e}", p.display())))?;
+                w.write_all(sep).map_err(|e| Failure::Other(e.to_string()))?;
                 let item = serde_json_item::Item { key: text, plan: &plan };
                 invsync_json::write_pretty(&mut *w, &item).map_err(|e| Failure::Other(e.to_string()))?;
                 *n += 1;
@@ -249,10 +289,18 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         }
     }
     bar.finish_and_clear();
-    writer.flush().map_err(|e| Failure::Other(e.to_string()))?;
-    if let Some((p, mut w, _)) = json {
-        w.write_all(b"]\n").and_then(|()| w.flush()).map_err(|e| Failure::Other(format!("{}: {e}", p.display())))?;
+    per_item.finish()?;
+    if let Some(flags) = in_stock {
+        flags.finish()?;
     }
+    writer.flush().map_err(|e| Failure::Other(e.to_string()))?;
+    drop(writer);
+    let mut done = vec![out];
+    if let Some((mut w, _)) = json {
+        w.write_all(b"]\n").map_err(|e| Failure::Other(e.to_string()))?;
+        done.push(w);
+    }
+    output::commit(done)?;
     eprintln!(
         "planned {planned} items, blocked {blocked}, total expected cost {cost:.2}, wall time {:.2} s ({threads} thread{})",
         started.elapsed().as_secs_f64(),

@@ -1,6 +1,5 @@
 //! `invsync reconcile`: a count file against the ledger of an event file as of an instant.
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
@@ -9,6 +8,7 @@ use invsync_core::ledger::{Ledger, LedgerConfig};
 use invsync_core::sync::{ReconcileConfig, reconcile};
 use invsync_csv::{EventReaderBuilder, read_counts, write_reconciliation};
 
+use crate::output::{self, Output};
 use crate::{Failure, open_input};
 
 /// Arguments of `invsync reconcile`.
@@ -36,6 +36,8 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let input = |e: invsync_csv::CsvError| Failure::Input(e.to_string());
+    let outputs: Vec<_> = args.out.as_deref().map(|p| ("--out", p)).into_iter().collect();
+    output::check_paths(&[("--counts", &args.counts), ("--events", &args.events)], &outputs)?;
     let events_name = args.events.display().to_string();
     let mut ledger = Ledger::new(LedgerConfig::default());
     for rec in
@@ -51,11 +53,19 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         ..ReconcileConfig::default()
     };
     let report = reconcile(&ledger, &counts, args.as_of, &config);
-    let out: Box<dyn Write> = match &args.out {
-        Some(p) => Box::new(File::create(p).map_err(|e| Failure::Other(format!("{}: {e}", p.display())))?),
-        None => Box::new(std::io::stdout().lock()),
-    };
-    write_reconciliation(BufWriter::new(out), &report).map_err(|e| Failure::Other(e.to_string()))?;
+    match &args.out {
+        Some(p) => {
+            let mut out = Output::create(p)?;
+            write_reconciliation(&mut out, &report).map_err(|e| Failure::Other(e.to_string()))?;
+            output::commit(vec![out])?;
+        }
+        None => {
+            let out = BufWriter::new(std::io::stdout().lock());
+            write_reconciliation(out, &report)
+                .and_then(|mut w| w.flush().map_err(Into::into))
+                .map_err(|e| Failure::Other(format!("standard output: {e}")))?;
+        }
+    }
     let approvals = report.lines.iter().filter(|l| l.needs_approval).count();
     eprintln!(
         "{} records compared as of {}: accuracy {:.2} % (target > 98 %), |variance| {} units worth {}, net {} units, {} proposals need approval",

@@ -10,6 +10,7 @@ use invsync_core::{ItemId, LocationId, Timestamp};
 use invsync_csv::{BalanceWriter, CsvError, EventReaderBuilder, HistoryWriter};
 
 use crate::Failure;
+use crate::output::{self, Output};
 
 /// Arguments of `invsync replay`.
 #[derive(Debug, clap::Args)]
@@ -39,6 +40,8 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let started = Instant::now();
+    let outputs: Vec<_> = args.out.as_deref().map(|p| ("--out", p)).into_iter().collect();
+    output::check_paths(&[("--events", &args.events)], &outputs)?;
     let name = args.events.display().to_string();
     let file = File::open(&args.events).map_err(|e| Failure::Input(format!("{name}: {e}")))?;
     let reader = EventReaderBuilder::new()
@@ -59,14 +62,35 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
             refused += 1;
         }
     }
-    let out: Box<dyn Write> = match &args.out {
-        Some(p) => Box::new(File::create(p).map_err(|e| Failure::Other(format!("{}: {e}", p.display())))?),
-        None => Box::new(io::stdout().lock()),
-    };
-    let out = BufWriter::new(out);
+    match &args.out {
+        Some(p) => {
+            let mut out = Output::create(p)?;
+            write_report(args, &ledger, &mut out)?;
+            output::commit(vec![out])?;
+        }
+        None => write_report(args, &ledger, BufWriter::new(io::stdout().lock()))
+            .map_err(|e| Failure::Other(format!("standard output: {}", failure_text(e))))?,
+    }
+    eprintln!(
+        "replayed {} events ({refused} refused) over {} item x locations in {:.1} ms",
+        ledger.len(),
+        ledger.keys().count(),
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
+fn failure_text(f: Failure) -> String {
+    match f {
+        Failure::Input(m) | Failure::Other(m) => m,
+    }
+}
+
+/// Writes the balances (or the history of `--item` at `--location`) to `out`.
+fn write_report(args: &Args, ledger: &Ledger, out: impl Write) -> Result<(), Failure> {
     let io_err = |e: CsvError| Failure::Other(e.to_string());
     match (&args.item, &args.location) {
-        (Some(item), Some(location)) => write_history(&ledger, item, location, out).map_err(io_err)?,
+        (Some(item), Some(location)) => write_history(ledger, item, location, out).map_err(io_err)?,
         _ => {
             let mut w = BalanceWriter::new(out).map_err(io_err)?;
             let mut keys: Vec<_> = ledger.keys().collect();
@@ -81,12 +105,6 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
             w.flush().map_err(io_err)?;
         }
     }
-    eprintln!(
-        "replayed {} events ({refused} refused) over {} item x locations in {:.1} ms",
-        ledger.len(),
-        ledger.keys().count(),
-        started.elapsed().as_secs_f64() * 1e3
-    );
     Ok(())
 }
 

@@ -21,7 +21,7 @@
 //! ```
 
 use crate::demand::{DemandHistory, SeasonalIndices};
-use crate::plan::{ItemInput, PlanConfig, SimResult, SimState, plan_batch, recorded_demand};
+use crate::plan::{ItemInput, PlanConfig, PlanError, SimResult, SimState, plan_batch_orders, recorded_demand};
 use crate::policy::StockPosition;
 
 /// One series of the backtest.
@@ -49,7 +49,12 @@ pub trait Rule: Sync {
     /// Short name for reports.
     fn name(&self) -> String;
     /// Orders (>= 0) for every item at the end of period `t`, from periods `0..=t`.
-    fn orders(&self, t: usize, items: &[ItemView<'_>]) -> Vec<f64>;
+    ///
+    /// # Errors
+    ///
+    /// The first item's [`PlanError`] when the rule cannot decide for it: [`run`] stops
+    /// with it (a failed decision is never an order of 0).
+    fn orders(&self, t: usize, items: &[ItemView<'_>]) -> Result<Vec<f64>, PlanError>;
 }
 
 /// The protocol of a pseudo-competition backtest.
@@ -75,6 +80,51 @@ pub struct Protocol {
     pub holding: f64,
     /// Shortage cost per unit of unmet demand.
     pub shortage: f64,
+}
+
+impl Protocol {
+    /// Checks the settings that do not depend on the history: at least one window of at
+    /// least one period, `count_from` within the window (1-based), a lead time and a
+    /// review period of at most [`MAX_PERIODS`](crate::policy::MAX_PERIODS) (the review
+    /// period at least 1), finite costs >= 0.
+    ///
+    /// # Errors
+    ///
+    /// [`BacktestError::Protocol`] naming the first bad setting, or
+    /// [`BacktestError::BadCost`].
+    pub fn validate(&self) -> Result<(), BacktestError> {
+        let bad = |name, value, why| Err(BacktestError::Protocol { name, value, why });
+        if self.windows == 0 {
+            return bad("windows", 0, "at least one window is needed");
+        }
+        if self.window_periods == 0 {
+            return bad("window_periods", 0, "a window needs at least one period");
+        }
+        if self.count_from == 0 || self.count_from > self.window_periods {
+            return bad("count_from", self.count_from, "must be a period of the window (1 ..= window_periods)");
+        }
+        if self.review_period == 0 {
+            return bad("review_period", 0, "must be at least 1");
+        }
+        let max = crate::policy::MAX_PERIODS;
+        for (name, value) in [("lead_time", self.lead_time), ("review_period", self.review_period)] {
+            if value > max {
+                return bad(name, value, "at most 1,000 periods");
+            }
+        }
+        for (name, v) in [("holding", self.holding), ("shortage", self.shortage)] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(BacktestError::BadCost { name, value: v });
+            }
+        }
+        Ok(())
+    }
+
+    /// Periods the protocol needs: `windows x window_periods + warmup + 1`, or `None`
+    /// when that overflows.
+    pub fn periods_needed(&self) -> Option<usize> {
+        self.windows.checked_mul(self.window_periods)?.checked_add(self.warmup)?.checked_add(1)
+    }
 }
 
 impl Default for Protocol {
@@ -111,13 +161,42 @@ pub struct Report {
 }
 
 /// Why a backtest cannot run.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BacktestError {
+    /// A protocol setting is out of range ([`Protocol::validate`]).
+    #[error("invalid protocol: {name} {value}: {why}")]
+    Protocol {
+        /// The setting.
+        name: &'static str,
+        /// Its value.
+        value: usize,
+        /// What it must be.
+        why: &'static str,
+    },
+    /// A cost is negative or not finite.
+    #[error("invalid protocol: {name} cost {value}: a cost must be finite and >= 0")]
+    BadCost {
+        /// `holding` or `shortage`.
+        name: &'static str,
+        /// Its value.
+        value: f64,
+    },
+    /// The rule could not decide at the end of a period.
+    #[error("{rule} at period {period}: {source}")]
+    Rule {
+        /// The rule's name.
+        rule: String,
+        /// The decision's period (0-based index into the history).
+        period: usize,
+        /// Why.
+        source: PlanError,
+    },
     /// The series differ in length or there are none.
     #[error("every series must have the same number of periods (and there must be one)")]
     Ragged,
-    /// The history is too short for the protocol.
+    /// The history is too short for the protocol (`needed` is `usize::MAX` when
+    /// `windows x window_periods + warmup + 1` overflows).
     #[error("{needed} periods are needed (warm-up, windows and a first known period), the history has {have}")]
     TooShort {
         /// Periods needed.
@@ -139,7 +218,7 @@ fn step(
     lead: usize,
     costs: Option<&mut Costs>,
     p: &Protocol,
-) {
+) -> Result<(), BacktestError> {
     if decide {
         let positions: Vec<StockPosition> = states.iter().map(|s| s.position(lead)).collect();
         let views: Vec<ItemView<'_>> = series
@@ -147,7 +226,8 @@ fn step(
             .zip(&positions)
             .map(|(s, pos)| ItemView { key: &s.key, history: &s.history, position: pos })
             .collect();
-        let orders = rule.orders(t, &views);
+        let orders =
+            rule.orders(t, &views).map_err(|source| BacktestError::Rule { rule: rule.name(), period: t, source })?;
         for (s, q) in states.iter_mut().zip(orders) {
             s.place(lead, q);
         }
@@ -159,21 +239,24 @@ fn step(
     if let Some(total) = costs {
         total.add(&c);
     }
+    Ok(())
 }
 
 /// Runs `rule` over the protocol's windows.
 ///
 /// # Errors
 ///
-/// [`BacktestError`] when the series are ragged or too short for the protocol.
+/// [`BacktestError`] when the protocol is invalid ([`Protocol::validate`]), the series
+/// are ragged or too short for the protocol, or the rule cannot decide.
 pub fn run(series: &[Series], rule: &dyn Rule, p: &Protocol) -> Result<Report, BacktestError> {
-    let r = p.review_period.max(1);
+    p.validate()?;
+    let r = p.review_period;
     let t_len = series.first().map(|s| s.history.len()).ok_or(BacktestError::Ragged)?;
     if series.iter().any(|s| s.history.len() != t_len) {
         return Err(BacktestError::Ragged);
     }
-    let needed = p.windows * p.window_periods + p.warmup + 1;
-    if t_len < needed || p.window_periods == 0 {
+    let needed = p.periods_needed().unwrap_or(usize::MAX);
+    if t_len < needed {
         return Err(BacktestError::TooShort { needed, have: t_len });
     }
     let lead = p.lead_time;
@@ -184,7 +267,7 @@ pub fn run(series: &[Series], rule: &dyn Rule, p: &Protocol) -> Result<Report, B
     let mut t = start;
     for &t0 in &origins {
         while t < t0 {
-            step(series, rule, t, &mut states, (t - start).is_multiple_of(r), lead, None, p);
+            step(series, rule, t, &mut states, (t - start).is_multiple_of(r), lead, None, p)?;
             t += 1;
         }
         // The window, from a copy of the continuous run's state at t0.
@@ -193,7 +276,7 @@ pub fn run(series: &[Series], rule: &dyn Rule, p: &Protocol) -> Result<Report, B
         for k in 0..p.window_periods {
             let count = k + 1 >= p.count_from;
             let decide = k.is_multiple_of(r) && k / r < p.decisions;
-            step(series, rule, t0 + k, &mut w, decide, lead, count.then_some(&mut costs), p);
+            step(series, rule, t0 + k, &mut w, decide, lead, count.then_some(&mut costs), p)?;
         }
         report.total.add(&costs);
         report.windows.push((t0, costs));
@@ -210,15 +293,22 @@ impl Rule for PlannerRule {
         "invsync".into()
     }
 
-    fn orders(&self, t: usize, items: &[ItemView<'_>]) -> Vec<f64> {
+    fn orders(&self, t: usize, items: &[ItemView<'_>]) -> Result<Vec<f64>, PlanError> {
         let known: Vec<DemandHistory> = items.iter().map(|i| i.history.prefix(t + 1)).collect();
         let config = self.0.for_batch(known.iter());
         let inputs: Vec<ItemInput<'_>> = items
             .iter()
             .zip(&known)
-            .map(|(i, h)| ItemInput { key: i.key, history: h, position: i.position.clone(), consensus: None })
+            .map(|(i, h)| ItemInput {
+                key: i.key,
+                history: h,
+                position: i.position.clone(),
+                consensus: None,
+                settings: None,
+                planner_override: None,
+            })
             .collect();
-        plan_batch(&inputs, &config).into_iter().map(|p| p.map_or(0.0, |p| p.order_qty())).collect()
+        plan_batch_orders(&inputs, &config).into_iter().collect()
     }
 }
 
@@ -259,9 +349,9 @@ impl Rule for OrganizerBenchmark {
         "organizer_benchmark".into()
     }
 
-    fn orders(&self, t: usize, items: &[ItemView<'_>]) -> Vec<f64> {
+    fn orders(&self, t: usize, items: &[ItemView<'_>]) -> Result<Vec<f64>, PlanError> {
         let idx = pooled_indices(items, t);
-        items
+        Ok(items
             .iter()
             .map(|i| {
                 let h = i.history;
@@ -277,6 +367,6 @@ impl Rule for OrganizerBenchmark {
                 let target: f64 = (1..=self.coverage).map(|k| level * idx.at(h.season_position(t + k))).sum();
                 (target - i.position.inventory_position()).max(0.0).round()
             })
-            .collect()
+            .collect())
     }
 }

@@ -11,7 +11,7 @@
 //! let history = DemandHistory::uncensored(Timestamp::from_date(2022, 1, 3)?, Calendar::Week, sales)?;
 //! let input = ItemInput { key: "S1/SKU-1", history: &history,
 //!                         position: StockPosition { on_hand: 30.0, arrivals: vec![20.0, 0.0] },
-//!                         consensus: None };
+//!                         consensus: None, settings: None, planner_override: None };
 //! let plan = plan_item(&input, &PlanConfig::default())?;
 //! let rec = plan.recommendation.expect("enough history");
 //! assert!(rec.order_qty >= 0.0 && rec.order_qty.fract() == 0.0);
@@ -25,7 +25,10 @@ use crate::demand::{
     DemandConfig, DemandError, DemandHistory, DemandOutcome, Diagnostics, ErrorMatrix, ScenarioSet, SeasonalIndices,
     Seasonality, generate_into,
 };
-use crate::policy::{ErrorStats, PolicyConfig, PolicyError, Recommendation, StockPosition, optimize};
+use crate::policy::{
+    ErrorStats, ItemSettings, Override, PolicyConfig, PolicyError, Recommendation, Report, StockPosition,
+    optimize_report,
+};
 use crate::rng;
 
 /// Everything the planner needs for every item.
@@ -40,7 +43,44 @@ pub struct PlanConfig {
     pub seed: u64,
 }
 
+/// The memory budget of one item's plan: at most this many scenario values
+/// (`scenarios x simulated periods`, the periods being L + R + carry-over). Each value
+/// costs about 24 bytes of the thread's scenario buffers, so the budget is about 600 MB
+/// per worker thread. Each size has its own limit too (100,000 scenarios, 1,000 periods
+/// of lead time, review period or carry-over); this one holds their product.
+pub const MAX_SCENARIO_VALUES: usize = 25_000_000;
+
 impl PlanConfig {
+    /// Checks the settings before any item is planned: the policy
+    /// ([`PolicyConfig::validate`]), the scenario count (2 to
+    /// [`MAX_SCENARIOS`](crate::demand::MAX_SCENARIOS)) and the memory budget
+    /// ([`MAX_SCENARIO_VALUES`]). [`plan_item`] calls it too, so a library caller never
+    /// allocates past the budget.
+    ///
+    /// # Errors
+    ///
+    /// [`PlanError::Config`] naming the first bad setting.
+    ///
+    /// ```
+    /// let mut c = invsync_core::plan::PlanConfig::vn2();
+    /// c.policy.lead_time = 1_000;
+    /// c.policy.review_period = 1_000;
+    /// c.demand.scenarios = 100_000;
+    /// assert!(c.validate().is_err());
+    /// ```
+    pub fn validate(&self) -> Result<(), PlanError> {
+        self.policy.validate().map_err(|source| PlanError::Config(ConfigError::Policy(source)))?;
+        let scenarios = self.demand.scenarios;
+        if !(2..=crate::demand::MAX_SCENARIOS).contains(&scenarios) {
+            return Err(PlanError::Config(ConfigError::Scenarios(scenarios)));
+        }
+        let periods = self.policy.simulated_periods();
+        match scenarios.checked_mul(periods) {
+            Some(v) if v <= MAX_SCENARIO_VALUES => Ok(()),
+            _ => Err(PlanError::Config(ConfigError::OverBudget { scenarios, periods })),
+        }
+    }
+
     /// The configuration to plan a batch of items with: when the demand settings ask for
     /// pooled seasonality, the indices pooled over these histories
     /// ([`SeasonalIndices::pooled`], over each history's whole length) replace it. `invsync
@@ -313,12 +353,43 @@ pub struct ItemInput<'a> {
     pub position: StockPosition,
     /// A consensus forecast for the W periods, replacing the built-in one.
     pub consensus: Option<&'a [f64]>,
+    /// The item's own settings (lead time, review period, costs, order constraints, lost
+    /// sales or backorders), replacing those of the [`PlanConfig`] for this item.
+    pub settings: Option<ItemSettings>,
+    /// A planner's override of the order quantity: planned beside the optimum, and the
+    /// order to place ([`ItemPlan::order_qty`]).
+    pub planner_override: Option<Override>,
+}
+
+/// Settings that no item can be planned with ([`PlanConfig::validate`]).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A policy setting is invalid.
+    #[error(transparent)]
+    Policy(PolicyError),
+    /// The scenario count is outside 2 ..= `MAX_SCENARIOS`.
+    #[error("scenarios must be between 2 and {max}, got {0}", max = crate::demand::MAX_SCENARIOS)]
+    Scenarios(usize),
+    /// `scenarios x simulated periods` is above [`MAX_SCENARIO_VALUES`].
+    #[error(
+        "{scenarios} scenarios x {periods} simulated periods (lead time + review period + carry-over) is above the memory budget of {MAX_SCENARIO_VALUES} scenario values (about 600 MB per thread): lower the scenarios or the periods"
+    )]
+    OverBudget {
+        /// Scenarios asked for.
+        scenarios: usize,
+        /// Simulated periods per scenario.
+        periods: usize,
+    },
 }
 
 /// Why an item could not be planned (bad settings; blocked items are not errors).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PlanError {
+    /// The settings are invalid for every item ([`PlanConfig::validate`]).
+    #[error("invalid settings: {0}")]
+    Config(ConfigError),
     /// The demand engine refused its inputs.
     #[error("item {key}: {source}")]
     Demand {
@@ -350,12 +421,20 @@ pub struct ItemPlan {
     pub diagnostics: Diagnostics,
     /// The decision, unless the cascade blocked the item.
     pub recommendation: Option<Recommendation>,
+    /// The planner's override as given, also for a blocked item (for a planned item it
+    /// is compared with the optimum in `recommendation.planner_override`).
+    pub planner_override: Option<Override>,
 }
 
 impl ItemPlan {
-    /// The order to place now (0 for a blocked item).
+    /// The order to place now: the planner's override when there is one, else the
+    /// optimum (0 for a blocked item without an override).
     pub fn order_qty(&self) -> f64 {
-        self.recommendation.as_ref().map_or(0.0, |r| r.order_qty)
+        match (&self.recommendation, &self.planner_override) {
+            (Some(r), _) => r.order_to_place(),
+            (None, Some(o)) => o.order_qty.max(0.0),
+            (None, None) => 0.0,
+        }
     }
 }
 
@@ -378,9 +457,29 @@ pub fn error_stats(errors: &ErrorMatrix) -> ErrorStats {
 ///
 /// [`PlanError`] when the settings or the item's position are invalid.
 pub fn plan_item(input: &ItemInput<'_>, config: &PlanConfig) -> Result<ItemPlan, PlanError> {
+    plan_item_report(input, config, Report::Full)
+}
+
+/// The order [`plan_item`] places (0 for a blocked item), by the same code, without the
+/// output-only figures a backtest never reads (the reorder point).
+pub(crate) fn plan_order(input: &ItemInput<'_>, config: &PlanConfig) -> Result<f64, PlanError> {
+    plan_item_report(input, config, Report::Decision).map(|p| p.order_qty())
+}
+
+fn plan_item_report(input: &ItemInput<'_>, config: &PlanConfig, report: Report) -> Result<ItemPlan, PlanError> {
     let key = || input.key.to_owned();
-    config.policy.validate().map_err(|source| PlanError::Policy { key: key(), source })?;
-    let window = config.policy.simulated_periods();
+    config.validate()?;
+    let policy: Cow<'_, PolicyConfig> = match &input.settings {
+        Some(s) if !s.is_empty() => {
+            let own = s.apply(&config.policy).map_err(|source| PlanError::Policy { key: key(), source })?;
+            // The item's own periods must fit the scenario budget too.
+            PlanConfig { demand: config.demand.clone(), policy: own.clone(), seed: config.seed }.validate()?;
+            Cow::Owned(own)
+        }
+        _ => Cow::Borrowed(&config.policy),
+    };
+    let policy = policy.as_ref();
+    let window = policy.simulated_periods();
     let demand = if config.demand.window == window {
         Cow::Borrowed(&config.demand)
     } else {
@@ -394,13 +493,26 @@ pub fn plan_item(input: &ItemInput<'_>, config: &PlanConfig) -> Result<ItemPlan,
                 .map_err(|source| PlanError::Demand { key: key(), source })?;
         let recommendation = if drawn {
             Some(
-                optimize(set, &input.position, &config.policy, Some(error_stats(&errors)))
-                    .map_err(|source| PlanError::Policy { key: key(), source })?,
+                optimize_report(
+                    set,
+                    &input.position,
+                    policy,
+                    Some(error_stats(&errors)),
+                    input.planner_override.clone(),
+                    report,
+                )
+                .map_err(|source| PlanError::Policy { key: key(), source })?,
             )
         } else {
             None
         };
-        Ok(ItemPlan { key: key(), forecast, diagnostics, recommendation })
+        Ok(ItemPlan {
+            key: key(),
+            forecast,
+            diagnostics,
+            recommendation,
+            planner_override: input.planner_override.clone(),
+        })
     })
 }
 
@@ -410,6 +522,19 @@ fn with_scenario_set<T>(f: impl FnOnce(&mut ScenarioSet) -> T) -> T {
         static SET: RefCell<ScenarioSet> = RefCell::new(ScenarioSet::default());
     }
     crate::pool::with_local(&SET, f)
+}
+
+/// The orders of [`plan_batch`], by the same code without the output-only figures.
+pub(crate) fn plan_batch_orders(inputs: &[ItemInput<'_>], config: &PlanConfig) -> Vec<Result<f64, PlanError>> {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        inputs.par_iter().map(|i| plan_order(i, config)).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        inputs.iter().map(|i| plan_order(i, config)).collect()
+    }
 }
 
 /// Plans many items. With the `parallel` feature the items run on rayon's pool; results
@@ -431,7 +556,11 @@ pub fn plan_batch(inputs: &[ItemInput<'_>], config: &PlanConfig) -> Vec<Result<I
 /// the history known then and the stock position.
 pub trait OrderRule {
     /// The order quantity (>= 0).
-    fn order(&self, key: &str, known: &DemandHistory, position: &StockPosition) -> f64;
+    ///
+    /// # Errors
+    ///
+    /// [`PlanError`] when the rule cannot decide (it is never turned into an order of 0).
+    fn order(&self, key: &str, known: &DemandHistory, position: &StockPosition) -> Result<f64, PlanError>;
 }
 
 /// invsync's own planner as an [`OrderRule`]: exactly [`plan_item`].
@@ -439,9 +568,16 @@ pub trait OrderRule {
 pub struct Planner(pub PlanConfig);
 
 impl OrderRule for Planner {
-    fn order(&self, key: &str, known: &DemandHistory, position: &StockPosition) -> f64 {
-        let input = ItemInput { key, history: known, position: position.clone(), consensus: None };
-        plan_item(&input, &self.0).map_or(0.0, |p| p.order_qty())
+    fn order(&self, key: &str, known: &DemandHistory, position: &StockPosition) -> Result<f64, PlanError> {
+        let input = ItemInput {
+            key,
+            history: known,
+            position: position.clone(),
+            consensus: None,
+            settings: None,
+            planner_override: None,
+        };
+        plan_order(&input, &self.0)
     }
 }
 
@@ -549,6 +685,10 @@ pub struct Replay {
 /// rest, and pays holding on the end stock. Demand in the simulated periods is the
 /// recorded value (a censored period's sales are used as its demand: a lower bound;
 /// missing periods count as zero). Returns the result and the state after the window.
+///
+/// # Errors
+///
+/// The rule's [`PlanError`], the first time it cannot decide.
 pub fn replay(
     key: &str,
     history: &DemandHistory,
@@ -556,7 +696,7 @@ pub fn replay(
     policy: &PolicyConfig,
     window: &Replay,
     state: &SimState,
-) -> (SimResult, SimState) {
+) -> Result<(SimResult, SimState), PlanError> {
     let l = policy.lead_time;
     let r = policy.review_period.max(1);
     let mut state = state.clone();
@@ -564,7 +704,7 @@ pub fn replay(
     for step in 0..window.periods {
         let t = window.origin + step; // last known period
         if step % r == 0 && step / r < window.decisions {
-            let q = rule.order(key, &history.prefix(t + 1), &state.position(l));
+            let q = rule.order(key, &history.prefix(t + 1), &state.position(l))?;
             state.place(l, q);
         }
         let period = state.sell_period(recorded_demand(history, t + 1), policy.holding, policy.shortage);
@@ -573,5 +713,5 @@ pub fn replay(
         }
     }
     state.pipeline.truncate(l.max(1));
-    (result, state)
+    Ok((result, state))
 }

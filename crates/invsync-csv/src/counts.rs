@@ -5,17 +5,20 @@ use std::io;
 use invsync_core::sync::{CountRecord, ReconcileReport};
 use invsync_core::{ItemId, LocationId};
 
-use crate::error::{CsvError, CsvErrorKind, writer_with_header};
+use crate::error::{CsvError, CsvErrorKind, unique_headers, writer_with_header};
 
 /// Reads a count file with columns `item`, `location`, `counted` (any order, others
 /// ignored); every error names the file, line, column and value.
 ///
 /// # Errors
 ///
-/// [`CsvError`] for a missing column, a bad id or a count that is not a whole number >= 0.
+/// [`CsvError`] for a missing or duplicate column, a bad id, a count that is not a whole
+/// number >= 0, or a second count of an item x location (the file is one instant: two
+/// counts of one record cannot both be true); that error names both lines.
 pub fn read_counts<R: io::Read>(rdr: R, file: Option<&str>) -> Result<Vec<CountRecord>, CsvError> {
     let mut r = csv::ReaderBuilder::new().flexible(false).from_reader(rdr);
     let headers = r.headers().map_err(|e| CsvError::from(e).in_file(file))?.clone();
+    unique_headers(&headers, file)?;
     let col = |name: &'static str| {
         headers
             .iter()
@@ -24,6 +27,7 @@ pub fn read_counts<R: io::Read>(rdr: R, file: Option<&str>) -> Result<Vec<CountR
     };
     let (ci, cl, cc) = (col("item")?, col("location")?, col("counted")?);
     let mut out = Vec::new();
+    let mut seen: std::collections::HashMap<(String, String), u64> = std::collections::HashMap::new();
     for rec in r.records() {
         let rec = rec.map_err(|e| CsvError::from(e).in_file(file))?;
         let line = rec.position().map_or(0, csv::Position::line);
@@ -41,6 +45,18 @@ pub fn read_counts<R: io::Read>(rdr: R, file: Option<&str>) -> Result<Vec<CountR
             .ok()
             .filter(|n| *n >= 0)
             .ok_or_else(|| field(cc, "counted", "a whole number >= 0", "not a count".into()))?;
+        if let Some(first) = seen.insert((get(ci).to_owned(), get(cl).to_owned()), line) {
+            return Err(CsvError::new(CsvErrorKind::Invalid {
+                expected: "one count per item x location",
+                message: format!(
+                    "{} at {} is counted twice, at lines {first} and {line}",
+                    crate::bounded(get(ci)),
+                    crate::bounded(get(cl))
+                ),
+            })
+            .at_line(line)
+            .in_file(file));
+        }
         out.push(CountRecord { item, location, counted });
     }
     Ok(out)

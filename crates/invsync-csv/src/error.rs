@@ -33,8 +33,8 @@ impl fmt::Display for CsvErrorKind {
             CsvErrorKind::Io(m) => write!(f, "i/o error: {m}"),
             CsvErrorKind::Malformed(m) => write!(f, "malformed csv: {m}"),
             CsvErrorKind::MissingColumn(c) => write!(f, "missing column {c:?}"),
-            CsvErrorKind::UnknownColumn(c) => write!(f, "unknown column {c:?}"),
-            CsvErrorKind::DuplicateColumn(c) => write!(f, "duplicate column {c:?}"),
+            CsvErrorKind::UnknownColumn(c) => write!(f, "unknown column {:?}", bounded(c)),
+            CsvErrorKind::DuplicateColumn(c) => write!(f, "duplicate column {:?}", bounded(c)),
             CsvErrorKind::MissingValue => f.write_str("a value is required"),
             CsvErrorKind::Invalid { expected, message } => write!(f, "expected {expected}: {message}"),
         }
@@ -43,7 +43,10 @@ impl fmt::Display for CsvErrorKind {
 
 /// An error with where it happened: file (when the caller named it), line, column and value.
 ///
-/// Displayed as `file:line: column NAME (N): value "V": message`.
+/// Displayed as `file:line: column NAME (N): value "V": message`. An error tied to neither a
+/// file nor a line (a writer's i/o error) is displayed as its message alone: the sink
+/// names itself in the i/o message. Values longer than [`MAX_QUOTED`] characters are
+/// shortened in the message (the full value is still returned by [`CsvError::value`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct CsvError(Box<Details>);
 
@@ -108,14 +111,28 @@ impl CsvError {
 impl fmt::Display for CsvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = &self.0;
+        if d.file.is_none() && d.line == 0 && d.column.is_none() {
+            return write!(f, "{}", d.kind);
+        }
         write!(f, "{}:{}", d.file.as_deref().unwrap_or("<csv>"), d.line)?;
         if let Some((i, name)) = &d.column {
-            write!(f, ": column {name} ({i})")?;
+            write!(f, ": column {} ({i})", bounded(name))?;
         }
         if let Some(v) = &d.value {
-            write!(f, ": value {v:?}")?;
+            write!(f, ": value {:?}", bounded(v))?;
         }
         write!(f, ": {}", d.kind)
+    }
+}
+
+/// The most characters of a value (or column name) quoted in an error message.
+pub const MAX_QUOTED: usize = 80;
+
+/// `s`, or its first [`MAX_QUOTED`] characters followed by how many were left out.
+pub fn bounded(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(MAX_QUOTED) {
+        None => s.into(),
+        Some((cut, _)) => format!("{}... ({} more characters)", &s[..cut], s[cut..].chars().count()).into(),
     }
 }
 
@@ -141,4 +158,20 @@ pub(crate) fn writer_with_header<W: std::io::Write>(w: W, header: &[&str]) -> Re
     let mut inner = csv::Writer::from_writer(w);
     inner.write_record(header)?;
     Ok(inner)
+}
+
+/// Refuses a header that names a column twice (trimmed, ASCII case ignored): the error
+/// points at the second occurrence.
+pub(crate) fn unique_headers(headers: &csv::StringRecord, file: Option<&str>) -> Result<(), CsvError> {
+    let mut seen = std::collections::HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        let h = h.trim().trim_start_matches('\u{feff}');
+        if let Some(first) = seen.insert(h.to_ascii_lowercase(), i) {
+            return Err(CsvError::new(CsvErrorKind::DuplicateColumn(format!("{h}, also column {}", first + 1)))
+                .at_line(1)
+                .at_column(i + 1, h, None)
+                .in_file(file));
+        }
+    }
+    Ok(())
 }

@@ -24,14 +24,18 @@ mod counts;
 mod error;
 mod events;
 mod history;
+mod items;
 mod plan;
 
 pub use balances::{BALANCE_COLUMNS, BalanceWriter, HISTORY_COLUMNS, HistoryWriter};
 pub use counts::{RECONCILE_COLUMNS, read_counts, write_reconciliation};
-pub use error::{CsvError, CsvErrorKind};
+pub use error::{CsvError, CsvErrorKind, MAX_QUOTED, bounded};
 pub use events::{EVENT_COLUMNS, EventReader, EventReaderBuilder, EventRecord, EventWriter};
 pub use history::{
-    HistoryReaderBuilder, HistoryRecord, InStockReader, InStockRecord, Key, LongReader, StateReader, StateRecord,
-    WideReader, apply_in_stock, key_text,
+    Aligned, HistoryReaderBuilder, HistoryRecord, InStockReader, InStockRecord, Key, LongReader, StateReader,
+    StateRecord, WideReader, align_in_stock, apply_in_stock, key_text,
+};
+pub use items::{
+    ITEM_COLUMNS, ItemSettingsRecord, OVERRIDE_COLUMNS, OverrideRecord, read_item_settings, read_overrides,
 };
 pub use plan::{PLAN_COLUMNS, PlanWriter, fmt4};

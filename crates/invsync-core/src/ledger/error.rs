@@ -92,6 +92,27 @@ pub enum LedgerError {
         /// The first event of another shard.
         event: EventId,
     },
+    /// A [`SharedLedger`](super::SharedLedger) was called from inside one of its
+    /// `with_shard` closures, which holds a shard lock: waiting for a lock there could
+    /// deadlock, so the call is refused.
+    #[error("a shared ledger was called from inside a with_shard closure (it would deadlock)")]
+    Reentrant,
+    /// A [`SharedLedger`](super::SharedLedger) shard is out of service: an apply panicked
+    /// in it and may have left it half-updated. Rebuild it from its events
+    /// (`SharedLedger::rebuild_shard`).
+    #[error("shard {shard} is out of service after a panic; rebuild it from its events")]
+    ShardPoisoned {
+        /// The shard.
+        shard: usize,
+    },
+    /// A shard number beyond a [`SharedLedger`](super::SharedLedger)'s shards.
+    #[error("no shard {shard}: the shared ledger has {shards}")]
+    NoSuchShard {
+        /// The shard asked for.
+        shard: usize,
+        /// How many there are.
+        shards: usize,
+    },
     /// A cancel, transfer receipt or scheduled-receipt fill names an unknown event.
     #[error("event {event} refers to unknown event {target}")]
     UnknownTarget {
@@ -109,6 +130,26 @@ pub enum LedgerError {
         target: EventId,
         /// Why not.
         reason: &'static str,
+    },
+    /// A cancellation names an event of another item x location than its own: it would
+    /// reverse stock it does not speak for. Nothing is applied.
+    #[error(
+        "event {event} at {item}/{location} cannot cancel event {target}: that event is at {}/{}",
+        target_key.0,
+        target_key.1
+    )]
+    CancelMismatch {
+        /// The cancellation.
+        event: EventId,
+        /// The cancellation's item.
+        item: ItemId,
+        /// The cancellation's location.
+        location: LocationId,
+        /// The event it names.
+        target: EventId,
+        /// The target's item and location (the source location of a transfer); boxed to
+        /// keep the error small.
+        target_key: Box<(ItemId, LocationId)>,
     },
     /// Compare-and-set failed: the bucket did not hold the expected quantity (A8).
     #[error("event {event} at {item}/{location}: stale, {bucket} is {actual}, expected {expected}")]

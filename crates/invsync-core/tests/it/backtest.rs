@@ -13,8 +13,8 @@ impl Rule for Fixed {
     fn name(&self) -> String {
         "fixed".into()
     }
-    fn orders(&self, _: usize, items: &[ItemView<'_>]) -> Vec<f64> {
-        vec![self.0; items.len()]
+    fn orders(&self, _: usize, items: &[ItemView<'_>]) -> Result<Vec<f64>, invsync_core::plan::PlanError> {
+        Ok(vec![self.0; items.len()])
     }
 }
 
@@ -75,13 +75,20 @@ fn planner_rule_decides_what_plan_decides() {
         (0..s.len()).map(|i| StockPosition { on_hand: i as f64, arrivals: vec![1.0, 0.0] }).collect();
     let views: Vec<ItemView<'_>> =
         s.iter().zip(&positions).map(|(x, p)| ItemView { key: &x.key, history: &x.history, position: p }).collect();
-    let rule_orders = PlannerRule(config.clone()).orders(t, &views);
+    let rule_orders = PlannerRule(config.clone()).orders(t, &views).unwrap();
     // What `invsync plan` does: pooled seasonality over the file, then plan_batch.
     let batch = config.for_batch(s.iter().map(|x| &x.history));
     let inputs: Vec<ItemInput<'_>> = s
         .iter()
         .zip(&positions)
-        .map(|(x, p)| ItemInput { key: &x.key, history: &x.history, position: p.clone(), consensus: None })
+        .map(|(x, p)| ItemInput {
+            key: &x.key,
+            history: &x.history,
+            position: p.clone(),
+            consensus: None,
+            settings: None,
+            planner_override: None,
+        })
         .collect();
     let plan_orders: Vec<f64> = plan_batch(&inputs, &batch).into_iter().map(|p| p.unwrap().order_qty()).collect();
     assert_eq!(rule_orders, plan_orders);
@@ -99,4 +106,41 @@ fn backtest_is_deterministic_and_thread_independent() {
     let base = run(&s, &OrganizerBenchmark::default(), &p).unwrap();
     assert_eq!(base.windows.len(), 2);
     assert!(base.total.cost() > 0.0 && a.total.cost() > 0.0);
+}
+
+#[test]
+fn bad_protocols_are_typed_errors_not_panics_or_nan() {
+    let s = synthetic();
+    let p = Protocol { windows: 2, window_periods: 8, warmup: 4, ..Protocol::default() };
+    let refused = |q: Protocol| run(&s, &Fixed(1.0), &q).unwrap_err();
+    // windows 0 indexed an empty list of origins (a panic).
+    assert!(matches!(refused(Protocol { windows: 0, ..p }), BacktestError::Protocol { name: "windows", .. }));
+    assert!(matches!(
+        refused(Protocol { window_periods: 0, ..p }),
+        BacktestError::Protocol { name: "window_periods", .. }
+    ));
+    // count_from beyond the window counted nothing: 0 / 0 ratios.
+    for c in [0, 9, usize::MAX] {
+        assert!(matches!(refused(Protocol { count_from: c, ..p }), BacktestError::Protocol { name: "count_from", .. }));
+    }
+    // windows x window_periods + warmup overflowed (a panic, or a wrapped length).
+    for q in [Protocol { windows: usize::MAX, ..p }, Protocol { warmup: usize::MAX, ..p }] {
+        assert!(matches!(refused(q), BacktestError::TooShort { needed: usize::MAX, .. }), "{q:?}");
+    }
+    assert!(matches!(
+        refused(Protocol { lead_time: usize::MAX, ..p }),
+        BacktestError::Protocol { name: "lead_time", .. }
+    ));
+    assert!(matches!(refused(Protocol { holding: f64::NAN, ..p }), BacktestError::BadCost { name: "holding", .. }));
+}
+
+#[test]
+fn planner_errors_propagate_instead_of_ordering_nothing() {
+    let s = synthetic();
+    let p = Protocol { windows: 1, window_periods: 4, warmup: 2, count_from: 1, ..Protocol::default() };
+    let mut config = PlanConfig::vn2();
+    config.demand.scenarios = 100_001;
+    let e = run(&s, &PlannerRule(config), &p).unwrap_err();
+    assert!(matches!(e, BacktestError::Rule { .. }), "{e}");
+    assert!(e.to_string().contains("scenarios"), "{e}");
 }

@@ -36,7 +36,14 @@ fn newsvendor_case_orders_near_the_optimum() {
     let inputs: Vec<ItemInput<'_>> = histories
         .iter()
         .zip(&keys)
-        .map(|(h, k)| ItemInput { key: k, history: h, position: StockPosition::empty(), consensus: None })
+        .map(|(h, k)| ItemInput {
+            key: k,
+            history: h,
+            position: StockPosition::empty(),
+            consensus: None,
+            settings: None,
+            planner_override: None,
+        })
         .collect();
     let best = normal_newsvendor_cost(50.0, 8.0, 0.18, 0.70, 56.6);
     let (mut worst, mut near): (f64, usize) = (1.0, 0);

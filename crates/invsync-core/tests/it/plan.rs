@@ -21,6 +21,8 @@ fn batch_is_order_and_thread_independent() {
             history: &histories[i],
             position: StockPosition { on_hand: (i % 9) as f64, arrivals: vec![1.0, 0.0] },
             consensus: None,
+            settings: None,
+            planner_override: None,
         })
         .collect();
     let config = PlanConfig { seed: 7, ..PlanConfig::default() };
@@ -42,7 +44,14 @@ fn batch_is_order_and_thread_independent() {
 #[test]
 fn new_items_are_planned_and_only_items_without_evidence_order_nothing() {
     let h = history(1, 5);
-    let input = ItemInput { key: "new", history: &h, position: StockPosition::empty(), consensus: None };
+    let input = ItemInput {
+        key: "new",
+        history: &h,
+        position: StockPosition::empty(),
+        consensus: None,
+        settings: None,
+        planner_override: None,
+    };
     let plan = plan_item(&input, &PlanConfig::default()).unwrap();
     assert_eq!(plan.diagnostics.level, 0);
     assert!(plan.diagnostics.reason.contains("cold start"), "{}", plan.diagnostics.reason);
@@ -50,7 +59,14 @@ fn new_items_are_planned_and_only_items_without_evidence_order_nothing() {
     // weeks of lost sales and covers R = 1 week, so at least that week's mean.
     assert!(plan.order_qty() >= 10.0, "{}", plan.order_qty());
     let empty = DemandHistory::uncensored(Timestamp::from_date(2021, 4, 12).unwrap(), Calendar::Week, vec![]).unwrap();
-    let input = ItemInput { key: "empty", history: &empty, position: StockPosition::empty(), consensus: None };
+    let input = ItemInput {
+        key: "empty",
+        history: &empty,
+        position: StockPosition::empty(),
+        consensus: None,
+        settings: None,
+        planner_override: None,
+    };
     let plan = plan_item(&input, &PlanConfig::default()).unwrap();
     assert!(plan.recommendation.is_none());
     assert_eq!(plan.order_qty(), 0.0);
@@ -73,7 +89,14 @@ fn stocked_out_short_items_keep_ordering() {
             censored.clone(),
         )
         .unwrap();
-        let input = ItemInput { key: "spiral", history: &h, position: StockPosition::empty(), consensus: None };
+        let input = ItemInput {
+            key: "spiral",
+            history: &h,
+            position: StockPosition::empty(),
+            consensus: None,
+            settings: None,
+            planner_override: None,
+        };
         for config in [PlanConfig::default(), PlanConfig::vn2()] {
             let plan = plan_item(&input, &config).unwrap();
             // Mean 10.5 a week: the order covers the R = 1 week after the lead time.
@@ -86,8 +109,8 @@ fn stocked_out_short_items_keep_ordering() {
 struct Fixed(f64);
 
 impl OrderRule for Fixed {
-    fn order(&self, _: &str, _: &DemandHistory, _: &StockPosition) -> f64 {
-        self.0
+    fn order(&self, _: &str, _: &DemandHistory, _: &StockPosition) -> Result<f64, invsync_core::plan::PlanError> {
+        Ok(self.0)
     }
 }
 
@@ -100,7 +123,7 @@ fn replay_by_hand() {
         PolicyConfig { lead_time: 2, review_period: 1, holding: 0.5, shortage: 2.0, ..PolicyConfig::default() };
     let window = Replay { origin: 2, periods: 4, decisions: 2, count_from: 1 };
     let start = SimState { on_hand: 6.0, pipeline: vec![1.0, 0.0] };
-    let (r, end) = replay("x", &h, &Fixed(3.0), &policy, &window, &start);
+    let (r, end) = replay("x", &h, &Fixed(3.0), &policy, &window, &start).unwrap();
     // p1: 6+1=7, sell 4, end 3 | p2: 3+0, sell 3, lost 1, end 0
     // p3: +3 (1st order), sell 3, lost 1, end 0 | p4: +3 (2nd order), sell 3, lost 1, end 0
     assert_eq!(r.holding, 0.5 * 3.0);
@@ -108,7 +131,7 @@ fn replay_by_hand() {
     assert_eq!((r.demand, r.sold), (16.0, 13.0));
     assert_eq!(end.on_hand, 0.0);
     // Counting from period 3 only.
-    let (late, _) = replay("x", &h, &Fixed(3.0), &policy, &Replay { count_from: 3, ..window }, &start);
+    let (late, _) = replay("x", &h, &Fixed(3.0), &policy, &Replay { count_from: 3, ..window }, &start).unwrap();
     assert_eq!(late.cost(), 4.0);
 }
 
@@ -117,7 +140,83 @@ fn planner_rule_is_plan_item() {
     let h = history(2, 60);
     let config = PlanConfig::default();
     let pos = StockPosition { on_hand: 3.0, arrivals: vec![2.0, 0.0] };
-    let direct =
-        plan_item(&ItemInput { key: "k", history: &h, position: pos.clone(), consensus: None }, &config).unwrap();
-    assert_eq!(Planner(config).order("k", &h, &pos), direct.order_qty());
+    let direct = plan_item(
+        &ItemInput {
+            key: "k",
+            history: &h,
+            position: pos.clone(),
+            consensus: None,
+            settings: None,
+            planner_override: None,
+        },
+        &config,
+    )
+    .unwrap();
+    assert_eq!(Planner(config).order("k", &h, &pos), Ok(direct.order_qty()));
+}
+
+/// An item's own settings plan exactly as a configuration with those fields would, and
+/// invalid combinations are typed errors naming the item (nothing is planned).
+#[test]
+fn item_settings_plan_as_their_own_configuration() {
+    use invsync_core::policy::{ItemSettings, Override, PolicyError};
+    let h = history(2, 80);
+    let base = PlanConfig { seed: 11, ..PlanConfig::default() };
+    let input = |settings: Option<ItemSettings>, o: Option<Override>| ItemInput {
+        key: "S1/P7",
+        history: &h,
+        position: StockPosition { on_hand: 3.0, arrivals: vec![2.0] },
+        consensus: None,
+        settings,
+        planner_override: o,
+    };
+    let settings = ItemSettings {
+        lead_time: Some(1),
+        review_period: Some(2),
+        holding: Some(0.4),
+        shortage: Some(3.0),
+        min_order: Some(10.0),
+        pack: Some(5.0),
+        max_order: Some(60.0),
+        backorders: Some(true),
+    };
+    let mut own = base.clone();
+    own.policy = settings.apply(&base.policy).unwrap();
+    assert_eq!(
+        (own.policy.lead_time, own.policy.review_period, own.policy.constraints.max_order, own.policy.backorders),
+        (1, 2, Some(60.0), true)
+    );
+    let with_settings = plan_item(&input(Some(settings.clone()), None), &base).unwrap();
+    assert_eq!(with_settings, plan_item(&input(None, None), &own).unwrap());
+    let q = with_settings.order_qty();
+    assert!(q == 0.0 || ((10.0..=60.0).contains(&q) && q % 5.0 == 0.0), "{q}");
+    // Empty settings are the defaults.
+    assert_eq!(
+        plan_item(&input(Some(ItemSettings::default()), None), &base).unwrap(),
+        plan_item(&input(None, None), &base).unwrap()
+    );
+    for (bad, want) in [
+        (ItemSettings { review_period: Some(0), ..ItemSettings::default() }, PolicyError::ZeroReviewPeriod),
+        (
+            ItemSettings { min_order: Some(10.0), max_order: Some(5.0), ..ItemSettings::default() },
+            PolicyError::BadConstraints,
+        ),
+        (
+            ItemSettings { holding: Some(f64::NAN), ..ItemSettings::default() },
+            PolicyError::BadCost { name: "holding", value: f64::NAN },
+        ),
+    ] {
+        let err = plan_item(&input(Some(bad), None), &base).unwrap_err();
+        let PlanError::Policy { key, source } = err else { panic!("{err:?}") };
+        assert_eq!(key, "S1/P7");
+        // NaN != NaN: compare the messages.
+        assert_eq!(source.to_string(), want.to_string());
+    }
+    // An override is the order to place, planned beside the optimum.
+    let o = Override { order_qty: 25.0, who: "ana".into(), at: None, why: "promo".into() };
+    let p = plan_item(&input(None, Some(o.clone())), &base).unwrap();
+    assert_eq!(p.order_qty(), 25.0);
+    let r = p.recommendation.unwrap();
+    assert_eq!(r.planner_override.unwrap().planner_override, o);
+    assert_eq!(r.order_qty, plan_item(&input(None, None), &base).unwrap().order_qty());
 }

@@ -1,0 +1,205 @@
+//! The decision rules under test: invsync's planner (any [`PlanConfig`]), the textbook
+//! order-up-to formula, or any closure.
+
+use invsync_core::demand::DemandHistory;
+use invsync_core::plan::{ItemInput, PlanConfig, plan_item};
+use invsync_core::policy::{StockPosition, z_for_service};
+
+/// The settings of one decision: lead time, review period and costs (lost sales unless
+/// `backorders`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Settings {
+    /// Lead time L: an order placed now arrives at the start of period L + 1.
+    pub lead_time: usize,
+    /// Review period R (>= 1): the order covers periods L + 1 ..= L + R.
+    pub review_period: usize,
+    /// Holding cost per unit of end-of-period stock.
+    pub holding: f64,
+    /// Shortage cost per unit short (lost, or backordered per period with `backorders`).
+    pub shortage: f64,
+    /// Backorders instead of lost sales.
+    pub backorders: bool,
+}
+
+impl Settings {
+    /// Lost-sales settings.
+    pub fn lost_sales(lead_time: usize, review_period: usize, holding: f64, shortage: f64) -> Self {
+        Settings { lead_time, review_period, holding, shortage, backorders: false }
+    }
+
+    /// The critical ratio p / (p + h).
+    pub fn critical_ratio(&self) -> f64 {
+        self.shortage / (self.shortage + self.holding)
+    }
+
+    /// The settings grid of the suites: L in {1, 2, 4}, R in {1, 2}, p/h in {1, 4, 20}
+    /// (h = 1), lost sales.
+    pub fn grid() -> Vec<Settings> {
+        let mut v = Vec::new();
+        for l in [1, 2, 4] {
+            for r in [1, 2] {
+                for ph in [1.0, 4.0, 20.0] {
+                    v.push(Settings::lost_sales(l, r, 1.0, ph));
+                }
+            }
+        }
+        v
+    }
+}
+
+/// A rule that decides one order: from the history known now (sales, out-of-stock weeks
+/// flagged), the stock position and the settings, the quantity to order now (>= 0).
+pub trait DecisionRule: Sync {
+    /// Name shown in the tables.
+    fn name(&self) -> &str;
+    /// The order for item `key`.
+    fn order(&self, key: &str, history: &DemandHistory, position: &StockPosition, settings: &Settings) -> f64;
+}
+
+/// Any closure as a rule.
+pub struct FnRule<F> {
+    name: String,
+    f: F,
+}
+
+impl<F> FnRule<F>
+where
+    F: Fn(&str, &DemandHistory, &StockPosition, &Settings) -> f64 + Sync,
+{
+    /// A rule named `name` deciding with `f`.
+    pub fn new(name: impl Into<String>, f: F) -> Self {
+        FnRule { name: name.into(), f }
+    }
+}
+
+impl<F> DecisionRule for FnRule<F>
+where
+    F: Fn(&str, &DemandHistory, &StockPosition, &Settings) -> f64 + Sync,
+{
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn order(&self, key: &str, history: &DemandHistory, position: &StockPosition, settings: &Settings) -> f64 {
+        (self.f)(key, history, position, settings)
+    }
+}
+
+/// invsync's planner with a base configuration whose lead time, review period and costs
+/// are replaced by the decision's settings, as `invsync plan` does with its flags. Pooled
+/// seasonality is resolved over the item's own history ([`PlanConfig::for_batch`]), as
+/// `invsync plan` does for a file holding this one item. A blocked item or an error
+/// orders 0.
+#[derive(Debug, Clone)]
+pub struct Invsync {
+    name: String,
+    config: PlanConfig,
+    /// Set the carry-over from each setting's lead time ([`PlanConfig::carryover_for`]), as
+    /// `invsync plan` does for the default profile.
+    carryover_follows_lead_time: bool,
+}
+
+impl Invsync {
+    /// The planner named `name` with `config` as its base.
+    pub fn new(name: impl Into<String>, config: PlanConfig) -> Self {
+        Invsync { name: name.into(), config, carryover_follows_lead_time: false }
+    }
+
+    /// What `invsync plan` runs today: [`PlanConfig::default`] with the carry-over of each
+    /// setting's lead time, 1,000 scenarios and seed 42.
+    pub fn cli() -> Self {
+        Invsync { carryover_follows_lead_time: true, ..Invsync::new("invsync", PlanConfig::default()) }
+    }
+
+    /// `invsync plan --profile vn2`: [`PlanConfig::vn2`].
+    pub fn vn2() -> Self {
+        Invsync::new("vn2", PlanConfig::vn2())
+    }
+
+    /// The configuration planning under `settings`.
+    pub fn config_for(&self, settings: &Settings) -> PlanConfig {
+        let mut c = self.config.clone();
+        if self.carryover_follows_lead_time {
+            c.policy.carryover = PlanConfig::carryover_for(settings.lead_time);
+        }
+        c.policy.lead_time = settings.lead_time;
+        c.policy.review_period = settings.review_period;
+        c.policy.holding = settings.holding;
+        c.policy.shortage = settings.shortage;
+        c.policy.backorders = settings.backorders;
+        c
+    }
+}
+
+impl DecisionRule for Invsync {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn order(&self, key: &str, history: &DemandHistory, position: &StockPosition, settings: &Settings) -> f64 {
+        let config = self.config_for(settings).for_batch(std::iter::once(history));
+        let input = ItemInput {
+            key,
+            history,
+            position: position.clone(),
+            consensus: None,
+            settings: None,
+            planner_override: None,
+        };
+        plan_item(&input, &config).map_or(0.0, |p| p.order_qty())
+    }
+}
+
+/// The textbook order-up-to rule:
+///
+/// ```text
+/// mu, sd  mean and sample sd of the last 52 in-stock weeks (not flagged, not missing)
+/// S       mu (L + R) + z sd sqrt(L + R),  z = Phi^-1(p / (p + h))
+/// order   max(0, ceil(S - inventory position))
+/// ```
+///
+/// With fewer than 2 in-stock weeks it uses every recorded week (sales of out-of-stock
+/// weeks included); with none it orders 0.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Textbook;
+
+impl Textbook {
+    /// The order-up-to level S for `history` under `settings` (`None` without data).
+    pub fn target(history: &DemandHistory, settings: &Settings) -> Option<f64> {
+        let recent = |in_stock_only: bool| -> Vec<f64> {
+            let mut v: Vec<f64> = history
+                .values()
+                .iter()
+                .zip(history.censored())
+                .rev()
+                .filter(|(x, c)| !(x.is_nan() || (in_stock_only && **c)))
+                .map(|(x, _)| *x)
+                .take(52)
+                .collect();
+            v.reverse();
+            v
+        };
+        let mut x = recent(true);
+        if x.len() < 2 {
+            x = recent(false);
+        }
+        if x.is_empty() {
+            return None;
+        }
+        let n = x.len() as f64;
+        let mu = x.iter().sum::<f64>() / n;
+        let sd = if x.len() > 1 { (x.iter().map(|v| (v - mu).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() } else { 0.0 };
+        let w = (settings.lead_time + settings.review_period) as f64;
+        Some(mu * w + z_for_service(settings.critical_ratio()) * sd * w.sqrt())
+    }
+}
+
+impl DecisionRule for Textbook {
+    fn name(&self) -> &str {
+        "textbook"
+    }
+
+    fn order(&self, _key: &str, history: &DemandHistory, position: &StockPosition, settings: &Settings) -> f64 {
+        Textbook::target(history, settings).map_or(0.0, |s| (s - position.inventory_position() - 1e-9).ceil().max(0.0))
+    }
+}
