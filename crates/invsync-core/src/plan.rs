@@ -488,7 +488,7 @@ fn plan_item_report(input: &ItemInput<'_>, config: &PlanConfig, report: Report) 
     let mut stream = rng::stream(config.seed, input.key);
     // The scenarios are drawn into this thread's set, reused from item to item.
     with_scenario_set(|set| {
-        let (DemandOutcome { forecast, errors, diagnostics, .. }, drawn) =
+        let (DemandOutcome { forecast, errors, mut diagnostics, .. }, drawn) =
             generate_into(input.history, &demand, input.consensus, &mut stream, set)
                 .map_err(|source| PlanError::Demand { key: key(), source })?;
         let recommendation = if drawn {
@@ -506,6 +506,18 @@ fn plan_item_report(input: &ItemInput<'_>, config: &PlanConfig, report: Report) 
         } else {
             None
         };
+        if let Some(r) = &recommendation
+            && r.order_qty == 0.0
+            && input.position.inventory_position() <= 0.0
+            && has_demand_evidence(input.history)
+        {
+            // The optimizer's candidates include the exact sample-average optimum, so 0 is
+            // the cheapest order under the scenarios: say why.
+            diagnostics.reason.push_str(&format!(
+                "; order 0 with nothing on hand or on order despite demand evidence: at holding {} and shortage {} per unit, the units that would go unsold over the simulated periods cost more than the sales they would save (mean window demand {:.3})",
+                policy.holding, policy.shortage, r.mu_w
+            ));
+        }
         Ok(ItemPlan {
             key: key(),
             forecast,
@@ -514,6 +526,12 @@ fn plan_item_report(input: &ItemInput<'_>, config: &PlanConfig, report: Report) 
             planner_override: input.planner_override.clone(),
         })
     })
+}
+
+/// Whether a history shows demand: a known period or an out-of-stock period with sales
+/// above 0.
+fn has_demand_evidence(h: &DemandHistory) -> bool {
+    h.values().iter().any(|v| *v > 0.0)
 }
 
 /// Runs `f` with this thread's scenario set (a re-entrant call gets a fresh one).

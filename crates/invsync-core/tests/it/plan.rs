@@ -220,3 +220,34 @@ fn item_settings_plan_as_their_own_configuration() {
     assert_eq!(r.planner_override.unwrap().planner_override, o);
     assert_eq!(r.order_qty, plan_item(&input(None, None), &base).unwrap().order_qty());
 }
+
+/// An item with demand evidence ordering 0 with nothing on hand or on order says why: here
+/// one unit every fifth week and p = h, so an unsold unit costs as much as a lost sale.
+#[test]
+fn an_order_of_zero_at_position_zero_says_why() {
+    let values: Vec<f64> = (0..60).map(|t| if t % 5 == 0 { 1.0 } else { 0.0 }).collect();
+    let h = DemandHistory::uncensored(Timestamp::from_date(2021, 4, 12).unwrap(), Calendar::Week, values).unwrap();
+    let mut config = PlanConfig::default();
+    config.policy.holding = 1.0;
+    config.policy.shortage = 1.0;
+    let input = ItemInput {
+        key: "sparse",
+        history: &h,
+        position: StockPosition::empty(),
+        consensus: None,
+        settings: None,
+        planner_override: None,
+    };
+    let plan = plan_item(&input, &config).unwrap();
+    assert_eq!(plan.order_qty(), 0.0);
+    assert!(
+        plan.diagnostics.reason.contains("order 0 with nothing on hand or on order"),
+        "{}",
+        plan.diagnostics.reason
+    );
+    // With a high shortage cost the same item orders.
+    config.policy.shortage = 20.0;
+    let plan = plan_item(&input, &config).unwrap();
+    assert!(plan.order_qty() > 0.0);
+    assert!(!plan.diagnostics.reason.contains("order 0"));
+}
