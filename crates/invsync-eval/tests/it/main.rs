@@ -330,3 +330,5 @@ fn figures_divide_sums_and_take_type_7_quantiles() {
     let sp = Spread::of([3.0, 1.0, 2.0]);
     assert_eq!((sp.n, sp.median, sp.worst), (3, 2.0, 3.0));
 }
+
+mod targets;
