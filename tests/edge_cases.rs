@@ -5,7 +5,7 @@ use invsync::csv::{CsvErrorKind, EventReaderBuilder, HistoryReaderBuilder, read_
 use invsync::demand::{Calendar, DemandHistory};
 use invsync::json::journal::JournalReader;
 use invsync::ledger::{Event, Ledger, LedgerConfig, LedgerError, Movement};
-use invsync::plan::{ItemInput, PlanConfig, PlanError, plan_item};
+use invsync::plan::{ConfigError, ItemInput, PlanConfig, PlanError, plan_item};
 use invsync::policy::{PolicyError, StockPosition};
 use invsync::{EventId, ItemId, LocationId, Money, SourceId, Timestamp};
 
@@ -86,11 +86,12 @@ fn non_finite_and_negative_values_are_refused_where_they_enter() {
         let mut c = PlanConfig::default();
         c.policy.holding = bad;
         let e = plan(&weekly(vec![3.0; 40]), &c).unwrap_err();
-        assert!(matches!(e, PlanError::Policy { source: PolicyError::BadCost { .. }, .. }), "{e}");
+        // Settings no item can be planned with are `PlanError::Config` (CHANGELOG).
+        assert!(matches!(e, PlanError::Config(ConfigError::Policy(PolicyError::BadCost { .. }))), "{e}");
     }
     let mut c = PlanConfig::default();
     c.policy.lead_time = usize::MAX;
-    assert!(matches!(plan(&weekly(vec![3.0; 40]), &c), Err(PlanError::Policy { .. })));
+    assert!(matches!(plan(&weekly(vec![3.0; 40]), &c), Err(PlanError::Config(ConfigError::Policy(_)))));
     let mut c = PlanConfig::default();
     c.demand.scenarios = usize::MAX;
     assert!(plan(&weekly(vec![3.0; 40]), &c).is_err());
