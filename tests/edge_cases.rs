@@ -86,7 +86,7 @@ fn non_finite_and_negative_values_are_refused_where_they_enter() {
         let mut c = PlanConfig::default();
         c.policy.holding = bad;
         let e = plan(&weekly(vec![3.0; 40]), &c).unwrap_err();
-        // Settings no item can be planned with are `PlanError::Config` (CHANGELOG).
+        // Settings no item can be planned with are `PlanError::Config`, not an item's error.
         assert!(matches!(e, PlanError::Config(ConfigError::Policy(PolicyError::BadCost { .. }))), "{e}");
     }
     let mut c = PlanConfig::default();

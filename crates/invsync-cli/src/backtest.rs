@@ -135,7 +135,9 @@ pub(crate) fn run_cmd(args: &Args) -> Result<(), Failure> {
     let date =
         |t: usize| start.map_or_else(String::new, |(s, c)| c.period_start(s, t as i64).to_string()[..10].to_owned());
     let mut out = std::io::stdout().lock();
-    let w = |out: &mut dyn Write, s: String| writeln!(out, "{s}").map_err(|e| Failure::Other(e.to_string()));
+    let w = |out: &mut dyn Write, s: String| {
+        writeln!(out, "{s}").and_then(|()| out.flush()).map_err(|e| Failure::Other(format!("standard output: {e}")))
+    };
     w(
         &mut out,
         format!("{:<8} {:<12} {:>12} {:>12} {:>8}", "window", "origin", reports[0].rule, reports[1].rule, "ratio"),

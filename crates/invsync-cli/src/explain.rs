@@ -82,7 +82,9 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     };
     let plan = plan_item(&input, &config).map_err(|e| Failure::Input(format!("{}: {e}", args.history.display())))?;
     let mut o = std::io::stdout().lock();
-    let mut say = |s: String| writeln!(o, "{s}").map_err(|e| Failure::Other(e.to_string()));
+    let mut say = |s: String| {
+        writeln!(o, "{s}").and_then(|()| o.flush()).map_err(|e| Failure::Other(format!("standard output: {e}")))
+    };
     let d = &plan.diagnostics;
     let c = &d.classification;
     say(format!("item {}: {} periods of history", item.key, item.history.len()))?;

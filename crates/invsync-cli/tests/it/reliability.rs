@@ -400,3 +400,22 @@ fn per_item_planner_errors_name_the_file_and_line() {
     let o = invsync(&plan_args(Path::new("examples/data/history.csv"), &["--state", s(&p[0]), "--out", "/dev/null"]));
     check_refused(&o, &["examples/data/history.csv:3: item S1/P001"]);
 }
+
+#[test]
+fn a_full_standard_output_is_named() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else { return };
+    for args in [
+        vec!["backtest", "--history", "examples/data/history.csv", "--windows", "1", "--scenarios", "20"],
+        vec!["explain", "S1/P001", "--history", "examples/data/history.csv", "--scenarios", "20"],
+        vec!["replay", "--events", "examples/data/events.csv"],
+    ] {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_invsync"))
+            .args(&args)
+            .current_dir(super::root())
+            .stdout(full.try_clone().unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("standard output"), "{args:?}: {}", stderr(&o));
+    }
+}
