@@ -41,7 +41,7 @@
 //! `End Inventory` for `on_hand`, `In Transit W+h` for `arriving_h`. Other columns are
 //! ignored.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io;
 
 use invsync_core::Timestamp;
@@ -117,7 +117,7 @@ impl HistoryReaderBuilder {
             inner,
             layout,
             file: self.file.clone(),
-            seen: HashSet::new(),
+            seen: HashMap::new(),
             record: csv::StringRecord::new(),
         })
     }
@@ -374,7 +374,8 @@ pub struct WideReader<R> {
     inner: csv::Reader<R>,
     layout: Layout,
     file: Option<String>,
-    seen: HashSet<Key>,
+    /// Keys seen, with their lines.
+    seen: HashMap<Key, u64>,
     record: csv::StringRecord,
 }
 
@@ -406,10 +407,10 @@ impl<R: io::Read> WideReader<R> {
                     .at_column(i + 1, &l.names[i], Some(raw))
             })?);
         }
-        if !self.seen.insert(key.clone()) {
+        if let Some(first) = self.seen.insert(key.clone(), line) {
             return Err(CsvError::new(CsvErrorKind::Invalid {
                 expected: "a key seen once",
-                message: format!("duplicate key {}", bounded(&key_text(&key))),
+                message: format!("duplicate key {} (first at line {first})", bounded(&key_text(&key))),
             })
             .at_line(line));
         }
