@@ -36,6 +36,8 @@ fn bench(c: &mut Criterion) {
                 history: &hs[i % ITEMS],
                 position: StockPosition { on_hand: 10.0, arrivals: vec![5.0; l] },
                 consensus: None,
+                settings: None,
+                planner_override: None,
             })
             .collect();
         let config = PlanConfig {

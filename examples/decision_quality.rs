@@ -81,12 +81,15 @@ fn run() -> Result<(), String> {
             "Single decisions ({}; seed {seed}; {} draws of the true future per case)\n\
              Expected controllable cost of each rule's order over that of the best integer order.\n\n{}\n\
              By start state, lead time, review period and p/h (all families):\n\n{}\n\
-             Newsvendor, Normal(50, 8), 260 weeks, L = R = 1, empty, h = 0.18, p = 0.70:\n{}",
+             Newsvendor, Normal(50, 8), 260 weeks, L = R = 1, empty, h = 0.18, p = 0.70:\n{}\n\
+             The 15 worst cases of {} (key: family/history/start state/settings):\n\n{}",
             if quick { "quick subset" } else { "full run" },
             config.draws,
             report::single_table(&cases, &names),
             report::single_breakdown(&cases, &names),
             report::newsvendor_table(&nv, &names),
+            names[0],
+            report::single_worst(&cases, &names, 0, 15),
         );
         emit(&out, &format!("decision_quality_single{suffix}.txt"), &text)?;
     }
@@ -100,12 +103,15 @@ fn run() -> Result<(), String> {
              Per rule: total cost / the hindsight base-stock oracle's, median per item-setting ratio,\n\
              fill rate, and rounds/item-settings with an order of 0 at inventory position 0 despite\n\
              demand evidence (zero@0). fill*: the oracle's fill rate.\n\n{}\n\
-             By lead time, review period and p/h (all families):\n\n{}",
+             By lead time, review period and p/h (all families):\n\n{}\n\
+             The 15 worst item-settings of {} (S*: the oracle's level):\n\n{}",
             if quick { "quick subset" } else { "full run" },
             config.items,
             config.rounds,
             report::rolling_table(&items, &names),
             report::rolling_breakdown(&items, &names),
+            names[0],
+            report::rolling_worst(&items, 0, 15),
         );
         emit(&out, &format!("decision_quality_rolling{suffix}.txt"), &text)?;
     }

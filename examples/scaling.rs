@@ -54,6 +54,8 @@ fn main() {
             history: h,
             position: StockPosition { on_hand: 10.0, arrivals: vec![5.0; config.policy.lead_time] },
             consensus: None,
+            settings: None,
+            planner_override: None,
         })
         .collect();
     let planned = (ITEMS * batches) as f64;

@@ -62,6 +62,8 @@ fn main() {
                 history: h,
                 position: StockPosition { on_hand: 10.0, arrivals: vec![5.0; config.policy.lead_time] },
                 consensus: None,
+                settings: None,
+                planner_override: None,
             };
             let plan = plan_item(&input, &config).expect("valid settings");
             if plan.recommendation.is_some() {

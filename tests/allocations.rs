@@ -54,6 +54,8 @@ fn planning_allocates_nothing_per_scenario() {
             history: &history,
             position: StockPosition { on_hand: 10.0, arrivals: vec![5.0; config.policy.lead_time] },
             consensus: None,
+            settings: None,
+            planner_override: None,
         };
         allocations_of(|| {
             let plan = plan_item(&input, &config).unwrap();

@@ -8,6 +8,7 @@
 mod backtest;
 mod explain;
 mod inputs;
+mod items;
 mod output;
 mod plan;
 mod reconcile;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use invsync_core::demand::Seasonality;
 use invsync_core::plan::{ItemInput, SeasonalPool, plan_batch};
-use invsync_core::policy::StockPosition;
+use invsync_core::policy::{ItemSettings, Override, StockPosition};
 use invsync_csv::{HistoryReaderBuilder, HistoryRecord, Key, PlanWriter, key_text};
 
 use crate::inputs::{self, InStock};
@@ -29,6 +29,16 @@ pub(crate) struct Args {
     /// item starts empty.
     #[arg(long)]
     state: Option<PathBuf>,
+    /// Per-item settings: key columns, then any of `lead_time`, `review_period`,
+    /// `holding_cost`, `shortage_cost`, `moq`, `pack_size`, `max_order`, `lost_sales` or
+    /// `backorders` (empty cells and absent columns keep the flags' values).
+    #[arg(long)]
+    items: Option<PathBuf>,
+    /// Planner overrides: key columns, `order_qty`, `who`, `why` (and optionally `at`).
+    /// The override is the order placed; the optimum and the cost difference are shown
+    /// beside it.
+    #[arg(long)]
+    overrides: Option<PathBuf>,
     /// Lead time L in periods.
     #[arg(long)]
     lead_time: usize,
@@ -113,6 +123,8 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     inputs.extend(args.in_stock.as_deref().map(|p| ("--in-stock", p)));
     inputs.extend(args.state.as_deref().map(|p| ("--state", p)));
     inputs.extend(args.pool_history.as_deref().map(|p| ("--pool-history", p)));
+    inputs.extend(args.items.as_deref().map(|p| ("--items", p)));
+    inputs.extend(args.overrides.as_deref().map(|p| ("--overrides", p)));
     let mut outputs = vec![("--out", args.out.as_path())];
     outputs.extend(args.json.as_deref().map(|p| ("--json", p)));
     output::check_paths(&inputs, &outputs)?;
@@ -165,6 +177,9 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         Some(p) => Some(inputs::load_state(p, &key_names)?),
     };
 
+    let mut per_item =
+        crate::items::PerItem::load(args.items.as_deref(), args.overrides.as_deref(), &key_names, &config.policy)?;
+
     // Outputs are temporary files until every item is planned (crate::output).
     let mut out = Output::create(&args.out)?;
     let mut writer = PlanWriter::new(&mut out, &key_names).map_err(|e| Failure::Other(e.to_string()))?;
@@ -186,8 +201,16 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
 
     loop {
         // Read a chunk of items with their positions.
-        let mut chunk: Vec<(Key, String, invsync_core::demand::DemandHistory, StockPosition, u64)> =
-            Vec::with_capacity(CHUNK);
+        type Row = (
+            Key,
+            String,
+            invsync_core::demand::DemandHistory,
+            StockPosition,
+            u64,
+            Option<ItemSettings>,
+            Option<Override>,
+        );
+        let mut chunk: Vec<Row> = Vec::with_capacity(CHUNK);
         for rec in items.by_ref().take(CHUNK) {
             let rec = rec.map_err(input)?;
             if let Some((cal, line)) = pool_calendar
@@ -207,7 +230,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
                 Some(flags) => flags.apply(&rec.key, rec.history)?,
                 None => rec.history,
             };
-            let position = match &state {
+            let mut position = match &state {
                 None => StockPosition::empty(),
                 Some(m) => m.get(&rec.key).map(|(_, p)| p.clone()).ok_or_else(|| {
                     Failure::Input(format!(
@@ -220,22 +243,30 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
                 })?,
             };
             let text = key_text(&rec.key);
-            chunk.push((rec.key, text, history, position, rec.line));
+            let (settings, planner_override) = per_item.take(&rec.key, &config.policy, &mut position);
+            chunk.push((rec.key, text, history, position, rec.line, settings, planner_override));
         }
         if chunk.is_empty() {
             break;
         }
         let inputs: Vec<ItemInput<'_>> = chunk
             .iter()
-            .map(|(_, text, h, p, _)| ItemInput { key: text, history: h, position: p.clone(), consensus: None })
+            .map(|(_, text, h, p, _, settings, o)| ItemInput {
+                key: text,
+                history: h,
+                position: p.clone(),
+                consensus: None,
+                settings: settings.clone(),
+                planner_override: o.clone(),
+            })
             .collect();
         let plans = pool.install(|| plan_batch(&inputs, &config));
-        for ((key, text, _, _, line), plan) in chunk.iter().zip(plans) {
+        for ((key, text, _, _, line, ..), plan) in chunk.iter().zip(plans) {
             let plan = plan.map_err(|e| Failure::Input(format!("{}:{line}: {e}", args.history.display())))?;
             match &plan.recommendation {
                 Some(r) => {
                     planned += 1;
-                    cost += r.evaluation.expected_cost;
+                    cost += r.planner_override.as_ref().map_or(&r.evaluation, |o| &o.evaluation).expected_cost;
                 }
                 None => blocked += 1,
             }
@@ -254,6 +285,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         }
     }
     bar.finish_and_clear();
+    per_item.finish()?;
     if let Some(flags) = in_stock {
         flags.finish()?;
     }

@@ -21,7 +21,7 @@
 //! ```
 
 use crate::demand::{DemandHistory, SeasonalIndices};
-use crate::plan::{ItemInput, PlanConfig, PlanError, SimResult, SimState, plan_batch, recorded_demand};
+use crate::plan::{ItemInput, PlanConfig, PlanError, SimResult, SimState, plan_batch_orders, recorded_demand};
 use crate::policy::StockPosition;
 
 /// One series of the backtest.
@@ -299,9 +299,16 @@ impl Rule for PlannerRule {
         let inputs: Vec<ItemInput<'_>> = items
             .iter()
             .zip(&known)
-            .map(|(i, h)| ItemInput { key: i.key, history: h, position: i.position.clone(), consensus: None })
+            .map(|(i, h)| ItemInput {
+                key: i.key,
+                history: h,
+                position: i.position.clone(),
+                consensus: None,
+                settings: None,
+                planner_override: None,
+            })
             .collect();
-        plan_batch(&inputs, &config).into_iter().map(|p| p.map(|p| p.order_qty())).collect()
+        plan_batch_orders(&inputs, &config).into_iter().collect()
     }
 }
 

@@ -11,7 +11,7 @@
 //! let history = DemandHistory::uncensored(Timestamp::from_date(2022, 1, 3)?, Calendar::Week, sales)?;
 //! let input = ItemInput { key: "S1/SKU-1", history: &history,
 //!                         position: StockPosition { on_hand: 30.0, arrivals: vec![20.0, 0.0] },
-//!                         consensus: None };
+//!                         consensus: None, settings: None, planner_override: None };
 //! let plan = plan_item(&input, &PlanConfig::default())?;
 //! let rec = plan.recommendation.expect("enough history");
 //! assert!(rec.order_qty >= 0.0 && rec.order_qty.fract() == 0.0);
@@ -25,7 +25,10 @@ use crate::demand::{
     DemandConfig, DemandError, DemandHistory, DemandOutcome, Diagnostics, ErrorMatrix, ScenarioSet, SeasonalIndices,
     Seasonality, generate_into,
 };
-use crate::policy::{ErrorStats, PolicyConfig, PolicyError, Recommendation, StockPosition, optimize};
+use crate::policy::{
+    ErrorStats, ItemSettings, Override, PolicyConfig, PolicyError, Recommendation, Report, StockPosition,
+    optimize_report,
+};
 use crate::rng;
 
 /// Everything the planner needs for every item.
@@ -194,6 +197,12 @@ pub struct ItemInput<'a> {
     pub position: StockPosition,
     /// A consensus forecast for the W periods, replacing the built-in one.
     pub consensus: Option<&'a [f64]>,
+    /// The item's own settings (lead time, review period, costs, order constraints, lost
+    /// sales or backorders), replacing those of the [`PlanConfig`] for this item.
+    pub settings: Option<ItemSettings>,
+    /// A planner's override of the order quantity: planned beside the optimum, and the
+    /// order to place ([`ItemPlan::order_qty`]).
+    pub planner_override: Option<Override>,
 }
 
 /// Settings that no item can be planned with ([`PlanConfig::validate`]).
@@ -256,12 +265,20 @@ pub struct ItemPlan {
     pub diagnostics: Diagnostics,
     /// The decision, unless the cascade blocked the item.
     pub recommendation: Option<Recommendation>,
+    /// The planner's override as given, also for a blocked item (for a planned item it
+    /// is compared with the optimum in `recommendation.planner_override`).
+    pub planner_override: Option<Override>,
 }
 
 impl ItemPlan {
-    /// The order to place now (0 for a blocked item).
+    /// The order to place now: the planner's override when there is one, else the
+    /// optimum (0 for a blocked item without an override).
     pub fn order_qty(&self) -> f64 {
-        self.recommendation.as_ref().map_or(0.0, |r| r.order_qty)
+        match (&self.recommendation, &self.planner_override) {
+            (Some(r), _) => r.order_to_place(),
+            (None, Some(o)) => o.order_qty.max(0.0),
+            (None, None) => 0.0,
+        }
     }
 }
 
@@ -284,9 +301,29 @@ pub fn error_stats(errors: &ErrorMatrix) -> ErrorStats {
 ///
 /// [`PlanError`] when the settings or the item's position are invalid.
 pub fn plan_item(input: &ItemInput<'_>, config: &PlanConfig) -> Result<ItemPlan, PlanError> {
+    plan_item_report(input, config, Report::Full)
+}
+
+/// The order [`plan_item`] places (0 for a blocked item), by the same code, without the
+/// output-only figures a backtest never reads (the reorder point).
+pub(crate) fn plan_order(input: &ItemInput<'_>, config: &PlanConfig) -> Result<f64, PlanError> {
+    plan_item_report(input, config, Report::Decision).map(|p| p.order_qty())
+}
+
+fn plan_item_report(input: &ItemInput<'_>, config: &PlanConfig, report: Report) -> Result<ItemPlan, PlanError> {
     let key = || input.key.to_owned();
     config.validate()?;
-    let window = config.policy.simulated_periods();
+    let policy: Cow<'_, PolicyConfig> = match &input.settings {
+        Some(s) if !s.is_empty() => {
+            let own = s.apply(&config.policy).map_err(|source| PlanError::Policy { key: key(), source })?;
+            // The item's own periods must fit the scenario budget too.
+            PlanConfig { demand: config.demand.clone(), policy: own.clone(), seed: config.seed }.validate()?;
+            Cow::Owned(own)
+        }
+        _ => Cow::Borrowed(&config.policy),
+    };
+    let policy = policy.as_ref();
+    let window = policy.simulated_periods();
     let demand = if config.demand.window == window {
         Cow::Borrowed(&config.demand)
     } else {
@@ -300,13 +337,26 @@ pub fn plan_item(input: &ItemInput<'_>, config: &PlanConfig) -> Result<ItemPlan,
                 .map_err(|source| PlanError::Demand { key: key(), source })?;
         let recommendation = if drawn {
             Some(
-                optimize(set, &input.position, &config.policy, Some(error_stats(&errors)))
-                    .map_err(|source| PlanError::Policy { key: key(), source })?,
+                optimize_report(
+                    set,
+                    &input.position,
+                    policy,
+                    Some(error_stats(&errors)),
+                    input.planner_override.clone(),
+                    report,
+                )
+                .map_err(|source| PlanError::Policy { key: key(), source })?,
             )
         } else {
             None
         };
-        Ok(ItemPlan { key: key(), forecast, diagnostics, recommendation })
+        Ok(ItemPlan {
+            key: key(),
+            forecast,
+            diagnostics,
+            recommendation,
+            planner_override: input.planner_override.clone(),
+        })
     })
 }
 
@@ -316,6 +366,19 @@ fn with_scenario_set<T>(f: impl FnOnce(&mut ScenarioSet) -> T) -> T {
         static SET: RefCell<ScenarioSet> = RefCell::new(ScenarioSet::default());
     }
     crate::pool::with_local(&SET, f)
+}
+
+/// The orders of [`plan_batch`], by the same code without the output-only figures.
+pub(crate) fn plan_batch_orders(inputs: &[ItemInput<'_>], config: &PlanConfig) -> Vec<Result<f64, PlanError>> {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        inputs.par_iter().map(|i| plan_order(i, config)).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        inputs.iter().map(|i| plan_order(i, config)).collect()
+    }
 }
 
 /// Plans many items. With the `parallel` feature the items run on rayon's pool; results
@@ -350,8 +413,15 @@ pub struct Planner(pub PlanConfig);
 
 impl OrderRule for Planner {
     fn order(&self, key: &str, known: &DemandHistory, position: &StockPosition) -> Result<f64, PlanError> {
-        let input = ItemInput { key, history: known, position: position.clone(), consensus: None };
-        plan_item(&input, &self.0).map(|p| p.order_qty())
+        let input = ItemInput {
+            key,
+            history: known,
+            position: position.clone(),
+            consensus: None,
+            settings: None,
+            planner_override: None,
+        };
+        plan_order(&input, &self.0)
     }
 }
 

@@ -24,6 +24,7 @@ mod counts;
 mod error;
 mod events;
 mod history;
+mod items;
 mod plan;
 
 pub use balances::{BALANCE_COLUMNS, BalanceWriter, HISTORY_COLUMNS, HistoryWriter};
@@ -33,5 +34,8 @@ pub use events::{EVENT_COLUMNS, EventReader, EventReaderBuilder, EventRecord, Ev
 pub use history::{
     Aligned, HistoryReaderBuilder, HistoryRecord, InStockReader, InStockRecord, Key, LongReader, StateReader,
     StateRecord, WideReader, align_in_stock, apply_in_stock, key_text,
+};
+pub use items::{
+    ITEM_COLUMNS, ItemSettingsRecord, OVERRIDE_COLUMNS, OverrideRecord, read_item_settings, read_overrides,
 };
 pub use plan::{PLAN_COLUMNS, PlanWriter, fmt4};

@@ -1,37 +1,49 @@
 //! The plan output: one row per item.
 //!
 //! ```text
-//! <key columns>, order_qty, target_stock, safety_stock, reorder_point, mu_w, sigma_w,
-//! policy, k, level, expected_cost, fill_rate, status, reason
+//! <key columns>, order_qty, target_stock, safety_stock, implied_k, reorder_point, mu_w,
+//! sigma_w, policy, parameter, k, cascade_level, expected_cost, controllable_cost,
+//! committed_cost, fill_rate, status, reason, forecast_method, optimal_qty,
+//! override_cost_difference, override_by, override_why
 //! ```
 //!
-//! `order_qty` is a whole number >= 0. `k` is the decision's safety factor: the k of a k
-//! policy, otherwise `(target_stock - mu_w) / sigma_w`. A blocked item has `order_qty` 0,
-//! `level` 0, empty figures and its `reason`. Numbers carry at most 4 decimals.
+//! Every column is defined, with a worked example, in docs/cli.md. `order_qty` is the
+//! order to place, a whole number >= 0: a planner's override when there is one (then
+//! `policy` is `override`, the figures describe the overridden order, `optimal_qty` the
+//! optimum beside it and `override_cost_difference` what the override costs over it). A
+//! blocked item has `order_qty` 0 (or its override), `cascade_level` 0, empty figures and
+//! its `reason`. Numbers carry at most 4 decimals.
 
 use std::io;
 
 use invsync_core::plan::ItemPlan;
-use invsync_core::policy::PolicyKind;
 
 use crate::error::{CsvError, writer_with_header};
 
 /// The columns after the key columns.
-pub const PLAN_COLUMNS: [&str; 14] = [
+pub const PLAN_COLUMNS: [&str; 22] = [
     "order_qty",
     "target_stock",
     "safety_stock",
+    "implied_k",
     "reorder_point",
     "mu_w",
     "sigma_w",
     "policy",
+    "parameter",
     "k",
-    "level",
+    "cascade_level",
     "expected_cost",
+    "controllable_cost",
+    "committed_cost",
     "fill_rate",
     "status",
     "reason",
     "forecast_method",
+    "optimal_qty",
+    "override_cost_difference",
+    "override_by",
+    "override_why",
 ];
 
 /// Formats with at most 4 decimals, trailing zeros trimmed (`-0` printed as `0`).
@@ -76,39 +88,59 @@ impl<W: io::Write> PlanWriter<W> {
         }
         let mut row: Vec<String> = key.to_vec();
         let d = &plan.diagnostics;
+        let opt = |x: Option<f64>| x.map(fmt4).unwrap_or_default();
+        let whole = |q: f64| format!("{}", q.max(0.0).round() as u64);
         match &plan.recommendation {
             Some(r) => {
-                let k = match r.policy {
-                    PolicyKind::ScenarioK | PolicyKind::ProportionalK | PolicyKind::HistoricalK => r.parameter,
-                    _ if r.sigma_w > 0.0 => Some(r.safety_stock / r.sigma_w),
-                    _ => None,
+                let e = &r.evaluation;
+                let o = r.planner_override.as_ref();
+                // The row describes the order to place: the override's figures when there is one.
+                let (placed, target, ss, implied, ev) = match o {
+                    Some(o) => (o.evaluation.order_qty, o.target_stock, o.safety_stock, o.implied_k, &o.evaluation),
+                    None => (r.order_qty, r.target_stock, r.safety_stock, r.implied_k, e),
                 };
                 row.extend([
-                    format!("{}", r.order_qty.max(0.0).round() as u64),
-                    fmt4(r.target_stock),
-                    fmt4(r.safety_stock),
-                    fmt4(r.reorder_point),
+                    whole(placed),
+                    fmt4(target),
+                    fmt4(ss),
+                    opt(implied),
+                    opt(r.reorder_point),
                     fmt4(r.mu_w),
                     fmt4(r.sigma_w),
-                    r.policy.as_str().to_owned(),
-                    k.map(fmt4).unwrap_or_default(),
+                    if o.is_some() { "override".to_owned() } else { r.policy.as_str().to_owned() },
+                    opt(r.parameter.filter(|_| o.is_none())),
+                    opt(r.k().filter(|_| o.is_none())),
                     d.level.to_string(),
-                    fmt4(r.evaluation.expected_cost),
-                    fmt4(r.evaluation.fill_rate),
+                    fmt4(ev.expected_cost),
+                    fmt4(ev.controllable_cost),
+                    fmt4(ev.committed_cost),
+                    fmt4(ev.fill_rate),
                     r.status.as_str().to_owned(),
                     String::new(),
                     d.forecast_method.clone(),
                 ]);
+                match o {
+                    Some(o) => row.extend([
+                        whole(r.order_qty),
+                        fmt4(o.cost_difference),
+                        o.planner_override.who.clone(),
+                        o.planner_override.why.clone(),
+                    ]),
+                    None => row.extend([String::new(), String::new(), String::new(), String::new()]),
+                }
             }
             None => {
-                row.extend(["0".to_owned(), String::new(), String::new(), String::new()]);
-                row.extend([String::new(), String::new(), "blocked".to_owned(), String::new(), "0".to_owned()]);
+                let o = plan.planner_override.as_ref();
+                row.push(whole(plan.order_qty()));
+                row.extend(std::iter::repeat_n(String::new(), 6));
+                row.push(if o.is_some() { "override" } else { "blocked" }.to_owned());
+                row.extend([String::new(), String::new(), "0".to_owned()]);
+                row.extend(std::iter::repeat_n(String::new(), 4));
+                row.extend(["blocked".to_owned(), d.reason.clone(), d.forecast_method.clone()]);
+                row.extend([String::new(), String::new()]);
                 row.extend([
-                    String::new(),
-                    String::new(),
-                    "blocked".to_owned(),
-                    d.reason.clone(),
-                    d.forecast_method.clone(),
+                    o.map(|o| o.who.clone()).unwrap_or_default(),
+                    o.map(|o| o.why.clone()).unwrap_or_default(),
                 ]);
             }
         }

@@ -164,38 +164,148 @@ pub fn newsvendor_table(cases: &[SingleCase], rule_names: &[&str]) -> String {
     s
 }
 
-/// Totals of a subset of rolling items for rule `i` (`None`: the oracle).
-fn totals(items: &[&RollingItem], i: Option<usize>) -> (f64, f64, f64) {
-    let (mut cost, mut demand, mut sold) = (0.0, 0.0, 0.0);
-    for it in items {
-        let r = i.map_or(it.oracle, |i| it.outcomes[i].result);
-        cost += r.cost();
-        demand += r.demand;
-        sold += r.sold;
+/// The rolling figures of one rule over a set of item-settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RollingFigures {
+    /// Item-settings.
+    pub items: usize,
+    /// Sum of the rule's costs / sum of the oracle's.
+    pub total_ratio: f64,
+    /// Median per item-setting ratio.
+    pub median: f64,
+    /// Units sold / units demanded under the rule.
+    pub fill: f64,
+    /// The same under the oracle.
+    pub oracle_fill: f64,
+    /// Rounds with an order of 0 at inventory position 0 despite demand evidence.
+    pub zero_rounds: u32,
+    /// Item-settings with at least one such round.
+    pub zero_items: usize,
+}
+
+impl RollingFigures {
+    /// The figures of rule `i` over `items`.
+    pub fn of<'a>(items: impl IntoIterator<Item = &'a RollingItem>, i: usize) -> RollingFigures {
+        let items: Vec<&RollingItem> = items.into_iter().collect();
+        let (mut cost, mut oracle_cost, mut demand, mut sold, mut oracle_sold) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        for it in &items {
+            let r = it.outcomes[i].result;
+            cost += r.cost();
+            sold += r.sold;
+            demand += r.demand;
+            oracle_cost += it.oracle.cost();
+            oracle_sold += it.oracle.sold;
+        }
+        let fill = |sold: f64| if demand > 0.0 { sold / demand } else { 1.0 };
+        RollingFigures {
+            items: items.len(),
+            total_ratio: crate::score::ratio(cost, oracle_cost),
+            median: Spread::of(items.iter().map(|it| it.ratio(i))).median,
+            fill: fill(sold),
+            oracle_fill: fill(oracle_sold),
+            zero_rounds: items.iter().map(|it| it.outcomes[i].zero_at_empty).sum(),
+            zero_items: items.iter().filter(|it| it.outcomes[i].zero_at_empty > 0).count(),
+        }
     }
-    (cost, demand, sold)
+}
+
+/// Per family (in first-seen order) and overall (`"ALL"`), the figures of rule `i`: for
+/// assertions on a planner's targets.
+pub fn rolling_figures(items: &[RollingItem], i: usize) -> Vec<(String, RollingFigures)> {
+    let mut out: Vec<(String, RollingFigures)> = families(items.iter().map(|c| c.family))
+        .into_iter()
+        .map(|f| (f.to_owned(), RollingFigures::of(items.iter().filter(|c| c.family == f), i)))
+        .collect();
+    out.push(("ALL".to_owned(), RollingFigures::of(items, i)));
+    out
+}
+
+/// Per family (in first-seen order) and overall (`"ALL"`), the spread of rule `i`'s
+/// single-decision ratios: for assertions on a planner's targets.
+pub fn single_figures(cases: &[SingleCase], i: usize) -> Vec<(String, Spread)> {
+    let mut out: Vec<(String, Spread)> = families(cases.iter().map(|c| c.family))
+        .into_iter()
+        .map(|f| (f.to_owned(), Spread::of(cases.iter().filter(|c| c.family == f).map(|c| c.ratio(i)))))
+        .collect();
+    out.push(("ALL".to_owned(), Spread::of(cases.iter().map(|c| c.ratio(i)))));
+    out
 }
 
 fn rolling_row(s: &mut String, label: &str, subset: &[&RollingItem], rule_names: &[&str]) {
-    let (oracle_cost, demand, oracle_sold) = totals(subset, None);
-    let fill = |sold: f64| if demand > 0.0 { sold / demand } else { 1.0 };
-    let _ = write!(s, "{:<16} {:>5} {:>6.3}", label, subset.len(), fill(oracle_sold));
+    let oracle_fill = RollingFigures::of(subset.iter().copied(), 0).oracle_fill;
+    let _ = write!(s, "{:<16} {:>5} {:>6.3}", label, subset.len(), oracle_fill);
     for i in 0..rule_names.len() {
-        let (cost, _, sold) = totals(subset, Some(i));
-        let median = Spread::of(subset.iter().map(|it| it.ratio(i))).median;
-        let zero_rounds: u32 = subset.iter().map(|it| it.outcomes[i].zero_at_empty).sum();
-        let zero_items = subset.iter().filter(|it| it.outcomes[i].zero_at_empty > 0).count();
+        let f = RollingFigures::of(subset.iter().copied(), i);
         let _ = write!(
             s,
             " | {:>7} {:>7} {:>6.3} {:>5}/{:<4}",
-            fmt_ratio(crate::score::ratio(cost, oracle_cost)),
-            fmt_ratio(median),
-            fill(sold),
-            zero_rounds,
-            zero_items
+            fmt_ratio(f.total_ratio),
+            fmt_ratio(f.median),
+            f.fill,
+            f.zero_rounds,
+            f.zero_items
         );
     }
     s.push('\n');
+}
+
+/// The `n` single decisions with the largest ratio for rule `i`, worst first (ties in
+/// case order).
+pub fn single_worst(cases: &[SingleCase], rule_names: &[&str], i: usize, n: usize) -> String {
+    let mut idx: Vec<usize> = (0..cases.len()).collect();
+    idx.sort_by(|a, b| cases[*b].ratio(i).total_cmp(&cases[*a].ratio(i)).then(a.cmp(b)));
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<32} {:>2} {:>2} {:>4} {:>8} | {:>8} {:>8} {:>9}",
+        "case", "L", "R", "p/h", "ratio", rule_names[i], "best", "best cost"
+    );
+    for &k in idx.iter().take(n) {
+        let c = &cases[k];
+        let _ = writeln!(
+            s,
+            "{:<32} {:>2} {:>2} {:>4} {:>8} | {:>8} {:>8} {:>9.3}",
+            c.key,
+            c.settings.lead_time,
+            c.settings.review_period,
+            c.settings.shortage / c.settings.holding,
+            fmt_ratio(c.ratio(i)),
+            c.orders[i],
+            c.best_order,
+            c.best_cost
+        );
+    }
+    s
+}
+
+/// The `n` rolling item-settings with the largest ratio for rule `i`, worst first.
+pub fn rolling_worst(items: &[RollingItem], i: usize, n: usize) -> String {
+    let mut idx: Vec<usize> = (0..items.len()).collect();
+    idx.sort_by(|a, b| items[*b].ratio(i).total_cmp(&items[*a].ratio(i)).then(a.cmp(b)));
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<20} {:>2} {:>2} {:>4} {:>8} {:>6} {:>6} {:>6} {:>6}",
+        "item", "L", "R", "p/h", "ratio", "fill", "fill*", "S*", "zero@0"
+    );
+    for &k in idx.iter().take(n) {
+        let it = &items[k];
+        let o = it.outcomes[i];
+        let _ = writeln!(
+            s,
+            "{:<20} {:>2} {:>2} {:>4} {:>8} {:>6.3} {:>6.3} {:>6} {:>6}",
+            it.key,
+            it.settings.lead_time,
+            it.settings.review_period,
+            it.settings.shortage / it.settings.holding,
+            fmt_ratio(it.ratio(i)),
+            o.result.fill_rate(),
+            it.oracle.fill_rate(),
+            it.oracle_level,
+            o.zero_at_empty
+        );
+    }
+    s
 }
 
 fn rolling_header(s: &mut String, first: &str, rule_names: &[&str]) {

@@ -127,7 +127,14 @@ impl DecisionRule for Invsync {
 
     fn order(&self, key: &str, history: &DemandHistory, position: &StockPosition, settings: &Settings) -> f64 {
         let config = self.config_for(settings).for_batch(std::iter::once(history));
-        let input = ItemInput { key, history, position: position.clone(), consensus: None };
+        let input = ItemInput {
+            key,
+            history,
+            position: position.clone(),
+            consensus: None,
+            settings: None,
+            planner_override: None,
+        };
         plan_item(&input, &config).map_or(0.0, |p| p.order_qty())
     }
 }

@@ -1,5 +1,7 @@
 //! The `invsync` binary end to end: bundled data, golden output, bad input, VN2 files.
 
+mod per_item;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -55,7 +57,7 @@ fn plan_on_bundled_data_matches_golden() {
     assert_eq!(got, want);
     let header = got.lines().next().unwrap();
     assert!(header.starts_with(
-        "store,product,order_qty,target_stock,safety_stock,reorder_point,mu_w,sigma_w,policy,k,level,expected_cost,fill_rate,status"
+        "store,product,order_qty,target_stock,safety_stock,implied_k,reorder_point,mu_w,sigma_w,policy,parameter,k,cascade_level,expected_cost,controllable_cost,committed_cost,fill_rate,status,reason,forecast_method,optimal_qty,override_cost_difference,override_by,override_why"
     ));
     let json = std::fs::read_to_string(dir.path().join("plan.json")).unwrap();
     assert!(json.contains("\"key\": \"S1/P001\"") && json.contains("\"recommendation\""));

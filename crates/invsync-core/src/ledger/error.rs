@@ -131,6 +131,26 @@ pub enum LedgerError {
         /// Why not.
         reason: &'static str,
     },
+    /// A cancellation names an event of another item x location than its own: it would
+    /// reverse stock it does not speak for. Nothing is applied.
+    #[error(
+        "event {event} at {item}/{location} cannot cancel event {target}: that event is at {}/{}",
+        target_key.0,
+        target_key.1
+    )]
+    CancelMismatch {
+        /// The cancellation.
+        event: EventId,
+        /// The cancellation's item.
+        item: ItemId,
+        /// The cancellation's location.
+        location: LocationId,
+        /// The event it names.
+        target: EventId,
+        /// The target's item and location (the source location of a transfer); boxed to
+        /// keep the error small.
+        target_key: Box<(ItemId, LocationId)>,
+    },
     /// Compare-and-set failed: the bucket did not hold the expected quantity (A8).
     #[error("event {event} at {item}/{location}: stale, {bucket} is {actual}, expected {expected}")]
     Stale {

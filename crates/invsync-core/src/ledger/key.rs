@@ -9,14 +9,17 @@
 //! nothing changed, so nothing more is touched. An absolute count makes on hand converge at
 //! once; a receipt with no later count changes every later balance and re-posts to the end.
 
+use std::borrow::Cow;
+
 use super::NegativeStock;
 use super::event::Bucket;
+use super::hot::{HOT_DEPTH, Hot};
 use super::levels::Levels;
 use super::valuation::{ValState, ValuationMethod};
 use crate::Timestamp;
 
 /// Entries between full-state checkpoints.
-pub(crate) const CHECKPOINT_EVERY: u32 = 16;
+pub(crate) const CHECKPOINT_EVERY: u16 = 16;
 
 /// What an open line is: a scheduled receipt (incoming) or a transfer (in transit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +89,7 @@ impl Guard {
 
 impl KeyState {
     /// Applies `op` atomically: on error nothing is changed.
-    fn apply(&mut self, op: &Op, method: ValuationMethod, seq: u64, guard: Guard) -> Result<(), OpError> {
+    pub(crate) fn apply(&mut self, op: &Op, method: ValuationMethod, seq: u64, guard: Guard) -> Result<(), OpError> {
         if let Some((bucket, expected)) = guard.expected {
             let actual = self.levels.get(bucket);
             if actual != expected {
@@ -284,7 +287,7 @@ impl PackedOp {
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
     pub(crate) at: Timestamp,
-    checkpoint: Option<Box<KeyState>>,
+    pub(crate) checkpoint: Option<Box<KeyState>>,
     op: PackedOp,
     /// Recording order; also the event's index in the ledger's log (which holds at most
     /// `MAX_EVENTS`, so it fits 32 bits).
@@ -292,7 +295,7 @@ pub(crate) struct Entry {
 }
 
 impl Entry {
-    fn new(at: Timestamp, seq: u64, op: &Op, checkpoint: Option<Box<KeyState>>) -> Entry {
+    pub(crate) fn new(at: Timestamp, seq: u64, op: &Op, checkpoint: Option<Box<KeyState>>) -> Entry {
         debug_assert!(u32::try_from(seq).is_ok());
         Entry { at, checkpoint, op: PackedOp::pack(op), seq: seq as u32 }
     }
@@ -305,7 +308,7 @@ impl Entry {
         self.op.unpack()
     }
 
-    fn place(&self) -> (Timestamp, u64) {
+    pub(crate) fn place(&self) -> (Timestamp, u64) {
         (self.at, self.seq())
     }
 }
@@ -322,15 +325,20 @@ pub(crate) struct Removed {
 #[derive(Debug, Clone)]
 pub(crate) struct KeyLedger {
     pub(crate) method: ValuationMethod,
-    pub(crate) entries: Vec<Entry>,
-    /// State after the last entry.
-    pub(crate) state: KeyState,
-    since_checkpoint: u32,
+    /// The entries in event-time order (empty once the key is hot).
+    entries: Vec<Entry>,
+    /// State after the last entry (unused once the key is hot).
+    state: KeyState,
+    /// Entries since the last checkpoint (16 bits: the key slot has no byte to spare).
+    since_checkpoint: u16,
     /// `(at, seq)` of the last entry, kept beside the state so the in-order test does not
     /// read the entries (a cache miss per event: they are the ledger's bulk).
     /// Meaningless while there are no entries.
     last_at: Timestamp,
     last_seq: u32,
+    /// The hot layout ([`Hot`]), once an event landed [`HOT_DEPTH`] or more entries before
+    /// the end; it then holds the entries and the state.
+    hot: Option<Box<Hot>>,
 }
 
 /// The outcome of re-applying later entries after a change at `pos`.
@@ -352,7 +360,29 @@ impl KeyLedger {
             since_checkpoint: 0,
             last_at: Timestamp::from_millis(0),
             last_seq: 0,
+            hot: None,
         }
+    }
+
+    /// Whether the key has no entries.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.hot.as_ref().map_or(self.entries.is_empty(), |h| h.len() == 0)
+    }
+
+    /// Current levels.
+    pub(crate) fn levels(&self) -> Levels {
+        self.hot.as_ref().map_or(self.state.levels, |h| h.levels())
+    }
+
+    /// The full state after the last entry (computed when a hot key's is not current).
+    pub(crate) fn final_state(&self) -> Cow<'_, KeyState> {
+        self.hot.as_ref().map_or(Cow::Borrowed(&self.state), |h| h.final_state())
+    }
+
+    /// Moves the entries to the hot layout.
+    fn make_hot(&mut self) -> &mut Hot {
+        let (entries, state) = (std::mem::take(&mut self.entries), std::mem::take(&mut self.state));
+        self.hot.insert(Box::new(Hot::new(self.method, entries, state, self.since_checkpoint)))
     }
 
     /// `(at, seq)` of the last entry (meaningless while there are no entries).
@@ -432,6 +462,22 @@ impl KeyLedger {
 
     /// Posts `op` at its place in event-time order. Returns (late, entries re-posted).
     pub(crate) fn insert(&mut self, at: Timestamp, seq: u64, op: Op, guard: Guard) -> Result<(bool, u32), OpError> {
+        self.insert_at_depth(at, seq, op, guard, HOT_DEPTH)
+    }
+
+    /// [`KeyLedger::insert`], the key turning hot when the event lands `depth` or more
+    /// entries before the end.
+    pub(crate) fn insert_at_depth(
+        &mut self,
+        at: Timestamp,
+        seq: u64,
+        op: Op,
+        guard: Guard,
+        depth: usize,
+    ) -> Result<(bool, u32), OpError> {
+        if let Some(h) = &mut self.hot {
+            return h.insert(at, seq, op, guard);
+        }
         // In order (the common case) is decided by the last entry alone: no search.
         debug_assert!(self.entries.last().is_none_or(|e| e.place() == self.last()));
         if self.entries.is_empty() || self.last() < (at, seq) {
@@ -448,6 +494,9 @@ impl KeyLedger {
             return Ok((false, 0));
         }
         let pos = self.position(at, seq);
+        if self.entries.len() - pos >= depth {
+            return self.make_hot().insert(at, seq, op, guard);
+        }
         let old = self.state_before(pos);
         let mut new = old.clone();
         new.apply(&op, self.method, seq, guard)?;
@@ -465,10 +514,28 @@ impl KeyLedger {
         seq: u64,
         negative: NegativeStock,
     ) -> Result<Option<(Removed, u32)>, OpError> {
+        self.remove_at_depth(at, seq, negative, HOT_DEPTH)
+    }
+
+    /// [`KeyLedger::remove`], the key turning hot when the entry is `depth` or more entries
+    /// before the end.
+    pub(crate) fn remove_at_depth(
+        &mut self,
+        at: Timestamp,
+        seq: u64,
+        negative: NegativeStock,
+        depth: usize,
+    ) -> Result<Option<(Removed, u32)>, OpError> {
+        if let Some(h) = &mut self.hot {
+            return h.remove(at, seq, negative);
+        }
         let pos = self.position(at, seq);
         let Some(target) = self.entries.get(pos).filter(|e| e.seq() == seq) else {
             return Ok(None);
         };
+        if self.entries.len() - pos >= depth {
+            return self.make_hot().remove(at, seq, negative);
+        }
         let new = self.state_before(pos);
         let mut old = new.clone();
         let res = old.apply(&target.op(), self.method, seq, Guard::NONE);
@@ -487,6 +554,9 @@ impl KeyLedger {
 
     /// The change in stock value the entry `(at, seq)` made, if it exists.
     pub(crate) fn value_change_of(&self, at: Timestamp, seq: u64) -> Option<i128> {
+        if let Some(h) = &self.hot {
+            return h.value_change_of(at, seq);
+        }
         let pos = self.position(at, seq);
         let e = self.entries.get(pos).filter(|e| e.seq() == seq)?;
         let mut state = self.state_before(pos);
@@ -495,17 +565,28 @@ impl KeyLedger {
         Some(state.val.value - before)
     }
 
-    /// Levels and value (micro-units) as of `t` (every entry with `occurred_at <= t`).
-    pub(crate) fn levels_at(&self, t: Timestamp) -> (Levels, i128) {
+    /// Levels as of `t` (every entry with `occurred_at <= t`).
+    pub(crate) fn levels_at(&self, t: Timestamp) -> Levels {
+        if let Some(h) = &self.hot {
+            return h.levels_at(t);
+        }
         let n = self.entries.partition_point(|e| e.at <= t);
-        let s = self.state_before(n);
-        (s.levels, s.val.value)
+        self.state_before(n).levels
+    }
+
+    /// Stock value (micro-units) as of `t`.
+    pub(crate) fn value_at(&self, t: Timestamp) -> i128 {
+        if let Some(h) = &self.hot {
+            return h.value_at(t);
+        }
+        let n = self.entries.partition_point(|e| e.at <= t);
+        self.state_before(n).val.value
     }
 
     /// Every entry with the levels and value after it, in event-time order.
     pub(crate) fn running(&self) -> impl Iterator<Item = (&Entry, Levels, i128)> + '_ {
         let mut state = KeyState::default();
-        self.entries.iter().map(move |e| {
+        self.entries.iter().chain(self.hot.iter().flat_map(|h| h.entries())).map(move |e| {
             let res = state.apply(&e.op(), self.method, e.seq(), Guard::NONE);
             debug_assert!(res.is_ok());
             (e, state.levels, state.val.value)
@@ -558,6 +639,181 @@ mod tests {
             let e = Entry::new(Timestamp::from_millis(0), seq, &op, None);
             prop_assert_eq!(e.op(), op);
             prop_assert_eq!(e.seq(), seq);
+        }
+    }
+}
+
+/// The hot layout against the plain one, kept as the oracle: the same inserts and removals
+/// (any position, both negative-stock policies, compare-and-set guards, counts and sets,
+/// open lines and their fills, quantities near the overflow bound) give the same results,
+/// refusals, levels, valuation, history, as-of answers and value changes.
+#[cfg(test)]
+mod hot_equals_plain {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[derive(Debug, Clone)]
+    enum Action {
+        /// At time `at`; `op` picks the op; `line` picks an open line for a fill.
+        Insert {
+            at: i64,
+            op: Op,
+            fill: Option<(usize, bool)>,
+            reject: bool,
+            expected: Option<i64>,
+        },
+        Remove {
+            pick: usize,
+            reject: bool,
+        },
+    }
+
+    fn bucket() -> impl Strategy<Value = Bucket> {
+        proptest::sample::select(Bucket::ALL.to_vec())
+    }
+
+    fn qty() -> impl Strategy<Value = i64> {
+        prop_oneof![8 => 1i64..25, 1 => (1i64 << 58)..(1i64 << 61)]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let rate = proptest::option::of(0i64..5_000_000);
+        prop_oneof![
+            4 => (bucket(), qty(), rate.clone()).prop_map(|(bucket, qty, rate)| Op::Add { bucket, qty, rate, line: None }),
+            3 => (bucket(), qty(), rate.clone()).prop_map(|(bucket, qty, rate)| Op::Remove { bucket, qty, rate }),
+            1 => (bucket(), -12i64..12, rate.clone()).prop_map(|(bucket, d, rate)| Op::Adjust { bucket, delta: if d == 0 { 1 } else { d }, rate }),
+            1 => (bucket(), 0i64..30, rate.clone()).prop_map(|(bucket, qty, rate)| Op::Set { bucket, qty, rate }),
+            1 => (0i64..60, rate).prop_map(|(on_hand, rate)| Op::Count { on_hand, rate }),
+            2 => (bucket(), bucket(), 1i64..10).prop_map(|(from, to, qty)| Op::Move { from, to, qty }),
+            1 => (prop_oneof![Just(LineKind::Incoming), Just(LineKind::InTransit)], 1i64..30, proptest::option::of(0i64..100))
+                .prop_map(|(kind, qty, at)| Op::Open { kind, qty, expected_at: at.map(Timestamp::from_millis) }),
+        ]
+    }
+
+    fn action() -> impl Strategy<Value = Action> {
+        prop_oneof![
+            6 => (0i64..50, op(), proptest::option::of((any::<usize>(), any::<bool>())), any::<bool>(), proptest::option::weighted(0.1, 0i64..20))
+                .prop_map(|(at, op, fill, reject, expected)| Action::Insert { at, op, fill, reject, expected }),
+            1 => (any::<usize>(), any::<bool>()).prop_map(|(pick, reject)| Action::Remove { pick, reject }),
+        ]
+    }
+
+    fn policy(reject: bool) -> NegativeStock {
+        if reject { NegativeStock::Reject } else { NegativeStock::Allow }
+    }
+
+    #[track_caller]
+    fn same(plain: &KeyLedger, hot: &KeyLedger, times: &[i64]) {
+        if let Some(h) = &hot.hot {
+            h.check();
+        }
+        assert_eq!(plain.levels(), hot.levels());
+        assert_eq!(*plain.final_state(), *hot.final_state());
+        assert_eq!(plain.is_empty(), hot.is_empty());
+        let a: Vec<_> = plain.running().map(|(e, l, v)| (e.place(), e.op(), l, v)).collect();
+        let b: Vec<_> = hot.running().map(|(e, l, v)| (e.place(), e.op(), l, v)).collect();
+        assert_eq!(a, b);
+        for &t in times {
+            let t = Timestamp::from_millis(t);
+            assert_eq!(plain.levels_at(t), hot.levels_at(t));
+            assert_eq!(plain.value_at(t), hot.value_at(t));
+        }
+        for (place, ..) in &a {
+            assert_eq!(plain.value_change_of(place.0, place.1), hot.value_change_of(place.0, place.1));
+        }
+        if let Some(h) = &hot.hot {
+            h.check();
+        }
+    }
+
+    fn run(method: ValuationMethod, actions: Vec<Action>) {
+        let (mut plain, mut hot) = (KeyLedger::new(method), KeyLedger::new(method));
+        // Live entries: (at, seq, is an open line, fills referring to it).
+        let mut live: Vec<(Timestamp, u64, bool, u32)> = Vec::new();
+        let mut fills: Vec<(u64, u64)> = Vec::new(); // (fill seq, line seq)
+        for (seq, action) in actions.into_iter().enumerate() {
+            let seq = seq as u64;
+            match action {
+                Action::Insert { at, op, fill, reject, expected } => {
+                    let at = Timestamp::from_millis(at);
+                    let mut op = op;
+                    let mut line_of = None;
+                    // A fill names a live open line dated no later than itself (as the ledger
+                    // requires of a receipt against a scheduled receipt or transfer).
+                    if let (Op::Add { line, .. }, Some((pick, close))) = (&mut op, fill) {
+                        let lines: Vec<_> = live.iter().filter(|l| l.2 && l.0 <= at).collect();
+                        if !lines.is_empty() {
+                            let l = lines[pick % lines.len()];
+                            *line = Some(LineRef { seq: l.1, kind: LineKind::Incoming, close });
+                            line_of = Some(l.1);
+                        }
+                    }
+                    let expected = expected.map(|x| (Bucket::Available, x));
+                    let guard = Guard { negative: policy(reject), expected };
+                    let a = plain.insert_at_depth(at, seq, op.clone(), guard, usize::MAX);
+                    let b = hot.insert_at_depth(at, seq, op.clone(), guard, 0);
+                    assert_eq!(a, b, "insert {op:?} at {at:?}");
+                    if a.is_ok() {
+                        live.push((at, seq, matches!(op, Op::Open { .. }), 0));
+                        if let Some(l) = line_of {
+                            fills.push((seq, l));
+                            live.iter_mut().find(|x| x.1 == l).unwrap().3 += 1;
+                        }
+                    }
+                }
+                Action::Remove { pick, reject } => {
+                    // Like a cancellation: never an open line that live fills refer to.
+                    let candidates: Vec<_> = live.iter().filter(|l| l.3 == 0).map(|l| (l.0, l.1)).collect();
+                    let (at, target) = if candidates.is_empty() {
+                        (Timestamp::from_millis(0), 1 << 40)
+                    } else {
+                        candidates[pick % candidates.len()]
+                    };
+                    let a = plain.remove_at_depth(at, target, policy(reject), usize::MAX);
+                    let b = hot.remove_at_depth(at, target, policy(reject), 0);
+                    let strip = |r: &Result<Option<(Removed, u32)>, OpError>| {
+                        r.clone().map(|o| o.map(|(r, n)| (r.at, r.seq, r.op, n)))
+                    };
+                    assert_eq!(strip(&a), strip(&b), "remove {target}");
+                    if let Ok(Some(_)) = a {
+                        live.retain(|l| l.1 != target);
+                        if let Some(i) = fills.iter().position(|f| f.0 == target) {
+                            let (_, l) = fills.remove(i);
+                            live.iter_mut().find(|x| x.1 == l).unwrap().3 -= 1;
+                        }
+                    }
+                }
+            }
+            same(&plain, &hot, &[]);
+        }
+        same(&plain, &hot, &[-1, 0, 7, 13, 25, 49, 50]);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn moving_average(actions in proptest::collection::vec(action(), 1..80)) {
+            run(ValuationMethod::MovingAverage, actions);
+        }
+
+        #[test]
+        fn fifo(actions in proptest::collection::vec(action(), 1..80)) {
+            run(ValuationMethod::Fifo, actions);
+        }
+
+        /// Newest first: every event before all others (the hot key's own case).
+        #[test]
+        fn newest_first(ops in proptest::collection::vec((op(), any::<bool>()), 1..120), fifo in any::<bool>()) {
+            let method = if fifo { ValuationMethod::Fifo } else { ValuationMethod::MovingAverage };
+            let n = ops.len() as i64;
+            let actions = ops
+                .into_iter()
+                .enumerate()
+                .map(|(i, (op, reject))| Action::Insert { at: n - i as i64, op, fill: None, reject, expected: None })
+                .collect();
+            run(method, actions);
         }
     }
 }

@@ -44,6 +44,7 @@
 
 mod error;
 mod event;
+mod hot;
 mod index;
 mod key;
 mod levels;
@@ -227,6 +228,17 @@ impl LogEntry {
 
     fn carried_rate(&self) -> Option<i64> {
         (self.carried != NONE_RATE).then_some(self.carried)
+    }
+}
+
+/// The error of a cancellation `e` naming `target`, an event of another item x location.
+pub(crate) fn cancel_mismatch(e: &Event, target: &Event) -> LedgerError {
+    LedgerError::CancelMismatch {
+        event: e.id.clone(),
+        item: e.item.clone(),
+        location: e.location.clone(),
+        target: target.id.clone(),
+        target_key: Box::new((target.item.clone(), target.location.clone())),
     }
 }
 
@@ -810,6 +822,11 @@ impl Ledger {
                     .and_then(|t| Some((t, self.log.get(t as usize)?)))
                     .ok_or_else(|| LedgerError::UnknownTarget { event: e.id.clone(), target: target.clone() })?;
                 let bad = |reason| LedgerError::InvalidTarget { event: e.id.clone(), target: target.clone(), reason };
+                // First, so that the answer does not depend on where the target lives
+                // (`SharedLedger` answers it before looking into the target's shard).
+                if entry.event.item != e.item || entry.event.location != e.location {
+                    return Err(cancel_mismatch(e, &entry.event));
+                }
                 if matches!(entry.event.movement, Movement::Cancel { .. }) {
                     return Err(bad("a cancellation cannot be cancelled"));
                 }
@@ -834,17 +851,17 @@ impl Ledger {
 
     /// Current quantities of one item x location (all zero when it has no entries).
     pub fn levels(&self, item: &ItemId, location: &LocationId) -> Levels {
-        self.key(item, location).map(|k| k.state.levels).unwrap_or_default()
+        self.key(item, location).map(KeyLedger::levels).unwrap_or_default()
     }
 
     /// Quantities as of instant `at`: every entry with `occurred_at <= at`.
     pub fn levels_at(&self, item: &ItemId, location: &LocationId, at: Timestamp) -> Levels {
-        self.key(item, location).map(|k| k.levels_at(at).0).unwrap_or_default()
+        self.key(item, location).map(|k| k.levels_at(at)).unwrap_or_default()
     }
 
     /// Stock value as of instant `at`.
     pub fn value_at(&self, item: &ItemId, location: &LocationId, at: Timestamp) -> Money {
-        Money::from_micros(self.key(item, location).map_or(0, |k| k.levels_at(at).1))
+        Money::from_micros(self.key(item, location).map_or(0, |k| k.value_at(at)))
     }
 
     /// Quantities of an item summed over every location (ORACLES.md A10, A11).
@@ -852,7 +869,7 @@ impl Ledger {
         self.keys
             .iter()
             .filter(|s| s.item == *item)
-            .fold(Levels::default(), |acc, s| acc.saturating_add(&s.ledger.state.levels))
+            .fold(Levels::default(), |acc, s| acc.saturating_add(&s.ledger.levels()))
     }
 
     /// Current valuation of one item x location.
@@ -863,7 +880,8 @@ impl Ledger {
         let Some(k) = self.key(item, location) else {
             return Valuation { method, quantity: 0, value: Money::ZERO, unit_cost: None, layers: Vec::new() };
         };
-        let v = &k.state.val;
+        let state = k.final_state();
+        let v = &state.val;
         Valuation {
             method,
             quantity: v.qty,
@@ -906,14 +924,15 @@ impl Ledger {
             return Ok(ends.iter().map(|&end| AtpBucket { end, receipts: 0, cumulative: 0 }).collect());
         };
         let mut receipts = vec![0i64; ends.len()];
-        for line in &k.state.lines {
+        let state = k.final_state();
+        for line in &state.lines {
             let at = line.expected_at.unwrap_or(Timestamp::from_millis(i64::MIN));
             let slot = ends.partition_point(|&end| end < at);
             if let Some(r) = receipts.get_mut(slot) {
                 *r = r.saturating_add(line.remaining);
             }
         }
-        let mut cumulative = k.state.levels.available;
+        let mut cumulative = state.levels.available;
         Ok(ends
             .iter()
             .zip(receipts)
@@ -952,7 +971,7 @@ impl Ledger {
 
     /// Every item x location with entries, in order of first appearance.
     pub fn keys(&self) -> impl Iterator<Item = (&ItemId, &LocationId)> + '_ {
-        self.keys.iter().filter(|s| !s.ledger.entries.is_empty()).map(|s| (&s.item, &s.location))
+        self.keys.iter().filter(|s| !s.ledger.is_empty()).map(|s| (&s.item, &s.location))
     }
 }
 

@@ -4,7 +4,9 @@ use foldhash::HashMap;
 use std::cell::Cell;
 use std::sync::{Mutex, MutexGuard};
 
-use super::{BatchError, Event, Ledger, LedgerConfig, LedgerError, Levels, NegativeStock, Outcome, ValuationMethod};
+use super::{
+    BatchError, Event, Ledger, LedgerConfig, LedgerError, Levels, Movement, NegativeStock, Outcome, ValuationMethod,
+};
 use crate::rng::fnv1a64;
 use crate::{EventId, ItemId, LocationId};
 
@@ -212,6 +214,21 @@ impl SharedLedger {
         Ok(())
     }
 
+    /// A cancellation whose target is held by another shard names another item (every event
+    /// of an item is in the item's shard): refused as one [`Ledger`] refuses it, whatever
+    /// the shard count. Takes one lock at a time (the target's id lock, released, then the
+    /// target's shard, only read) and is called holding none.
+    fn cross_shard_cancel(&self, e: &Event, shard: usize) -> Option<LedgerError> {
+        let Movement::Cancel { target } = &e.movement else { return None };
+        let held = lock(&self.ids[self.id_shard_of(target)]).get(target).copied()?;
+        if held as usize == shard {
+            return None;
+        }
+        let owner = lock(self.shards.get(held as usize)?);
+        let t = owner.ledger.event(target)?;
+        Some(super::cancel_mismatch(e, t))
+    }
+
     /// Applies one event under its shard's lock. See [`Ledger::apply`].
     ///
     /// Lock order, everywhere: shard locks in ascending order, then id-index locks in
@@ -223,6 +240,10 @@ impl SharedLedger {
     /// [`LedgerError::Reentrant`] and [`LedgerError::ShardPoisoned`].
     pub fn apply(&self, event: Event) -> Result<Outcome, LedgerError> {
         let shard = self.shard_of(&event.item);
+        not_reentrant()?;
+        if let Some(error) = self.cross_shard_cancel(&event, shard) {
+            return Err(error);
+        }
         let mut guard = self.shard(shard)?;
         // The id's lock is held from the look-up until the id is recorded: another
         // shard's event with this id waits for this one's outcome instead of seeing a
@@ -255,6 +276,12 @@ impl SharedLedger {
         let shard = self.shard_of(&first.item);
         if let Some(index) = events.iter().position(|e| self.shard_of(&e.item) != shard) {
             let error = LedgerError::BatchSpansShards { event: events[index].id.clone() };
+            return Err(BatchError { index, error });
+        }
+        not_reentrant().map_err(|error| BatchError { index: 0, error })?;
+        if let Some((index, error)) =
+            events.iter().enumerate().find_map(|(i, e)| Some((i, self.cross_shard_cancel(e, shard)?)))
+        {
             return Err(BatchError { index, error });
         }
         let mut guard = self.shard(shard).map_err(|error| BatchError { index: 0, error })?;

@@ -2,8 +2,9 @@
 //!
 //! For one item, given its scenarios of demand over W = L + R periods and its stock
 //! position, every candidate policy is evaluated on the same scenarios (common random
-//! numbers) and the cheapest kept. The safety stock reported is what that decision implies
-//! (`B - mu_W`), set beside the classic `z sigma_d sqrt(L)`.
+//! numbers) and the cheapest kept. The safety stock reported is what that decision implies:
+//! the buffer over mean demand in the periods the order covers (see [`Recommendation`]),
+//! set beside the classic `z sigma_d sqrt(L)`.
 //!
 //! ```
 //! use invsync_core::demand::{Family, UncertaintyModel};
@@ -83,6 +84,66 @@ impl OrderConstraints {
             q = if self.pack > 0.0 { (max / self.pack + 1e-9).floor() * self.pack } else { max };
         }
         q
+    }
+}
+
+/// One item's own settings: each field, when given, replaces the [`PolicyConfig`] field of
+/// the same meaning for that item (real assortments do not share one lead time).
+///
+/// ```
+/// use invsync_core::policy::{ItemSettings, PolicyConfig};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let item = ItemSettings { lead_time: Some(4), pack: Some(12.0), ..ItemSettings::default() };
+/// let config = item.apply(&PolicyConfig::default())?;
+/// assert_eq!((config.lead_time, config.constraints.pack), (4, 12.0));
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ItemSettings {
+    /// Lead time L in periods.
+    pub lead_time: Option<usize>,
+    /// Review period R in periods.
+    pub review_period: Option<usize>,
+    /// Holding cost per unit of end-of-period stock.
+    pub holding: Option<f64>,
+    /// Shortage cost per unit of unmet demand.
+    pub shortage: Option<f64>,
+    /// Minimum order quantity.
+    pub min_order: Option<f64>,
+    /// Order multiple.
+    pub pack: Option<f64>,
+    /// Maximum order quantity.
+    pub max_order: Option<f64>,
+    /// Backorders (true) or lost sales (false).
+    pub backorders: Option<bool>,
+}
+
+impl ItemSettings {
+    /// Whether no field is given.
+    pub fn is_empty(&self) -> bool {
+        *self == ItemSettings::default()
+    }
+
+    /// `base` with the given fields replaced, validated.
+    ///
+    /// # Errors
+    ///
+    /// [`PolicyError`] naming the first bad field of the result.
+    pub fn apply(&self, base: &PolicyConfig) -> Result<PolicyConfig, PolicyError> {
+        let mut c = base.clone();
+        c.lead_time = self.lead_time.unwrap_or(c.lead_time);
+        c.review_period = self.review_period.unwrap_or(c.review_period);
+        c.holding = self.holding.unwrap_or(c.holding);
+        c.shortage = self.shortage.unwrap_or(c.shortage);
+        c.constraints.min_order = self.min_order.unwrap_or(c.constraints.min_order);
+        c.constraints.pack = self.pack.unwrap_or(c.constraints.pack);
+        if self.max_order.is_some() {
+            c.constraints.max_order = self.max_order;
+        }
+        c.backorders = self.backorders.unwrap_or(c.backorders);
+        c.validate()?;
+        Ok(c)
     }
 }
 
@@ -304,20 +365,33 @@ impl PolicyKind {
     }
 }
 
-/// Where the stock stands against the decision (net flow = on hand + in transit).
+/// Where the stock stands before this order, from the projected net flow at the order's
+/// arrival: on hand plus every arrival within the lead time minus the mean demand of the
+/// lead time (`projected_stock`), and the mean demand of the periods the order covers
+/// (`mu_covered`, periods L+1..=L+R).
+///
+/// ```text
+/// out_of_stock  projected_stock <= 0: nothing expected to be left when the order arrives
+/// depleted      projected_stock < mu_covered: it will not cover the mean demand until
+///               the next order arrives
+/// reorder       otherwise, and the decision orders
+/// optimal       the decision orders nothing, and the position less one review period of
+///               mean demand is at or below the reorder point (the next review orders)
+/// excess        the decision orders nothing, and even the next review would not order
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum StockStatus {
-    /// Nothing on hand.
+    /// Nothing expected to be left when the order arrives.
     OutOfStock,
-    /// Net flow at or below the safety stock.
+    /// The stock expected at the order's arrival is below the mean demand it must cover.
     Depleted,
-    /// Net flow at or below the reorder point.
+    /// The decision orders.
     Reorder,
-    /// Net flow up to the target.
+    /// No order now; the next review is expected to order.
     Optimal,
-    /// Net flow above the target.
+    /// No order now, nor at the next review.
     Excess,
 }
 
@@ -353,8 +427,8 @@ pub struct Override {
     pub order_qty: f64,
     /// Who decided.
     pub who: String,
-    /// When.
-    pub at: Timestamp,
+    /// When, if recorded.
+    pub at: Option<Timestamp>,
     /// Why.
     pub why: String,
 }
@@ -371,12 +445,21 @@ pub struct Evaluation {
     pub shortage_cost: f64,
     /// Fixed order cost (0 when nothing is ordered).
     pub order_cost: f64,
-    /// Holding + shortage + order cost.
+    /// Holding + shortage + order cost: `committed_cost + controllable_cost`.
     pub expected_cost: f64,
+    /// The expected cost of the periods before the order arrives (1..=L): already
+    /// committed, whatever is ordered now.
+    pub committed_cost: f64,
+    /// The part of the expected cost the order changes: periods L+1 on (and the fixed
+    /// order cost).
+    pub controllable_cost: f64,
     /// Standard error of the expected cost.
     pub cost_se: f64,
-    /// Units sold / units demanded, over all scenarios and periods.
+    /// Units sold / units demanded in the periods the order affects (L+1..=L+R), over
+    /// all scenarios.
     pub fill_rate: f64,
+    /// Units sold / units demanded over the whole window (1..=L+R), over all scenarios.
+    pub window_fill_rate: f64,
     /// Share of scenarios with no unmet demand after the order arrives (periods L+1..=W).
     pub cycle_service: f64,
     /// Share of scenarios with unmet demand in any period of the window.
@@ -399,24 +482,76 @@ pub struct Candidate {
     pub expected_cost: f64,
 }
 
+/// A planner's override and how it compares with the optimum on the same scenarios.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct OverrideOutcome {
+    /// The override as given (who, when, why: the audit trail).
+    pub planner_override: Override,
+    /// How the overridden order performs.
+    pub evaluation: Evaluation,
+    /// The inventory position the overridden order reaches (position + order).
+    pub target_stock: f64,
+    /// The safety stock the overridden order implies (as [`Recommendation::safety_stock`]).
+    pub safety_stock: f64,
+    /// `safety_stock / sigma_covered`, when that sigma is positive.
+    pub implied_k: Option<f64>,
+    /// The override's expected cost minus the optimum's (>= 0 up to Monte Carlo noise).
+    pub cost_difference: f64,
+}
+
 /// One item's recommendation.
+///
+/// ```text
+/// x            stock left at the end of period L, just before the order arrives (a
+///              scenario's value; net of backorders with backorders)
+/// C_R          demand of the periods the order covers, L+1..=L+R (up to the next arrival)
+/// safety_stock = mean(x) + order_qty - mean(C_R)      the buffer over mean covered demand
+/// sigma_covered = sd(x - C_R)                          sd of the stock left at the end
+/// implied_k    = safety_stock / sigma_covered
+/// ```
+///
+/// On Normal(100, 20) i.i.d. demand with L = 2, R = 1 and p / h = 4 this is the textbook
+/// `z sigma` (z = Phi^-1(0.8) = 0.8416): with backorders, or lost sales and a position
+/// that is not run down before the order arrives, sigma_covered = 20 sqrt(3) and the
+/// safety stock 29.15; from an empty shelf under lost sales (x = 0) sigma_covered = 20 and
+/// the safety stock 16.83 (docs/oracles.md, P1-P3).
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Recommendation {
     /// The winning policy.
     pub policy: PolicyKind,
-    /// Its parameter: k, N, the critical ratio (newsvendor), or none.
+    /// Its parameter: k (k policies), N (coverage), the critical ratio (newsvendor), or
+    /// none (scenario optimum).
     pub parameter: Option<f64>,
     /// Target stock B. When the decision orders, the inventory position it reaches
     /// (position + order, so whole units, packs and limits are reflected); when it orders
     /// nothing, the policy's own B, which may lie below the position (excess stock).
     pub target_stock: f64,
-    /// Expected lead-time demand plus the safety stock.
-    pub reorder_point: f64,
+    /// The inventory position at or below which the planner orders, the arrivals as given:
+    /// the largest whole-unit position at which the sample-average optimum's order is
+    /// positive (without whole-unit orders, the position below which it is). It does not
+    /// depend on what is on hand now. With a fixed order cost, the winning policy's own
+    /// level B (its position at or below which it orders), or `None` for the scenario
+    /// optimum, an (s, S) rule; `None` too when no position gets an order (a maximum
+    /// order of 0, or arrivals that already cover every scenario).
+    pub reorder_point: Option<f64>,
     /// Order quantity now, constraints applied.
     pub order_qty: f64,
-    /// B - mu_W: the safety stock the decision implies.
+    /// The buffer over mean demand in the periods the order covers: the stock expected at
+    /// the order's arrival plus the order, minus the mean demand from its arrival to the
+    /// next arrival (periods L+1..=L+R). Negative only where under-covering is cheaper.
     pub safety_stock: f64,
+    /// Standard deviation of the stock left at the end of the covered periods before the
+    /// order (`x - C_R`): the spread the safety stock protects against.
+    pub sigma_covered: f64,
+    /// `safety_stock / sigma_covered`, when that sigma is positive.
+    pub implied_k: Option<f64>,
+    /// Mean demand of the covered periods L+1..=L+R.
+    pub mu_covered: f64,
+    /// On hand plus every arrival within the lead time minus the mean lead-time demand:
+    /// the projected net flow at the order's arrival, before the order.
+    pub projected_stock: f64,
     /// Mean window demand.
     pub mu_w: f64,
     /// Standard deviation of window demand.
@@ -435,8 +570,25 @@ pub struct Recommendation {
     pub status: StockStatus,
     /// Every candidate evaluated.
     pub candidates: Vec<Candidate>,
-    /// The planner's override and how it performs, if any.
-    pub planner_override: Option<(Override, Evaluation)>,
+    /// The planner's override and how it compares with the optimum, if any.
+    pub planner_override: Option<OverrideOutcome>,
+}
+
+impl Recommendation {
+    /// The safety factor k of a k policy (`scenario_k`, `proportional_k`, `historical_k`);
+    /// `None` for the other policies (their own parameter is in `parameter`, and
+    /// `implied_k` applies to every policy).
+    pub fn k(&self) -> Option<f64> {
+        match self.policy {
+            PolicyKind::ScenarioK | PolicyKind::ProportionalK | PolicyKind::HistoricalK => self.parameter,
+            _ => None,
+        }
+    }
+
+    /// The order to place: the planner's override when there is one, else the optimum.
+    pub fn order_to_place(&self) -> f64 {
+        self.planner_override.as_ref().map_or(self.order_qty, |o| o.evaluation.order_qty)
+    }
 }
 
 /// Chooses the cheapest policy for one item.
@@ -465,6 +617,28 @@ pub fn optimize_with_override(
     config: &PolicyConfig,
     errors: Option<ErrorStats>,
     planner_override: Option<Override>,
+) -> Result<Recommendation, PolicyError> {
+    optimize_report(scenarios, position, config, errors, planner_override, Report::Full)
+}
+
+/// What [`optimize_report`] computes beyond the decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Report {
+    /// Every figure of the recommendation.
+    Full,
+    /// The decision and its evaluation only: `reorder_point` is left `None` (a backtest
+    /// reads only the order; the decision is computed by the same code either way).
+    Decision,
+}
+
+/// [`optimize_with_override`], with the output-only reorder point skipped on request.
+pub(crate) fn optimize_report(
+    scenarios: &ScenarioSet,
+    position: &StockPosition,
+    config: &PolicyConfig,
+    errors: Option<ErrorStats>,
+    planner_override: Option<Override>,
+    report: Report,
 ) -> Result<Recommendation, PolicyError> {
     config.validate()?;
     let w = config.window();
@@ -600,14 +774,18 @@ pub fn optimize_with_override(
         // simulated period by period (the two agree: see the policy tests).
         let d = if simulate { win.direct(values, q) } else { prepared.outcome(q) };
         let order_cost = if q > 0.0 { config.fixed_order_cost } else { 0.0 };
+        let expected_cost = d.holding + d.shortage + order_cost;
         Evaluation {
             order_qty: q,
             holding_cost: d.holding,
             shortage_cost: d.shortage,
             order_cost,
-            expected_cost: d.holding + d.shortage + order_cost,
+            expected_cost,
+            committed_cost: d.committed,
+            controllable_cost: expected_cost - d.committed,
             cost_se: d.cost_se,
-            fill_rate: d.fill_rate,
+            fill_rate: d.covered_fill_rate,
+            window_fill_rate: d.fill_rate,
             cycle_service: d.cycle_service,
             stockout_probability: d.stockout_probability,
         }
@@ -618,14 +796,32 @@ pub fn optimize_with_override(
     // The level the decision reaches when it orders (whole units, packs and limits
     // applied); the policy's own B when it orders nothing (possibly below the position).
     let target_stock = if order_qty > 0.0 { ip + order_qty } else { policy_b };
-    let safety_stock = target_stock - mu_w;
+    let (safety_stock, sigma_covered, mu_covered) = prepared.covered(order_qty);
+    let implied = |ss: f64| (sigma_covered > 0.0).then(|| ss / sigma_covered);
     let mu_l = if w > 0 {
         values.chunks_exact(sim_w).map(|p| p[..config.lead_time].iter().sum::<f64>()).sum::<f64>()
             / scenarios.len().max(1) as f64
     } else {
         0.0
     };
-    let reorder_point = mu_l + safety_stock;
+    // The position at or below which ordering pays: where the sample-average optimum's
+    // order turns positive, found on the scenarios with the arrivals as given (under lost
+    // sales the optimum's level depends on how the position splits between on hand and
+    // arrivals, so it is searched by varying on hand). It is the same whatever is on hand
+    // now, unlike the winning candidate's own B: under lost sales a different candidate
+    // wins from an empty shelf than from a full one, and when nothing is ordered every
+    // candidate whose level lies below the position ties and the lowest is reported. With
+    // a fixed order cost the optimum is an (s, S) rule and the winner's B stands in.
+    let threshold = if report == Report::Decision {
+        None
+    } else if config.fixed_order_cost > 0.0 {
+        (policy != PolicyKind::ScenarioOptimum).then_some(policy_b)
+    } else {
+        win.saa_threshold(values).map(|h| position.arrivals.iter().sum::<f64>() + h)
+    }
+    .filter(|_| config.constraints.max_order.is_none_or(|m| config.constraints.apply(m.max(1.0)) > 0.0));
+    let reorder_point = threshold.map(|t| if config.integer_orders { crate::float::ceil(t - 1e-9) - 1.0 } else { t });
+    let projected_stock = ip - mu_l;
     let sigma_d = errors.and_then(|e| e.sigma_1).unwrap_or(sigma_w / (w as f64).sqrt());
     let z = z_for_service(evaluation.cycle_service);
     let mut cost_curve = Vec::with_capacity(config.k_grid.len());
@@ -636,21 +832,29 @@ pub fn optimize_with_override(
             .filter(|(_, c)| c.0 == PolicyKind::ScenarioK)
             .map(|(i, c)| (c.1.unwrap_or(0.0), total(i))),
     );
-    let net_flow = ip;
-    let status = if position.on_hand <= 0.0 {
+    let status = if projected_stock <= 0.0 {
         StockStatus::OutOfStock
-    } else if net_flow <= safety_stock {
+    } else if projected_stock < mu_covered {
         StockStatus::Depleted
-    } else if net_flow <= reorder_point {
+    } else if order_qty > 0.0 {
         StockStatus::Reorder
-    } else if net_flow <= target_stock {
+    } else if reorder_point.is_some_and(|s| ip - mu_covered <= s) {
         StockStatus::Optimal
     } else {
         StockStatus::Excess
     };
     let planner_override = planner_override.map(|o| {
         let q = o.order_qty.max(0.0);
-        (o, evaluate(q, true))
+        let e = evaluate(q, true);
+        let (ss, _, _) = prepared.covered(q);
+        OverrideOutcome {
+            planner_override: o,
+            cost_difference: e.expected_cost - evaluation.expected_cost,
+            evaluation: e,
+            target_stock: ip + q,
+            safety_stock: ss,
+            implied_k: implied(ss),
+        }
     });
     Ok(Recommendation {
         policy,
@@ -659,6 +863,10 @@ pub fn optimize_with_override(
         reorder_point,
         order_qty,
         safety_stock,
+        sigma_covered,
+        implied_k: implied(safety_stock),
+        mu_covered,
+        projected_stock,
         mu_w,
         sigma_w,
         sigma_d,

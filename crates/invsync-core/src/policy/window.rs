@@ -83,6 +83,10 @@ pub(crate) struct Direct {
     /// Standard error of the mean total cost.
     pub(crate) cost_se: f64,
     pub(crate) fill_rate: f64,
+    /// Units sold / units demanded in the periods the order covers (L+1..=L+R).
+    pub(crate) covered_fill_rate: f64,
+    /// Mean cost of the periods before the order arrives (1..=L): already committed.
+    pub(crate) committed: f64,
     /// Share of scenarios with no unmet demand in periods L+1..=W.
     pub(crate) cycle_service: f64,
     /// Share of scenarios with unmet demand in any period.
@@ -231,12 +235,94 @@ impl Window<'_> {
         }
     }
 
+    /// The on-hand level below which the sample-average optimum orders, the arrivals as
+    /// given, or `None` when it orders at no on-hand level. The policy orders at on hand
+    /// `h` exactly when the right derivative of the mean cost at Q = 0,
+    /// `h #{holding breakpoints <= 0} - p #{shortage breakpoints > 0}`, is negative
+    /// ([`Prepared::saa_minimizer`] is then positive). The stock left at the end of period
+    /// L is `h + c` with backorders and, under lost sales (Lindley's recursion),
+    /// `max(h + c, m)`, where `c = S_1`, `m = max(0, S_2, .., S_L)` and `S_j` is the
+    /// arrivals minus the demand of periods j..=L (a negative `h`, a shortfall on hand,
+    /// then stands for arrivals already spoken for). So a breakpoint `C_k - x` is <= 0
+    /// exactly when `C_k <= m` (always) or `h >= C_k - c`: the derivative is the
+    /// minimiser's walk over the "jumps" `C_k - c`, with the always-counted holding
+    /// breakpoints as an offset, and the threshold is the first jump where it turns
+    /// non-negative (one sort, one walk).
+    pub(crate) fn saa_threshold(&self, values: &[f64]) -> Option<f64> {
+        let (w, l) = (self.w, self.lead_time);
+        let post = (w - l).max(1);
+        let charged = self.review.min(post);
+        let mut arrivals: Buf<f64> = pool::take(l);
+        arrivals.extend((0..l).map(|i| self.arrivals.get(i).copied().unwrap_or(0.0)));
+        let s = values.len() / w.max(1);
+        let mut holding_jumps: Buf<f64> = pool::take(s * post);
+        let mut shortage_jumps: Buf<f64> = pool::take(if self.backorders { s * charged } else { s });
+        let mut always = 0usize;
+        for path in values.chunks_exact(w) {
+            let (mut c, mut m) = (0.0f64, 0.0f64);
+            for j in (0..l).rev() {
+                c += arrivals[j] - path[j];
+                if j > 0 {
+                    m = m.max(c);
+                }
+            }
+            if self.backorders {
+                m = f64::NEG_INFINITY;
+            }
+            let mut ck = 0.0;
+            for (k, d) in path[l..].iter().enumerate() {
+                ck += d;
+                if ck <= m {
+                    // Held stock whatever is on hand: no jump, no shortage.
+                    always += 1;
+                    continue;
+                }
+                holding_jumps.push(ck - c);
+                if k < charged && (self.backorders || k + 1 == charged) {
+                    shortage_jumps.push(ck - c);
+                }
+            }
+        }
+        if holding_jumps.iter().chain(shortage_jumps.iter()).any(|j| !j.is_finite()) {
+            return None;
+        }
+        sort_total(&mut holding_jumps);
+        sort_total(&mut shortage_jumps);
+        let (hb, sb) = (&holding_jumps[..], &shortage_jumps[..]);
+        let turns =
+            |i: usize, j: usize| self.holding * ((always + i) as f64) - self.shortage * ((sb.len() - j) as f64) >= 0.0;
+        if turns(0, 0) {
+            return None;
+        }
+        // The merged walk of [`walk_minimizer`], offset by the always-held count.
+        let (mut i, mut j) = (0usize, 0usize);
+        while i < hb.len() || j < sb.len() {
+            let t = match (hb.get(i), sb.get(j)) {
+                (Some(&a), Some(&b)) => a.min(b),
+                (Some(&a), None) => a,
+                (None, Some(&b)) => b,
+                (None, None) => break,
+            };
+            while i < hb.len() && hb[i] <= t {
+                i += 1;
+            }
+            while j < sb.len() && sb[j] <= t {
+                j += 1;
+            }
+            if turns(i, j) {
+                return Some(t);
+            }
+        }
+        hb.last().copied()
+    }
+
     /// Every period of every scenario at order `q`.
     pub(crate) fn direct(&self, values: &[f64], q: f64) -> Direct {
         let w = self.w;
         let s = values.len() / w;
         let (mut hold, mut short, mut sum_sq) = (0.0, 0.0, 0.0);
         let (mut demand, mut sold) = (0.0, 0.0);
+        let (mut covered_demand, mut covered_sold, mut committed) = (0.0, 0.0, 0.0);
         let (mut covered, mut stockouts) = (0usize, 0usize);
         for path in values.chunks_exact(w) {
             let mut stock = self.on_hand;
@@ -249,6 +335,7 @@ impl Window<'_> {
                 }
                 // Carry-over periods only charge holding on what is left of this stock.
                 let carry = i >= self.lead_time + self.review;
+                let (h0, sh0, sold0) = (h, sh, sold);
                 let unmet = if self.backorders {
                     let before = stock.max(0.0);
                     if carry {
@@ -270,8 +357,15 @@ impl Window<'_> {
                     }
                     d - sales
                 };
+                if i < self.lead_time {
+                    committed += (h - h0) + (sh - sh0);
+                }
                 if carry {
                     continue;
+                }
+                if i >= self.lead_time {
+                    covered_demand += d;
+                    covered_sold += sold - sold0;
                 }
                 demand += d;
                 if unmet > 1e-9 {
@@ -293,6 +387,8 @@ impl Window<'_> {
             shortage: short / n,
             cost_se: (var / n).sqrt(),
             fill_rate: if demand > 0.0 { sold / demand } else { 1.0 },
+            covered_fill_rate: if covered_demand > 0.0 { covered_sold / covered_demand } else { 1.0 },
+            committed: committed / n,
             cycle_service: covered as f64 / n,
             stockout_probability: stockouts as f64 / n,
         }
@@ -371,6 +467,7 @@ impl Prepared {
         let n = self.s.max(1) as f64;
         let (mut cost, mut sum_sq) = (0.0, 0.0);
         let (mut demand, mut sold) = (0.0, 0.0);
+        let (mut covered_demand, mut covered_sold) = (0.0, 0.0);
         let (mut covered, mut stockouts) = (0usize, 0usize);
         let (mut hold, mut short) = (0.0, 0.0);
         let post = self.post.max(1);
@@ -402,6 +499,8 @@ impl Prepared {
                 sum_sq += c * c;
                 demand += pd + ds[..1].iter().sum::<f64>();
                 sold += ps + post_sold;
+                covered_demand += d;
+                covered_sold += post_sold;
                 covered += usize::from(!post_out);
                 stockouts += usize::from(pre_out || post_out);
                 continue;
@@ -434,6 +533,8 @@ impl Prepared {
             sum_sq += c * c;
             demand += pd + ds[..self.charged.min(ds.len())].iter().sum::<f64>();
             sold += ps + post_sold;
+            covered_demand += ds[..self.charged.min(ds.len())].iter().sum::<f64>();
+            covered_sold += post_sold;
             covered += usize::from(!post_out);
             stockouts += usize::from(pre_out || post_out);
         }
@@ -444,9 +545,30 @@ impl Prepared {
             shortage: self.pre_shortage + short / n,
             cost_se: (var / n).sqrt(),
             fill_rate: if demand > 0.0 { sold / demand } else { 1.0 },
+            covered_fill_rate: if covered_demand > 0.0 { covered_sold / covered_demand } else { 1.0 },
+            committed: self.pre_holding + self.pre_shortage,
             cycle_service: covered as f64 / n,
             stockout_probability: stockouts as f64 / n,
         }
+    }
+
+    /// The stock expected at the order's arrival and the demand it covers: the mean of
+    /// `x + q - C_R` over the scenarios (x the stock left at the end of period L, C_R the
+    /// demand of periods L+1..=L+R) and the standard deviation of `x - C_R`, returned as
+    /// (buffer, sd, mean C_R).
+    pub(crate) fn covered(&self, q: f64) -> (f64, f64, f64) {
+        let n = self.s.max(1) as f64;
+        let post = self.post.max(1);
+        let last = self.charged.max(1) - 1;
+        let net = |i: usize| self.x[i] - self.cum[i * post + last];
+        let (mut sum, mut demand) = (0.0, 0.0);
+        for i in 0..self.s {
+            sum += net(i);
+            demand += self.cum[i * post + last];
+        }
+        let mean = sum / n;
+        let var = if self.s > 1 { (0..self.s).map(|i| (net(i) - mean).powi(2)).sum::<f64>() / (n - 1.0) } else { 0.0 };
+        (mean + q, var.sqrt(), demand / n)
     }
 
     /// Every scenario's cost at order `q`.
@@ -754,9 +876,46 @@ mod outcome_tests {
             };
             let p = win.prepare(&values[..n]);
             let (a, b) = (p.outcome_with(q, true), p.outcome_with(q, false));
-            let bits = |d: super::Direct| [d.holding, d.shortage, d.cost_se, d.fill_rate, d.cycle_service, d.stockout_probability].map(f64::to_bits);
+            let bits = |d: super::Direct| [d.holding, d.shortage, d.cost_se, d.fill_rate, d.covered_fill_rate, d.committed, d.cycle_service, d.stockout_probability].map(f64::to_bits);
             prop_assert_eq!(bits(a), bits(b));
 
+        }
+
+        /// The sample-average optimum's reorder threshold is exact: just below it the
+        /// optimum orders (its minimiser is positive), at it the optimum orders nothing,
+        /// found by re-preparing the window at those on-hand levels (whole units, so the
+        /// arithmetic is exact).
+        #[test]
+        fn saa_threshold_is_where_the_optimum_stops_ordering(
+            lead_time in 0usize..4,
+            review in 1usize..3,
+            values in proptest::collection::vec((0u32..30).prop_map(f64::from), 40..240),
+            arrivals in proptest::collection::vec((0u32..25).prop_map(f64::from), 0..4),
+            holding in prop_oneof![Just(0.2), Just(1.0), Just(0.0)],
+            shortage in prop_oneof![Just(1.0), Just(4.0), Just(0.1), Just(0.0)],
+            backorders in any::<bool>(),
+        ) {
+            let w = lead_time + review;
+            let n = values.len() / w * w;
+            let arrivals: Vec<f64> = arrivals.into_iter().take(lead_time).collect();
+            let at = |on_hand: f64| Window {
+                lead_time, w, review, on_hand, arrivals: &arrivals, holding, shortage, backorders,
+            };
+            let minimizer = |h: f64| at(h).prepare(&values[..n]).saa_minimizer();
+            // Lost sales only follow the recursion from a non-negative shelf.
+            let lowest = if backorders { f64::NEG_INFINITY } else { 0.0 };
+            match at(0.0).saa_threshold(&values[..n]) {
+                Some(t) => {
+                    if t > lowest {
+                        let below = (t - 0.5).max(if backorders { t - 0.5 } else { (t / 2.0).max(0.0) });
+                        if below < t && below >= lowest {
+                            prop_assert!(minimizer(below) > 0.0, "t {t}: no order at {below}");
+                        }
+                    }
+                    prop_assert!(minimizer(t.max(lowest)) <= 0.0, "t {t}: an order at the threshold");
+                }
+                None => prop_assert!(minimizer(lowest.max(-1e6)) <= 0.0 || shortage == 0.0),
+            }
         }
 
         /// Evaluating many orders at once (shared orders evaluated once) gives each order

@@ -81,7 +81,14 @@ fn planner_rule_decides_what_plan_decides() {
     let inputs: Vec<ItemInput<'_>> = s
         .iter()
         .zip(&positions)
-        .map(|(x, p)| ItemInput { key: &x.key, history: &x.history, position: p.clone(), consensus: None })
+        .map(|(x, p)| ItemInput {
+            key: &x.key,
+            history: &x.history,
+            position: p.clone(),
+            consensus: None,
+            settings: None,
+            planner_override: None,
+        })
         .collect();
     let plan_orders: Vec<f64> = plan_batch(&inputs, &batch).into_iter().map(|p| p.unwrap().order_qty()).collect();
     assert_eq!(rule_orders, plan_orders);

@@ -424,3 +424,49 @@ fn every_idempotency_conflict_is_explained() {
     assert!(conflicts > 0);
     assert_eq!(unexplained, 0);
 }
+
+/// A cancellation naming another item's event is refused with the same error whatever the
+/// shard count (before, it reversed the other item when both shared a shard and was an
+/// unknown target otherwise), single and in a batch, and changes nothing.
+#[test]
+fn cancel_of_another_item_is_refused_whatever_the_shards() {
+    let ev = |id: &str, item: &str, m: Movement| {
+        Event::new(
+            EventId::new(id).unwrap(),
+            SourceId::new("t").unwrap(),
+            ItemId::new(item).unwrap(),
+            LocationId::new("L").unwrap(),
+            Timestamp::from_days(1),
+            m,
+        )
+    };
+    let items: Vec<String> = (0..16).map(|i| format!("ITEM-{i}")).collect();
+    let mut answers = Vec::new();
+    for shards in [1, 2, 3, 8, 64] {
+        let l = SharedLedger::new(LedgerConfig::default(), shards);
+        for (n, i) in items.iter().enumerate() {
+            l.apply(ev(&format!("r{n}"), i, Movement::receipt(10))).unwrap();
+        }
+        let mut seen = Vec::new();
+        for (n, i) in items.iter().enumerate() {
+            let target = EventId::new(format!("r{}", (n + 1) % items.len())).unwrap();
+            let single = l.apply(ev(&format!("x{n}"), i, Movement::cancel(target.clone()))).unwrap_err();
+            assert!(matches!(single, LedgerError::CancelMismatch { .. }), "{shards} shards: {single}");
+            let batch =
+                vec![ev(&format!("b{n}"), i, Movement::receipt(1)), ev(&format!("y{n}"), i, Movement::cancel(target))];
+            let err = l.apply_batch(batch).unwrap_err();
+            assert_eq!(err.index, 1);
+            seen.push((single.to_string(), err.error.to_string().replace(&format!("y{n}"), &format!("x{n}"))));
+        }
+        for i in &items {
+            assert_eq!(
+                l.levels(&ItemId::new(i.as_str()).unwrap(), &LocationId::new("L").unwrap()).unwrap().on_hand(),
+                10
+            );
+        }
+        assert_eq!(l.len().unwrap(), items.len());
+        answers.push(seen);
+    }
+    assert!(answers.windows(2).all(|w| w[0] == w[1]));
+    assert!(answers[0].iter().all(|(a, b)| a == b));
+}

@@ -91,6 +91,55 @@ fn cancel_errors() {
     });
 }
 
+/// A cancellation of another item's or another location's event would reverse stock it
+/// does not speak for (issue 20): refused, naming both, for every kind of target.
+#[test]
+fn cancel_of_another_key_is_refused_naming_both() {
+    let mut l = seeded();
+    l.apply(ev_at("j", "J", "L", day(0), Movement::receipt(7))).unwrap();
+    l.apply(ev_at("m", "I", "M", day(0), Movement::receipt(4))).unwrap();
+    let out = Movement::TransferOut { to: loc("B"), qty: 2, expected_at: None, unit_cost: None };
+    l.apply(ev("t", day(1), out)).unwrap();
+    for (cancel_item, cancel_loc, target, t_item, t_loc) in [
+        ("I", "L", "j", "J", "L"),
+        ("J", "L", "r", "I", "L"),
+        ("I", "M", "r", "I", "L"),
+        ("I", "L", "m", "I", "M"),
+        ("J", "M", "r", "I", "L"),
+        // A transfer lives at its source: cancelling it at the destination is refused too.
+        ("I", "B", "t", "I", "L"),
+    ] {
+        let e = ev_at("x", cancel_item, cancel_loc, day(2), Movement::cancel(id(target)));
+        let before = fingerprint(&l);
+        let err = l.apply(e).unwrap_err();
+        assert_eq!(
+            err,
+            LedgerError::CancelMismatch {
+                event: id("x"),
+                item: item(cancel_item),
+                location: loc(cancel_loc),
+                target: id(target),
+                target_key: Box::new((item(t_item), loc(t_loc))),
+            }
+        );
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&format!("{cancel_item}/{cancel_loc}")) && msg.contains(&format!("{t_item}/{t_loc}")),
+            "{msg}"
+        );
+        assert_eq!(fingerprint(&l), before);
+        assert!(!l.is_cancelled(&id(target)));
+    }
+    // Mismatched and already cancelled: the mismatch is reported (as a shared ledger does).
+    l.apply(ev_at("xj", "J", "L", day(2), Movement::cancel(id("j")))).unwrap();
+    let err = l.apply(ev("x", day(2), Movement::cancel(id("j")))).unwrap_err();
+    assert!(matches!(err, LedgerError::CancelMismatch { .. }), "{err}");
+    // The same cancellation at the target's own key is accepted.
+    l.apply(ev_at("xm", "I", "M", day(2), Movement::cancel(id("m")))).unwrap();
+    assert_eq!(l.levels(&item("I"), &loc("M")).on_hand(), 0);
+    assert_eq!(l.levels(&item("I"), &loc("L")).on_hand(), 8);
+}
+
 #[test]
 fn far_future_events_are_refused() {
     let mut l = seeded();
@@ -129,8 +178,12 @@ fn transfers_partial_over_short() {
     l.apply(tin("in3", 2, false)).unwrap();
     assert_eq!((l.levels(&i, &b).available, l.levels(&i, &b).in_transit), (7, 0));
     // Cancel the receipts, then the transfer: everything returns.
+    // A receipt at B is cancelled at B: the same cancellation filed at L is refused.
+    check_refused(&mut l, ev("x-in3-at-l", day(6), Movement::cancel(id("in3"))), |e| {
+        matches!(e, LedgerError::CancelMismatch { .. })
+    });
     for x in ["in3", "in2", "in1"] {
-        l.apply(ev(&format!("x-{x}"), day(6), Movement::cancel(id(x)))).unwrap();
+        l.apply(ev_at(&format!("x-{x}"), "I", "B", day(6), Movement::cancel(id(x)))).unwrap();
     }
     l.apply(ev("x-t", day(6), Movement::cancel(id("t")))).unwrap();
     assert_eq!(l.levels(&i, &a).available, 10);

@@ -21,6 +21,8 @@ fn batch_is_order_and_thread_independent() {
             history: &histories[i],
             position: StockPosition { on_hand: (i % 9) as f64, arrivals: vec![1.0, 0.0] },
             consensus: None,
+            settings: None,
+            planner_override: None,
         })
         .collect();
     let config = PlanConfig { seed: 7, ..PlanConfig::default() };
@@ -42,7 +44,14 @@ fn batch_is_order_and_thread_independent() {
 #[test]
 fn blocked_items_order_nothing() {
     let h = history(1, 5);
-    let input = ItemInput { key: "new", history: &h, position: StockPosition::empty(), consensus: None };
+    let input = ItemInput {
+        key: "new",
+        history: &h,
+        position: StockPosition::empty(),
+        consensus: None,
+        settings: None,
+        planner_override: None,
+    };
     let plan = plan_item(&input, &PlanConfig::default()).unwrap();
     assert!(plan.recommendation.is_none());
     assert_eq!(plan.order_qty(), 0.0);
@@ -84,7 +93,83 @@ fn planner_rule_is_plan_item() {
     let h = history(2, 60);
     let config = PlanConfig::default();
     let pos = StockPosition { on_hand: 3.0, arrivals: vec![2.0, 0.0] };
-    let direct =
-        plan_item(&ItemInput { key: "k", history: &h, position: pos.clone(), consensus: None }, &config).unwrap();
+    let direct = plan_item(
+        &ItemInput {
+            key: "k",
+            history: &h,
+            position: pos.clone(),
+            consensus: None,
+            settings: None,
+            planner_override: None,
+        },
+        &config,
+    )
+    .unwrap();
     assert_eq!(Planner(config).order("k", &h, &pos), Ok(direct.order_qty()));
+}
+
+/// An item's own settings plan exactly as a configuration with those fields would, and
+/// invalid combinations are typed errors naming the item (nothing is planned).
+#[test]
+fn item_settings_plan_as_their_own_configuration() {
+    use invsync_core::policy::{ItemSettings, Override, PolicyError};
+    let h = history(2, 80);
+    let base = PlanConfig { seed: 11, ..PlanConfig::default() };
+    let input = |settings: Option<ItemSettings>, o: Option<Override>| ItemInput {
+        key: "S1/P7",
+        history: &h,
+        position: StockPosition { on_hand: 3.0, arrivals: vec![2.0] },
+        consensus: None,
+        settings,
+        planner_override: o,
+    };
+    let settings = ItemSettings {
+        lead_time: Some(1),
+        review_period: Some(2),
+        holding: Some(0.4),
+        shortage: Some(3.0),
+        min_order: Some(10.0),
+        pack: Some(5.0),
+        max_order: Some(60.0),
+        backorders: Some(true),
+    };
+    let mut own = base.clone();
+    own.policy = settings.apply(&base.policy).unwrap();
+    assert_eq!(
+        (own.policy.lead_time, own.policy.review_period, own.policy.constraints.max_order, own.policy.backorders),
+        (1, 2, Some(60.0), true)
+    );
+    let with_settings = plan_item(&input(Some(settings.clone()), None), &base).unwrap();
+    assert_eq!(with_settings, plan_item(&input(None, None), &own).unwrap());
+    let q = with_settings.order_qty();
+    assert!(q == 0.0 || ((10.0..=60.0).contains(&q) && q % 5.0 == 0.0), "{q}");
+    // Empty settings are the defaults.
+    assert_eq!(
+        plan_item(&input(Some(ItemSettings::default()), None), &base).unwrap(),
+        plan_item(&input(None, None), &base).unwrap()
+    );
+    for (bad, want) in [
+        (ItemSettings { review_period: Some(0), ..ItemSettings::default() }, PolicyError::ZeroReviewPeriod),
+        (
+            ItemSettings { min_order: Some(10.0), max_order: Some(5.0), ..ItemSettings::default() },
+            PolicyError::BadConstraints,
+        ),
+        (
+            ItemSettings { holding: Some(f64::NAN), ..ItemSettings::default() },
+            PolicyError::BadCost { name: "holding", value: f64::NAN },
+        ),
+    ] {
+        let err = plan_item(&input(Some(bad), None), &base).unwrap_err();
+        let PlanError::Policy { key, source } = err else { panic!("{err:?}") };
+        assert_eq!(key, "S1/P7");
+        // NaN != NaN: compare the messages.
+        assert_eq!(source.to_string(), want.to_string());
+    }
+    // An override is the order to place, planned beside the optimum.
+    let o = Override { order_qty: 25.0, who: "ana".into(), at: None, why: "promo".into() };
+    let p = plan_item(&input(None, Some(o.clone())), &base).unwrap();
+    assert_eq!(p.order_qty(), 25.0);
+    let r = p.recommendation.unwrap();
+    assert_eq!(r.planner_override.unwrap().planner_override, o);
+    assert_eq!(r.order_qty, plan_item(&input(None, None), &base).unwrap().order_qty());
 }

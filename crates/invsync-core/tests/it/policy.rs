@@ -146,7 +146,9 @@ fn recommendation_reports_classic_beside_scenario() {
     assert!((rec.classic_safety_stock - z * rec.sigma_d * 3.0).abs() < 1e-9);
     assert!((rec.classic_safety_stock_window - z * rec.sigma_d * 4.0).abs() < 1e-9);
     assert!((rec.sigma_d - 20.0).abs() < 4.0 * 20.0 / 2000f64.sqrt(), "{}", rec.sigma_d);
-    assert!((rec.safety_stock - (rec.target_stock - rec.mu_w)).abs() < 1e-9);
+    // Lost sales from an empty shelf: nothing is left when the order arrives, so the
+    // safety stock is the order less the mean demand it covers.
+    assert!((rec.safety_stock - (rec.target_stock - rec.mu_covered)).abs() < 1e-9);
 }
 
 /// Right-skewed demand at a high critical ratio: the scenario safety stock is larger than the
@@ -195,55 +197,81 @@ fn order_constraints() {
     assert_eq!(rec.order_qty, 36.0);
 }
 
+/// `status` comes from the projected net flow at the order's arrival (on hand plus the
+/// arrivals within the lead time less the mean lead-time demand), never from on hand alone.
 #[test]
-fn status_and_override() {
+fn status_from_projected_net_flow_and_override() {
+    // A Normal(30, 6) window total split evenly over L = 2 and R = 1, h = 0.2, p = 9.
     let model = UncertaintyModel::Parametric { family: Family::Normal, bias: 0.0, sd: 6.0, resample: None };
     let s = model.simulate(&[10.0, 10.0, 10.0], 1000, true, &mut rng::stream(3, "status")).unwrap();
-    // High shortage cost: a clearly positive safety stock.
     let config = PolicyConfig { shortage: 9.0, ..PolicyConfig::default() };
     let rec =
         |on_hand: f64, arrivals: Vec<f64>| optimize(&s, &StockPosition { on_hand, arrivals }, &config, None).unwrap();
-    assert_eq!(rec(0.0, vec![20.0, 0.0]).status, StockStatus::OutOfStock);
-    // With a lead time, lost sales make B - mu_W small or negative for a depleted item
-    // (the order only has to cover the periods after it arrives); without one, a low
-    // position sits below a positive safety stock.
-    let one = UncertaintyModel::Parametric { family: Family::Normal, bias: 0.0, sd: 6.0, resample: None }
-        .simulate(&[10.0], 1000, true, &mut rng::stream(3, "status1"))
-        .unwrap();
-    let r =
-        optimize(&one, &StockPosition { on_hand: 2.0, arrivals: vec![] }, &newsvendor(0.2, 9.0, true), None).unwrap();
-    assert!(r.safety_stock > 2.0, "{}", r.safety_stock);
-    assert_eq!(r.status, StockStatus::Depleted);
-    assert_eq!(rec(200.0, vec![]).status, StockStatus::Excess);
-    // Every status agrees with the recommendation's own thresholds.
-    for on_hand in [1.0, 5.0, 10.0, 20.0, 25.0, 30.0, 40.0, 60.0] {
+    #[track_caller]
+    fn check(r: &Recommendation, want: StockStatus) {
+        assert_eq!(
+            r.status, want,
+            "projected {} covered {} order {} rop {:?} policy {:?} B {}",
+            r.projected_stock, r.mu_covered, r.order_qty, r.reorder_point, r.policy, r.target_stock
+        );
+    }
+    // (on hand, arrivals, status): nothing on hand but units arriving within the lead
+    // time is not out of stock.
+    for (on_hand, arrivals, want) in [
+        (0.0, vec![], StockStatus::OutOfStock),
+        (0.0, vec![10.0, 5.0], StockStatus::OutOfStock),
+        (0.0, vec![25.0, 0.0], StockStatus::Depleted),
+        (0.0, vec![30.0, 5.0], StockStatus::Reorder),
+        (0.0, vec![45.0, 0.0], StockStatus::Optimal),
+        (0.0, vec![80.0, 0.0], StockStatus::Excess),
+        (25.0, vec![], StockStatus::Depleted),
+        (35.0, vec![], StockStatus::Reorder),
+        (200.0, vec![], StockStatus::Excess),
+    ] {
+        check(&rec(on_hand, arrivals), want);
+    }
+    // Every status agrees with the recommendation's own figures.
+    for on_hand in [0.0, 5.0, 15.0, 25.0, 30.0, 35.0, 40.0, 45.0, 50.0, 60.0, 80.0] {
         let r = rec(on_hand, vec![]);
-        let want = if on_hand <= r.safety_stock {
+        let ip = on_hand;
+        let want = if r.projected_stock <= 0.0 {
+            StockStatus::OutOfStock
+        } else if r.projected_stock < r.mu_covered {
             StockStatus::Depleted
-        } else if on_hand <= r.reorder_point {
+        } else if r.order_qty > 0.0 {
             StockStatus::Reorder
-        } else if on_hand <= r.target_stock {
+        } else if ip - r.mu_covered <= r.reorder_point.unwrap() {
             StockStatus::Optimal
         } else {
             StockStatus::Excess
         };
-        assert_eq!(
-            r.status, want,
-            "on hand {on_hand}: ss {} rop {} B {}",
-            r.safety_stock, r.reorder_point, r.target_stock
-        );
+        check(&r, want);
+        assert!((r.projected_stock - (on_hand - 20.0)).abs() < 1.0, "{}", r.projected_stock);
     }
+    assert!(
+        [40.0, 45.0, 50.0].iter().any(|&h| rec(h, vec![]).status == StockStatus::Optimal),
+        "no position between ordering and excess"
+    );
     let config = PolicyConfig::default();
-    let who =
-        Override { order_qty: 50.0, who: "planner-7".into(), at: Timestamp::from_days(20_000), why: "promo".into() };
+    let who = Override {
+        order_qty: 50.0,
+        who: "planner-7".into(),
+        at: Some(Timestamp::from_days(20_000)),
+        why: "promo".into(),
+    };
     let rec =
         optimize_with_override(&s, &StockPosition { on_hand: 5.0, arrivals: vec![] }, &config, None, Some(who.clone()))
             .unwrap();
-    let (o, e) = rec.planner_override.unwrap();
-    assert_eq!(o, who);
-    assert_eq!(e.order_qty, 50.0);
-    assert!(e.expected_cost > rec.evaluation.expected_cost, "the override costs more than the optimum");
-    assert!(e.fill_rate >= rec.evaluation.fill_rate);
+    let o = rec.planner_override.clone().unwrap();
+    assert_eq!(o.planner_override, who);
+    assert_eq!(o.evaluation.order_qty, 50.0);
+    assert_eq!(rec.order_to_place(), 50.0);
+    assert!(o.cost_difference > 0.0, "the override costs more than the optimum");
+    assert_eq!(o.cost_difference, o.evaluation.expected_cost - rec.evaluation.expected_cost);
+    assert!(o.evaluation.fill_rate >= rec.evaluation.fill_rate);
+    assert_eq!(o.target_stock, 55.0);
+    // The override's safety stock is the optimum's plus the extra units.
+    assert!((o.safety_stock - rec.safety_stock - (50.0 - rec.order_qty)).abs() < 1e-9);
 }
 
 fn arb_case() -> impl Strategy<Value = (Vec<f64>, usize, usize, usize, f64, Vec<f64>, bool)> {
@@ -274,17 +302,18 @@ proptest! {
         let pos = StockPosition { on_hand, arrivals };
         let rec = optimize(&s, &pos, &config, None).unwrap();
         for c in rec.candidates.iter().step_by(7) {
-            let o = Override { order_qty: c.order_qty, who: String::new(), at: Timestamp::EPOCH, why: String::new() };
-            let direct = optimize_with_override(&s, &pos, &config, None, Some(o)).unwrap().planner_override.unwrap().1;
+            let o = Override { order_qty: c.order_qty, who: String::new(), at: None, why: String::new() };
+            let direct = optimize_with_override(&s, &pos, &config, None, Some(o)).unwrap().planner_override.unwrap().evaluation;
             prop_assert!((direct.expected_cost - c.expected_cost).abs() < 1e-9 * (1.0 + c.expected_cost),
                 "{:?}: sweep {} direct {}", c.policy, c.expected_cost, direct.expected_cost);
         }
         // The decision's figures (from the prepared state) equal a direct simulation.
-        let o = Override { order_qty: rec.order_qty, who: String::new(), at: Timestamp::EPOCH, why: String::new() };
-        let direct = optimize_with_override(&s, &pos, &config, None, Some(o)).unwrap().planner_override.unwrap().1;
+        let o = Override { order_qty: rec.order_qty, who: String::new(), at: None, why: String::new() };
+        let direct = optimize_with_override(&s, &pos, &config, None, Some(o)).unwrap().planner_override.unwrap().evaluation;
         let e = rec.evaluation;
         for (a, b) in [(e.expected_cost, direct.expected_cost), (e.holding_cost, direct.holding_cost),
-                       (e.fill_rate, direct.fill_rate), (e.cycle_service, direct.cycle_service),
+                       (e.fill_rate, direct.fill_rate), (e.window_fill_rate, direct.window_fill_rate),
+                       (e.committed_cost, direct.committed_cost), (e.cycle_service, direct.cycle_service),
                        (e.stockout_probability, direct.stockout_probability), (e.cost_se, direct.cost_se)] {
             prop_assert!((a - b).abs() < 1e-9 * (1.0 + a.abs()), "{:?} vs {:?}", e, direct);
         }
@@ -292,6 +321,24 @@ proptest! {
         let best = rec.candidates.iter().map(|c| c.expected_cost).fold(f64::INFINITY, f64::min);
         prop_assert!(rec.evaluation.expected_cost >= best - 1e-9);
         prop_assert!((0.0..=1.0).contains(&rec.evaluation.fill_rate));
+        prop_assert!((0.0..=1.0).contains(&rec.evaluation.window_fill_rate));
+        // The cost splits into what is committed before the order arrives and the rest.
+        prop_assert!((e.committed_cost + e.controllable_cost - e.expected_cost).abs() < 1e-9 * (1.0 + e.expected_cost));
+        prop_assert!(e.committed_cost >= 0.0);
+        // The status follows the projected stock at the arrival and the decision: an
+        // ordering item is never `optimal` or `excess`.
+        prop_assert_eq!(rec.status == StockStatus::OutOfStock, rec.projected_stock <= 0.0);
+        if rec.order_qty > 0.0 {
+            prop_assert!(!matches!(rec.status, StockStatus::Optimal | StockStatus::Excess), "{:?}", rec.status);
+        }
+        // k only for k policies; the implied k for every policy with a spread.
+        prop_assert_eq!(rec.k().is_some(), matches!(rec.policy, PolicyKind::ScenarioK | PolicyKind::ProportionalK | PolicyKind::HistoricalK));
+        prop_assert_eq!(rec.implied_k.is_some(), rec.sigma_covered > 0.0);
+        // Ordering one more unit raises the safety stock by exactly one.
+        let more = Override { order_qty: rec.order_qty + 1.0, who: String::new(), at: None, why: String::new() };
+        let o = optimize_with_override(&s, &pos, &config, None, Some(more)).unwrap().planner_override.unwrap();
+        prop_assert!((o.safety_stock - rec.safety_stock - 1.0).abs() < 1e-9 * (1.0 + rec.safety_stock.abs()));
+        prop_assert_eq!(o.cost_difference, o.evaluation.expected_cost - rec.evaluation.expected_cost);
     }
 }
 
@@ -348,4 +395,117 @@ proptest! {
             Err(e) => prop_assert_eq!(e, PolicyError::Overflow),
         }
     }
+}
+
+/// I.i.d. Normal(100, 20) demand per period (floored at 0, P < 1e-6), `n` scenarios of
+/// `w` periods.
+fn iid_normal(n: usize, w: usize, key: &str) -> ScenarioSet {
+    use rand::distr::Distribution;
+    let d = rand_distr::Normal::<f64>::new(100.0, 20.0).unwrap();
+    let mut rng = rng::stream(20_261_202, key);
+    ScenarioSet::from_values(w, (0..n * w).map(|_| d.sample(&mut rng).max(0.0)).collect()).unwrap()
+}
+
+/// `safety_stock` is the buffer over mean demand in the periods the order covers, so on
+/// Normal(100, 20), L = 2, R = 1 it is the textbook z sigma of the covered demand
+/// (docs/oracles.md P1-P5, z = Phi^-1(p / (p + h))). Before this definition it was
+/// target - mu_W over L + R (-183 from an empty shelf under lost sales).
+///
+/// Band: the decision is the sample p / (p + h) quantile of the net demand: standard error
+/// `sqrt(r (1 - r) / n) sigma / phi(z)`; the tie rule may take a level up to
+/// `2 max(h, p) sigma / ((h + p) phi(z) sqrt(n))` lower (cost within one paired standard
+/// error); whole units add up to 1. Band = 4 standard errors + tie + 1.
+#[test]
+fn textbook_safety_stock_on_normal_demand() {
+    const N: usize = 20_000;
+    let s = iid_normal(N, 3, "P1");
+    #[track_caller]
+    fn check(s: &ScenarioSet, on_hand: f64, arrivals: Vec<f64>, backorders: bool, h: f64, p: f64, sigma: f64) {
+        let config = PolicyConfig { holding: h, shortage: p, backorders, ..PolicyConfig::default() };
+        let rec = optimize(s, &StockPosition { on_hand, arrivals }, &config, None).unwrap();
+        let r = p / (h + p);
+        let z = z_for_service(r);
+        let phi = (-z * z / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
+        let n = N as f64;
+        let se = (r * (1.0 - r) / n).sqrt() * sigma / phi;
+        let tie = 2.0 * h.max(p) * sigma / ((h + p) * phi * n.sqrt());
+        let band = 4.0 * se + tie + 1.0;
+        let want = z * sigma;
+        assert!(rec.order_qty > 0.0, "the case must order");
+        assert!((rec.safety_stock - want).abs() <= band, "safety stock {} vs {want} +/- {band}", rec.safety_stock);
+        // sd of a sample sd: sigma / sqrt(2 n).
+        assert!((rec.sigma_covered - sigma).abs() <= 4.0 * sigma / (2.0 * n).sqrt(), "sigma {}", rec.sigma_covered);
+        let k = rec.implied_k.unwrap();
+        assert!((k - z).abs() <= band / sigma + 0.01, "implied k {k} vs {z}");
+        assert!((rec.mu_covered - 100.0).abs() < 4.0 * 20.0 / n.sqrt());
+    }
+    let s3 = 20.0 * 3f64.sqrt();
+    // P1: backorders, any starting stock: z sigma over L + R.
+    check(&s, 0.0, vec![], true, 0.25, 1.0, s3);
+    check(&s, 150.0, vec![100.0, 0.0], true, 0.25, 1.0, s3);
+    check(&s, -40.0, vec![], true, 0.25, 1.0, s3);
+    // P2: lost sales from an empty shelf: nothing is left at the arrival, so only the
+    // covered period's demand is uncertain.
+    check(&s, 0.0, vec![], false, 0.25, 1.0, 20.0);
+    // P3: lost sales with stock that lasts to the arrival (P(D_L > 300) = 2e-4).
+    check(&s, 300.0, vec![], false, 0.25, 1.0, s3);
+    // P4: p / h = 1 / 4: under-covering is optimal and the safety stock is negative.
+    check(&s, 0.0, vec![], true, 1.0, 0.25, s3);
+    // P5: p / h = 19 (95 %).
+    check(&s, 100.0, vec![50.0, 50.0], true, 0.05, 0.95, s3);
+}
+
+/// `reorder_point` is the position at or below which ordering pays: on Normal(100, 20),
+/// L = 2, R = 1, p / h = 4 with backorders, the order-up-to level mu_W + z sigma_W =
+/// 329.15 less one unit (docs/oracles.md P6), whatever is on hand; and the optimum does
+/// order at it and does not one unit above (checked on the scenarios' own optimum).
+#[test]
+fn reorder_point_is_where_ordering_starts() {
+    let s = iid_normal(20_000, 3, "P6");
+    let config = PolicyConfig { holding: 0.25, shortage: 1.0, backorders: true, ..PolicyConfig::default() };
+    let rec = |on_hand: f64| optimize(&s, &StockPosition { on_hand, arrivals: vec![] }, &config, None).unwrap();
+    let rops: Vec<f64> =
+        [0.0, 100.0, 250.0, 320.0, 400.0, 1000.0].iter().map(|&h| rec(h).reorder_point.unwrap()).collect();
+    assert!(rops.windows(2).all(|w| w[0] == w[1]), "{rops:?}");
+    // Band as above for sigma_W = 34.64: 3.8.
+    assert!((rops[0] - 328.15).abs() <= 3.8, "{}", rops[0]);
+    assert_eq!(rops[0].fract(), 0.0);
+    // The scenario optimum (no tie rule) orders at the reorder point, not above it.
+    let exact = PolicyConfig { k_grid: vec![], coverage_grid: vec![], ..config.clone() };
+    let at = |h: f64| optimize(&s, &StockPosition { on_hand: h, arrivals: vec![] }, &exact, None).unwrap();
+    assert!(at(rops[0]).candidates.iter().any(|c| c.policy == PolicyKind::ScenarioOptimum && c.order_qty > 0.0));
+    assert!(at(rops[0] + 1.0).candidates.iter().all(|c| c.policy != PolicyKind::ScenarioOptimum || c.order_qty == 0.0));
+    // Lost sales: the same reorder point from an empty shelf or a full one (it was
+    // mu_L + (B - mu_W), swinging with the starting stock).
+    let lost = PolicyConfig { backorders: false, ..config };
+    let rl: Vec<f64> = [0.0, 150.0, 300.0, 500.0]
+        .iter()
+        .map(|&h| {
+            optimize(&s, &StockPosition { on_hand: h, arrivals: vec![] }, &lost, None).unwrap().reorder_point.unwrap()
+        })
+        .collect();
+    assert!(rl.windows(2).all(|w| w[0] == w[1]), "{rl:?}");
+}
+
+/// `fill_rate` counts the periods the order affects (L+1..=L+R); `expected_cost` splits
+/// into the part committed before the order arrives and the part the order controls.
+#[test]
+fn fill_rate_and_cost_split_cover_the_order_periods() {
+    let s = iid_normal(4_000, 3, "fill");
+    let config = PolicyConfig { holding: 0.25, shortage: 1.0, ..PolicyConfig::default() };
+    // Empty shelf, lost sales: the lead-time periods sell nothing (their demand, 200 on
+    // average, is lost: a committed shortage cost of 200 p), the order's period sells at
+    // the newsvendor fill rate 1 - sigma G(z) / mu = 1 - 20 G(0.8416) / 100 = 0.9775.
+    let rec = optimize(&s, &StockPosition::empty(), &config, None).unwrap();
+    let e = rec.evaluation;
+    let g = normal_loss(0.841_621_233_572_914_3);
+    assert!((e.fill_rate - (1.0 - 20.0 * g / 100.0)).abs() < 0.005, "{}", e.fill_rate);
+    assert!(e.window_fill_rate < 0.34, "{}", e.window_fill_rate);
+    assert!((e.committed_cost - 200.0).abs() < 4.0 * 28.3 / 4_000f64.sqrt(), "{}", e.committed_cost);
+    assert!((e.committed_cost + e.controllable_cost - e.expected_cost).abs() < 1e-9);
+    // The controllable part is the newsvendor's optimal cost (h + p) sigma phi(z) =
+    // 1.25 x 20 x 0.27996 = 6.999 (ORACLES.md C1's formula); the band covers the Monte
+    // Carlo error of 4,000 scenarios (cost sd ~ 9, so se ~ 0.15) and whole units.
+    let phi = (-0.841_621_233_572_914_3f64.powi(2) / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    assert!((e.controllable_cost - 1.25 * 20.0 * phi).abs() < 0.6, "{}", e.controllable_cost);
 }

@@ -290,3 +290,43 @@ fn truth_data_are_value_stable() {
     assert_eq!(c.values(), &[2.0, 9.0, 0.0, 8.0, 9.0, 3.0, 3.0, 4.0]);
     assert_eq!(c.censored(), &[true, false, true, false, false, false, true, false]);
 }
+
+#[test]
+fn figures_divide_sums_and_take_type_7_quantiles() {
+    use invsync_core::plan::SimResult;
+    use invsync_eval::report::{RollingFigures, Spread, quantile, rolling_figures};
+    use invsync_eval::rolling::{Outcome, RollingItem};
+    let item = |family, cost: f64, oracle: f64, zero| RollingItem {
+        family,
+        key: String::new(),
+        settings: Settings::lost_sales(1, 1, 1.0, 1.0),
+        outcomes: vec![Outcome {
+            result: SimResult { holding: cost, shortage: 0.0, demand: 10.0, sold: 5.0 },
+            zero_at_empty: zero,
+        }],
+        oracle_level: 3.0,
+        oracle: SimResult { holding: oracle, shortage: 0.0, demand: 10.0, sold: 10.0 },
+    };
+    let items = vec![item("a", 2.0, 1.0, 0), item("a", 10.0, 10.0, 3), item("b", 3.0, 1.0, 1)];
+    let figs = rolling_figures(&items, 0);
+    let names: Vec<&str> = figs.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["a", "b", "ALL"]);
+    // Sum over sum (12 / 11), not the mean of the ratios (1.5).
+    let a = figs[0].1;
+    assert_eq!(
+        a,
+        RollingFigures {
+            items: 2,
+            total_ratio: 12.0 / 11.0,
+            median: 1.5,
+            fill: 0.5,
+            oracle_fill: 1.0,
+            zero_rounds: 3,
+            zero_items: 1
+        }
+    );
+    assert_eq!((figs[2].1.zero_rounds, figs[2].1.zero_items, figs[2].1.median), (4, 2, 2.0));
+    assert!((quantile(&[1.0, 2.0, 3.0, 4.0], 0.9) - 3.7).abs() < 1e-12);
+    let sp = Spread::of([3.0, 1.0, 2.0]);
+    assert_eq!((sp.n, sp.median, sp.worst), (3, 2.0, 3.0));
+}
