@@ -107,7 +107,9 @@ fn main() {
             ("counts", &allow, false, &counted),
         ] {
             if name == "counts" && n > COUNTS_MAX {
-                println!("{name:<14} {n:>7}  skipped: still quadratic above {COUNTS_MAX} events (see docs/performance.md)");
+                println!(
+                    "{name:<14} {n:>7}  skipped: still quadratic above {COUNTS_MAX} events (see docs/performance.md)"
+                );
                 continue;
             }
             if fifo && n > FIFO_MAX {
