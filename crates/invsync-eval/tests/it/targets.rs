@@ -30,7 +30,7 @@ fn rolling_quick_meets_the_totals() {
     }
     let planner = Invsync::cli();
     let rules: [&dyn DecisionRule; 2] = [&planner, &Textbook];
-    let items = rolling::run(&truth::families(), &rules, &RollingConfig::quick(SEED));
+    let items = rolling::run(&truth::families(), &rules, &RollingConfig::quick(SEED)).unwrap();
     let ours = rolling_figures(&items, 0);
     let textbook = rolling_figures(&items, 1);
     let (_, all) = ours.last().unwrap();
@@ -62,7 +62,7 @@ fn single_quick_meets_the_median_and_the_newsvendor() {
     let planner = Invsync::cli();
     let rules: [&dyn DecisionRule; 1] = [&planner];
     let config = SingleConfig::quick(SEED);
-    let cases = single::run(&truth::families(), &rules, &config);
+    let cases = single::run(&truth::families(), &rules, &config).unwrap();
     let figures = single_figures(&cases, 0);
     let (_, all) = figures.last().unwrap();
     assert!(all.median <= 1.03, "median {:.3}", all.median);
@@ -74,7 +74,7 @@ fn single_quick_meets_the_median_and_the_newsvendor() {
     // p/h, docs/decision-quality.md).
     assert!(all.p90 <= 1.3, "p90 {:.3}", all.p90);
     assert!(all.worst <= 4.0, "worst {:.3}", all.worst);
-    let nv = single::newsvendor(&rules, 10, SEED, config.draws);
+    let nv = single::newsvendor(&rules, 10, SEED, config.draws).unwrap();
     for c in &nv {
         let near = (c.orders[0] - 56.6).abs() <= 2.0 || c.ratio(0) <= 1.03;
         assert!(near, "{}: order {} costs {:.3} x the best", c.key, c.orders[0], c.ratio(0));
