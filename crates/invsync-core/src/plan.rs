@@ -114,8 +114,8 @@ impl PlanConfig {
 pub struct SeasonalPool {
     anchor: Option<(crate::Timestamp, crate::demand::Calendar)>,
     total: Vec<f64>,
-    /// Per period: the sum of each present series' value over its own mean (capped at
-    /// [`SeasonalPool::CAP`]), and how many series were present.
+    /// Per period: the sum of each present series' value over its own level (values above
+    /// [`SeasonalPool::CAP`] times its median left out), and how many series were present.
     shape: Vec<(f64, u32)>,
     /// Series with a value above CAP times their mean (capped).
     capped: usize,
@@ -151,19 +151,28 @@ impl SeasonalPool {
                 *acc += v;
             }
         }
-        // The shape: each series weighs alike whatever its volume.
-        let known: Vec<f64> = h.values().iter().copied().filter(|v| !v.is_nan()).collect();
-        let mean = known.iter().sum::<f64>() / known.len().max(1) as f64;
+        // The shape: each series weighs alike whatever its volume, scaled by a level one
+        // absurd cell cannot move: the mean of its known values at most CAP x their median.
+        let mut known: Vec<f64> = h.values().iter().copied().filter(|v| !v.is_nan()).collect();
+        known.sort_by(f64::total_cmp);
+        let median = if known.is_empty() { 0.0 } else { known[known.len() / 2] };
+        // The mean of the values at most CAP x the median (all of them when the median is 0).
+        let limit = if median > 0.0 { Self::CAP * median } else { f64::MAX };
+        let kept: Vec<f64> = known.iter().copied().filter(|v| *v <= limit).collect();
+        let scale = kept.iter().sum::<f64>() / kept.len().max(1) as f64;
         if self.shape.len() < self.total.len() {
             self.shape.resize(self.total.len(), (0.0, 0));
         }
-        if mean > 0.0 && mean.is_finite() {
+        if scale > 0.0 && scale.is_finite() {
             let mut capped = false;
             for (acc, v) in self.shape[offset..].iter_mut().zip(h.values()) {
                 if !v.is_nan() {
-                    let r = v / mean;
-                    capped |= r > Self::CAP;
-                    acc.0 += r.min(Self::CAP);
+                    // A value above CAP x the median is left out (absent), not summed.
+                    if *v > limit {
+                        capped = true;
+                        continue;
+                    }
+                    acc.0 += v / scale;
                     acc.1 += 1;
                 }
             }
@@ -171,18 +180,21 @@ impl SeasonalPool {
         }
     }
 
-    /// The largest value, in multiples of its series' mean, one series adds to the pooled
-    /// shape: one absurd cell cannot move the other items' seasonality.
-    pub const CAP: f64 = 10.0;
+    /// The largest value, in multiples of its series' median, that enters the pooled shape
+    /// (and the series' level); larger ones are left out: one absurd cell cannot move the
+    /// other items' seasonality.
+    pub const CAP: f64 = 50.0;
 
-    /// Series whose values were capped at [`SeasonalPool::CAP`] times their mean.
+    /// Series with a value left out of the pooled shape (above [`SeasonalPool::CAP`] times
+    /// their median).
     pub fn capped(&self) -> usize {
         self.capped
     }
 
     /// Pooled indices that generalise (the default's): the mean of every present series'
-    /// value over its own mean (periods a series lacks are absent, not zero; values capped
-    /// at [`SeasonalPool::CAP`]), each period's ratio to a straight line fitted by least
+    /// value over its own level (the mean of its values at most [`SeasonalPool::CAP`] times
+    /// their median; larger values and periods a series lacks are absent, not zero), each
+    /// period's ratio to a straight line fitted by least
     /// squares to that pooled shape over every present period (no moving average shortened
     /// at the ends), averaged per position, then shrunk toward 1 by empirical Bayes:
     ///

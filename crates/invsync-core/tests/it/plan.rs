@@ -251,3 +251,36 @@ fn an_order_of_zero_at_position_zero_says_why() {
     assert!(plan.order_qty() > 0.0);
     assert!(!plan.diagnostics.reason.contains("order 0"));
 }
+
+/// Issue 20: one absurd cell (1e20) in one of 35 series. The VN2 pooled indices (totals)
+/// are wrecked by it; the default's per-series shapes, capped at 10 x a series' mean, move
+/// by less than 1 %, and the pool counts the capped series.
+#[test]
+fn one_absurd_series_does_not_move_the_pooled_shape() {
+    let start = Timestamp::from_date(2021, 1, 4).unwrap();
+    let series = |i: usize, absurd: bool| {
+        let values: Vec<f64> = (0..156)
+            .map(|t| {
+                let season = 1.0 + 0.5 * (2.0 * std::f64::consts::PI * t as f64 / 52.0).sin();
+                if absurd && t == 80 { 1e20 } else { (10.0 + i as f64) * season + ((t * 7 + i) % 5) as f64 }
+            })
+            .collect();
+        DemandHistory::uncensored(start, Calendar::Week, values).unwrap()
+    };
+    let pool = |absurd: bool| {
+        let mut p = SeasonalPool::default();
+        for i in 0..35 {
+            p.add(&series(i, absurd && i == 3));
+        }
+        p
+    };
+    let (clean, dirty) = (pool(false), pool(true));
+    assert_eq!((clean.capped(), dirty.capped()), (0, 1));
+    let (a, b) = (clean.shrunk_indices().unwrap(), dirty.shrunk_indices().unwrap());
+    let moved = a.values().iter().zip(b.values()).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+    assert!(moved < 0.01, "the shape moved by {moved}");
+    assert!(a.values().iter().fold(0.0f64, |m, v| m.max(*v)) > 1.3, "the season is kept");
+    let (old_a, old_b) = (clean.indices().unwrap(), dirty.indices().unwrap());
+    let old_moved = old_a.values().iter().zip(old_b.values()).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+    assert!(old_moved > 0.5, "the totals' indices moved by only {old_moved}");
+}
