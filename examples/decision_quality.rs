@@ -74,8 +74,9 @@ fn run() -> Result<(), String> {
     if mode == "single" || mode == "all" {
         let config = if quick { SingleConfig::quick(seed) } else { SingleConfig::full(seed) };
         let t = Instant::now();
-        let cases = single::run(&families, &rules, &config);
-        let nv = single::newsvendor(&rules, if quick { 10 } else { 40 }, seed, config.draws);
+        let cases = single::run(&families, &rules, &config).map_err(|e| e.to_string())?;
+        let nv =
+            single::newsvendor(&rules, if quick { 10 } else { 40 }, seed, config.draws).map_err(|e| e.to_string())?;
         eprintln!("single: {} cases + {} newsvendor in {:.1} s", cases.len(), nv.len(), t.elapsed().as_secs_f64());
         let text = format!(
             "Single decisions ({}; seed {seed}; {} draws of the true future per case)\n\
@@ -96,7 +97,7 @@ fn run() -> Result<(), String> {
     if mode == "rolling" || mode == "all" {
         let config = if quick { RollingConfig::quick(seed) } else { RollingConfig::full(seed) };
         let t = Instant::now();
-        let items = rolling::run(&families, &rules, &config);
+        let items = rolling::run(&families, &rules, &config).map_err(|e| e.to_string())?;
         eprintln!("rolling: {} item-settings in {:.1} s", items.len(), t.elapsed().as_secs_f64());
         let text = format!(
             "Rolling ({}; seed {seed}; {} items per family, {} weekly rounds, lost sales)\n\

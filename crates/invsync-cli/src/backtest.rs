@@ -96,7 +96,7 @@ pub(crate) fn run_cmd(args: &Args) -> Result<(), Failure> {
         shortage: args.planner.shortage_cost,
     };
     protocol.validate().map_err(|e| Failure::Input(flag_names(&e.to_string())))?;
-    let threads = crate::thread_count(args.threads)?;
+    let threads = crate::thread_count(args.threads, &config)?;
     let mut inputs = vec![("--history", args.history.as_path())];
     inputs.extend(args.in_stock.as_deref().map(|p| ("--in-stock", p)));
     let outputs: Vec<_> = args.json.as_deref().map(|p| ("--json", p)).into_iter().collect();

@@ -86,13 +86,29 @@ pub(crate) fn open_input(path: &std::path::Path) -> Result<std::io::BufReader<st
 /// holds its own scenario buffers).
 pub(crate) const MAX_THREADS: usize = 256;
 
-/// The worker count of `--threads` (default: all cores, at most [`MAX_THREADS`]); 0 or
-/// more than [`MAX_THREADS`] is bad input.
-pub(crate) fn thread_count(threads: Option<usize>) -> Result<usize, Failure> {
+/// The memory budget of a whole run: worker threads x scenario values per item
+/// (`scenarios x simulated periods`, each thread holding one item's) at most this many,
+/// about 2.4 GB. Each thread alone is held to `invsync_core::plan::MAX_SCENARIO_VALUES`.
+pub(crate) const MAX_RUN_SCENARIO_VALUES: usize = 100_000_000;
+
+/// The worker count of `--threads` for planning with `config`: default the machine's
+/// cores, at most [`MAX_THREADS`], and no more than the run's memory budget
+/// ([`MAX_RUN_SCENARIO_VALUES`]) allows. 0, more than [`MAX_THREADS`], or an explicit
+/// count over the budget is bad input.
+pub(crate) fn thread_count(threads: Option<usize>, config: &invsync_core::plan::PlanConfig) -> Result<usize, Failure> {
+    let per_thread = config.demand.scenarios.saturating_mul(config.policy.simulated_periods()).max(1);
+    let fit = (MAX_RUN_SCENARIO_VALUES / per_thread).max(1);
     match threads {
-        None => Ok(std::thread::available_parallelism().map_or(1, usize::from).min(MAX_THREADS)),
-        Some(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
-        Some(n) => Err(Failure::Input(format!("--threads must be between 1 and {MAX_THREADS}, got {n}"))),
+        None => Ok(std::thread::available_parallelism().map_or(1, usize::from).min(MAX_THREADS).min(fit)),
+        Some(n) if !(1..=MAX_THREADS).contains(&n) => {
+            Err(Failure::Input(format!("--threads must be between 1 and {MAX_THREADS}, got {n}")))
+        }
+        Some(n) if n > fit => Err(Failure::Input(format!(
+            "--threads {n} x {} scenarios x {} simulated periods is above the run's memory budget of {MAX_RUN_SCENARIO_VALUES} scenario values (about 2.4 GB): at most {fit} threads with these settings",
+            config.demand.scenarios,
+            config.policy.simulated_periods()
+        ))),
+        Some(n) => Ok(n),
     }
 }
 

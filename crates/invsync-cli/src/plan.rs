@@ -118,7 +118,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         args.scenarios,
         args.seed,
     )?;
-    let threads = crate::thread_count(args.threads)?;
+    let threads = crate::thread_count(args.threads, &config)?;
     let mut inputs = vec![("--history", args.history.as_path())];
     inputs.extend(args.in_stock.as_deref().map(|p| ("--in-stock", p)));
     inputs.extend(args.state.as_deref().map(|p| ("--state", p)));

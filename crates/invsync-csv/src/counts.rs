@@ -88,3 +88,16 @@ pub fn write_reconciliation<W: io::Write>(w: W, report: &ReconcileReport) -> Res
     }
     out.into_inner().map_err(|e| CsvError::new(CsvErrorKind::Io(e.error().to_string())))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_count_of_one_record_names_both_lines() {
+        let e = read_counts("item,location,counted\nA,B,1\nC,B,2\nA,B,3\n".as_bytes(), Some("c.csv")).unwrap_err();
+        assert_eq!(e.line(), 4);
+        assert!(e.to_string().contains("A at B is counted twice, at lines 2 and 4"), "{e}");
+        assert!(read_counts("item,location,counted,Item\n".as_bytes(), None).is_err());
+    }
+}

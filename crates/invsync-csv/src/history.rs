@@ -41,7 +41,7 @@
 //! `End Inventory` for `on_hand`, `In Transit W+h` for `arriving_h`. Other columns are
 //! ignored.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io;
 
 use invsync_core::Timestamp;
@@ -117,7 +117,7 @@ impl HistoryReaderBuilder {
             inner,
             layout,
             file: self.file.clone(),
-            seen: HashSet::new(),
+            seen: HashMap::new(),
             record: csv::StringRecord::new(),
         })
     }
@@ -374,7 +374,8 @@ pub struct WideReader<R> {
     inner: csv::Reader<R>,
     layout: Layout,
     file: Option<String>,
-    seen: HashSet<Key>,
+    /// Keys seen, with their lines.
+    seen: HashMap<Key, u64>,
     record: csv::StringRecord,
 }
 
@@ -406,10 +407,10 @@ impl<R: io::Read> WideReader<R> {
                     .at_column(i + 1, &l.names[i], Some(raw))
             })?);
         }
-        if !self.seen.insert(key.clone()) {
+        if let Some(first) = self.seen.insert(key.clone(), line) {
             return Err(CsvError::new(CsvErrorKind::Invalid {
                 expected: "a key seen once",
-                message: format!("duplicate key {}", bounded(&key_text(&key))),
+                message: format!("duplicate key {} (first at line {first})", bounded(&key_text(&key))),
             })
             .at_line(line));
         }
@@ -908,5 +909,59 @@ mod tests {
         assert_eq!(a.unmatched, 5);
         let censored: Vec<usize> = (0..40).filter(|&t| a.history.censored()[t]).collect();
         assert_eq!(censored, [10, 13, 16, 19, 22, 25, 28, 31, 34, 37]);
+    }
+
+    #[test]
+    fn long_files_infer_the_calendar_by_the_wide_rule() {
+        let read = |text: &str| -> Result<Vec<HistoryRecord>, CsvError> {
+            HistoryReaderBuilder::new().long(text.as_bytes())?.collect()
+        };
+        // Biweekly: refused at the row that shows the step, as a wide header is.
+        let e = read("i,l,date,quantity\na,x,2024-01-01,1\na,x,2024-01-15,2\n").unwrap_err();
+        assert_eq!((e.line(), e.value()), (3, Some("2024-01-15")));
+        assert!(e.to_string().contains("14 days apart"), "{e}");
+        // The file's calendar holds for later items: weekly with gaps is fine, a date off
+        // the calendar is an error at its own row.
+        let ok = read("i,l,date,quantity\na,x,2024-01-01,1\na,x,2024-01-08,2\nb,x,2024-01-01,1\nb,x,2024-01-15,2\n")
+            .unwrap();
+        assert_eq!(ok[1].history.calendar(), Calendar::Week);
+        assert_eq!(ok[1].history.len(), 3);
+        let e = read("i,l,date,quantity\na,x,2024-01-01,1\na,x,2024-01-08,2\nb,x,2024-01-01,1\nb,x,2024-01-03,2\n")
+            .unwrap_err();
+        assert_eq!(e.line(), 5);
+    }
+
+    #[test]
+    fn duplicate_headers_and_negative_arrivals_are_positioned_errors() {
+        let b = HistoryReaderBuilder::new();
+        let e = b.wide("s,S,2024-01-01\na,b,1\n".as_bytes()).unwrap_err();
+        assert_eq!((e.line(), e.column()), (1, Some((2, "S"))));
+        let e = b.long("i,date,quantity,DATE\n".as_bytes()).unwrap_err();
+        assert!(matches!(e.kind(), CsvErrorKind::DuplicateColumn(_)), "{e}");
+        let keys = ["s".to_owned()];
+        let e = b.state("s,on_hand,arriving_1\na,1,-2\n".as_bytes(), &keys).unwrap().next().unwrap().unwrap_err();
+        assert_eq!((e.line(), e.column(), e.value()), (2, Some((3, "arriving_1")), Some("-2")));
+        // No key column: refused at the header, not reported row by row as duplicates.
+        let e = b.wide("2024-01-01,2024-01-08\n1,2\n1,2\n".as_bytes()).unwrap_err();
+        assert_eq!(e.line(), 1);
+    }
+
+    #[test]
+    fn flags_on_another_calendar_or_with_no_common_date_are_refused() {
+        let start = Timestamp::from_date(2024, 1, 1).unwrap();
+        let h = DemandHistory::uncensored(start, Calendar::Week, vec![1.0; 4]).unwrap();
+        let flags = |start, calendar| InStockRecord {
+            line: 7,
+            key: vec!["a".into()],
+            in_stock: vec![true, false, true],
+            start,
+            calendar,
+        };
+        let e = align_in_stock(&h, &flags(start, Calendar::Day), Some("f.csv")).unwrap_err();
+        assert_eq!((e.file(), e.line()), (Some("f.csv"), 7));
+        let later = Calendar::Week.period_start(start, 10);
+        assert!(align_in_stock(&h, &flags(later, Calendar::Week), None).is_err());
+        let a = align_in_stock(&h, &flags(Calendar::Week.period_start(start, 2), Calendar::Week), None).unwrap();
+        assert_eq!((a.unmatched, a.history.censored()), (1, &[false, false, false, true][..]));
     }
 }

@@ -13,13 +13,15 @@
 //! use invsync_eval::rules::{DecisionRule, Textbook};
 //! use invsync_eval::single::newsvendor;
 //! // Normal(50, 8), L = R = 1, nothing on hand, h = 0.18, p = 0.70 (ORACLES.md C1).
-//! let cases = newsvendor(&[&Textbook as &dyn DecisionRule], 2, 7, 20_000);
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let cases = newsvendor(&[&Textbook as &dyn DecisionRule], 2, 7, 20_000)?;
 //! for c in &cases {
 //!     assert_eq!(c.best_order, 57.0); // the analytic optimum is 56.6
 //!     // The textbook rule covers L + R periods from an empty position, although under
 //!     // lost sales period 1 is lost whatever is ordered: it orders about twice too much.
 //!     assert!(c.orders[0] > 100.0 && c.ratio(0) > 3.0);
 //! }
+//! # Ok(()) }
 //! ```
 //!
 //! Every random draw comes from a ChaCha8 stream derived from (seed, a stable key naming

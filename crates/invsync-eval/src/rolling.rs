@@ -20,7 +20,7 @@ use invsync_core::policy::StockPosition;
 use invsync_core::rng::stream;
 use rayon::prelude::*;
 
-use crate::rules::{DecisionRule, Settings};
+use crate::rules::{DecisionRule, Settings, SuiteError, decide};
 use crate::score::ratio;
 use crate::truth::{Family, history_start};
 
@@ -70,14 +70,18 @@ pub struct Outcome {
 }
 
 /// Operates one item: `path[w - 1]` is the demand of week w (at least `rounds + L`
-/// weeks), `history` what was recorded before week 1.
-pub fn operate(
+/// weeks), `history` what was recorded before week 1, `decide` the rule.
+///
+/// # Errors
+///
+/// The first error of `decide`; the run stops there.
+pub fn operate<E>(
     history: &DemandHistory,
     path: &[f64],
     settings: &Settings,
     rounds: usize,
-    mut decide: impl FnMut(&DemandHistory, &StockPosition) -> f64,
-) -> Outcome {
+    mut decide: impl FnMut(&DemandHistory, &StockPosition) -> Result<f64, E>,
+) -> Result<Outcome, E> {
     let (l, r) = (settings.lead_time, settings.review_period.max(1));
     let mut values = history.values().to_vec();
     let mut flags = history.censored().to_vec();
@@ -89,7 +93,7 @@ pub fn operate(
             let known = DemandHistory::new(history.start(), history.calendar(), values.clone(), flags.clone())
                 .unwrap_or_else(|e| unreachable!("sales are finite and >= 0: {e}"));
             let position = state.position(l);
-            let q = decide(&known, &position);
+            let q = decide(&known, &position)?;
             if q <= 0.0 && position.inventory_position() <= 0.0 && values.iter().any(|v| *v > 0.0) {
                 out.zero_at_empty += 1;
             }
@@ -102,7 +106,7 @@ pub fn operate(
         values.push(week.sold);
         flags.push(state.on_hand <= 0.0);
     }
-    out
+    Ok(out)
 }
 
 /// The base-stock policy `S` operated on `path` (no history needed).
@@ -178,7 +182,15 @@ pub fn item_data(family: &Family, seed: u64, key: &str, weeks: usize) -> (Demand
 
 /// Runs every family (in parallel over item x setting; results in a fixed order and
 /// independent of the thread count).
-pub fn run(families: &[Family], rules: &[&dyn DecisionRule], config: &RollingConfig) -> Vec<RollingItem> {
+///
+/// # Errors
+///
+/// The first [`SuiteError`] in item order.
+pub fn run(
+    families: &[Family],
+    rules: &[&dyn DecisionRule],
+    config: &RollingConfig,
+) -> Result<Vec<RollingItem>, SuiteError> {
     let mut units = Vec::new();
     for f in 0..families.len() {
         for i in 0..config.items {
@@ -188,7 +200,7 @@ pub fn run(families: &[Family], rules: &[&dyn DecisionRule], config: &RollingCon
         }
     }
     let weeks = config.rounds + config.settings.iter().map(|s| s.lead_time).max().unwrap_or(0);
-    units
+    let results = units
         .par_iter()
         .map(|&(f, i, s)| {
             let fam = &families[f];
@@ -198,11 +210,12 @@ pub fn run(families: &[Family], rules: &[&dyn DecisionRule], config: &RollingCon
             let outcomes = rules
                 .iter()
                 .map(|rule| {
-                    operate(&history, &path, &settings, config.rounds, |h, p| rule.order(&key, h, p, &settings))
+                    operate(&history, &path, &settings, config.rounds, |h, p| decide(*rule, &key, h, p, &settings))
                 })
-                .collect();
+                .collect::<Result<Vec<Outcome>, SuiteError>>()?;
             let (oracle_level, oracle) = best_base_stock(&path, &settings, config.rounds);
-            RollingItem { family: fam.name, key, settings, outcomes, oracle_level, oracle }
+            Ok(RollingItem { family: fam.name, key, settings, outcomes, oracle_level, oracle })
         })
-        .collect()
+        .collect();
+    crate::single::first_error(results)
 }

@@ -2,7 +2,7 @@
 //! order-up-to formula, or any closure.
 
 use invsync_core::demand::DemandHistory;
-use invsync_core::plan::{ItemInput, PlanConfig, plan_item};
+use invsync_core::plan::{ItemInput, PlanConfig, PlanError, plan_item};
 use invsync_core::policy::{StockPosition, z_for_service};
 
 /// The settings of one decision: lead time, review period and costs (lost sales unless
@@ -47,13 +47,76 @@ impl Settings {
     }
 }
 
+/// Why a rule could not decide (a blocked item is not an error: it orders 0).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RuleError {
+    /// The planner refused its settings or inputs.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The rule returned an order that is negative or not a finite number.
+    #[error("order {0} is not a finite number >= 0")]
+    BadOrder(f64),
+}
+
+/// A rule failed in a suite: which rule, item and settings.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("rule {rule}, item {key} (L = {l}, R = {r}, h = {h}, p = {p}): {source}",
+    l = .settings.lead_time, r = .settings.review_period, h = .settings.holding, p = .settings.shortage)]
+pub struct SuiteError {
+    /// The rule's name.
+    pub rule: String,
+    /// The item key.
+    pub key: String,
+    /// The settings of the decision.
+    pub settings: Settings,
+    /// Why (boxed: the planner's errors are large).
+    pub source: Box<RuleError>,
+}
+
 /// A rule that decides one order: from the history known now (sales, out-of-stock weeks
 /// flagged), the stock position and the settings, the quantity to order now (>= 0).
 pub trait DecisionRule: Sync {
     /// Name shown in the tables.
     fn name(&self) -> &str;
     /// The order for item `key`.
-    fn order(&self, key: &str, history: &DemandHistory, position: &StockPosition, settings: &Settings) -> f64;
+    ///
+    /// # Errors
+    ///
+    /// [`RuleError`] when the rule cannot decide; the suites stop with a [`SuiteError`].
+    fn order(
+        &self,
+        key: &str,
+        history: &DemandHistory,
+        position: &StockPosition,
+        settings: &Settings,
+    ) -> Result<f64, RuleError>;
+}
+
+/// `rule`'s order, checked to be a finite number >= 0, or the error naming the rule, item
+/// and settings.
+///
+/// # Errors
+///
+/// [`SuiteError`] when the rule fails or returns a bad order.
+pub fn decide(
+    rule: &dyn DecisionRule,
+    key: &str,
+    history: &DemandHistory,
+    position: &StockPosition,
+    settings: &Settings,
+) -> Result<f64, SuiteError> {
+    let fail = |source| SuiteError {
+        rule: rule.name().to_owned(),
+        key: key.to_owned(),
+        settings: *settings,
+        source: Box::new(source),
+    };
+    match rule.order(key, history, position, settings) {
+        Ok(q) if q.is_finite() && q >= 0.0 => Ok(q),
+        Ok(q) => Err(fail(RuleError::BadOrder(q))),
+        Err(e) => Err(fail(e)),
+    }
 }
 
 /// Any closure as a rule.
@@ -80,16 +143,22 @@ where
         &self.name
     }
 
-    fn order(&self, key: &str, history: &DemandHistory, position: &StockPosition, settings: &Settings) -> f64 {
-        (self.f)(key, history, position, settings)
+    fn order(
+        &self,
+        key: &str,
+        history: &DemandHistory,
+        position: &StockPosition,
+        settings: &Settings,
+    ) -> Result<f64, RuleError> {
+        Ok((self.f)(key, history, position, settings))
     }
 }
 
 /// invsync's planner with a base configuration whose lead time, review period and costs
 /// are replaced by the decision's settings, as `invsync plan` does with its flags. Pooled
 /// seasonality is resolved over the item's own history ([`PlanConfig::for_batch`]), as
-/// `invsync plan` does for a file holding this one item. A blocked item or an error
-/// orders 0.
+/// `invsync plan` does for a file holding this one item. A blocked item orders 0; a
+/// planner error is a [`RuleError::Plan`].
 #[derive(Debug, Clone)]
 pub struct Invsync {
     name: String,
@@ -125,7 +194,13 @@ impl DecisionRule for Invsync {
         &self.name
     }
 
-    fn order(&self, key: &str, history: &DemandHistory, position: &StockPosition, settings: &Settings) -> f64 {
+    fn order(
+        &self,
+        key: &str,
+        history: &DemandHistory,
+        position: &StockPosition,
+        settings: &Settings,
+    ) -> Result<f64, RuleError> {
         let config = self.config_for(settings).for_batch(std::iter::once(history));
         let input = ItemInput {
             key,
@@ -135,7 +210,7 @@ impl DecisionRule for Invsync {
             settings: None,
             planner_override: None,
         };
-        plan_item(&input, &config).map_or(0.0, |p| p.order_qty())
+        Ok(plan_item(&input, &config)?.order_qty())
     }
 }
 
@@ -188,7 +263,14 @@ impl DecisionRule for Textbook {
         "textbook"
     }
 
-    fn order(&self, _key: &str, history: &DemandHistory, position: &StockPosition, settings: &Settings) -> f64 {
-        Textbook::target(history, settings).map_or(0.0, |s| (s - position.inventory_position() - 1e-9).ceil().max(0.0))
+    fn order(
+        &self,
+        _key: &str,
+        history: &DemandHistory,
+        position: &StockPosition,
+        settings: &Settings,
+    ) -> Result<f64, RuleError> {
+        Ok(Textbook::target(history, settings)
+            .map_or(0.0, |s| (s - position.inventory_position() - 1e-9).ceil().max(0.0)))
     }
 }

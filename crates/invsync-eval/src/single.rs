@@ -5,7 +5,7 @@ use invsync_core::policy::StockPosition;
 use invsync_core::rng::stream;
 use rayon::prelude::*;
 
-use crate::rules::{DecisionRule, Settings};
+use crate::rules::{DecisionRule, Settings, SuiteError, decide};
 use crate::score::{Scorer, ratio};
 use crate::truth::{Family, Truth};
 
@@ -101,6 +101,10 @@ impl SingleCase {
 }
 
 /// Plans and scores one decision of `truth` (history of `history_len` periods).
+///
+/// # Errors
+///
+/// [`SuiteError`] when a rule fails.
 #[allow(clippy::too_many_arguments)]
 pub fn score_case(
     family: &'static str,
@@ -112,20 +116,35 @@ pub fn score_case(
     rules: &[&dyn DecisionRule],
     seed: u64,
     draws: usize,
-) -> SingleCase {
+) -> Result<SingleCase, SuiteError> {
     let history = truth.history(history_len, &mut stream(seed, &format!("history/{key}")));
     let position = state.position(truth.mean(history_len), settings);
-    let orders: Vec<f64> = rules.iter().map(|r| r.order(&key, &history, &position, settings)).collect();
+    let orders =
+        rules.iter().map(|r| decide(*r, &key, &history, &position, settings)).collect::<Result<Vec<f64>, _>>()?;
     let scorer =
         Scorer::new(truth, history_len, &position, settings, draws, &mut stream(seed, &format!("future/{key}")));
     let costs = orders.iter().map(|q| scorer.cost(*q)).collect();
     let (best_order, best_cost) = scorer.best();
-    SingleCase { family, key, settings: *settings, state, orders, costs, best_order, best_cost }
+    Ok(SingleCase { family, key, settings: *settings, state, orders, costs, best_order, best_cost })
+}
+
+/// The results in case order, or the first error in case order (so the error reported
+/// does not depend on the thread count).
+pub(crate) fn first_error<T>(results: Vec<Result<T, SuiteError>>) -> Result<Vec<T>, SuiteError> {
+    results.into_iter().collect()
 }
 
 /// Runs every family's cases (in parallel over cases; results in a fixed order and
 /// independent of the thread count).
-pub fn run(families: &[Family], rules: &[&dyn DecisionRule], config: &SingleConfig) -> Vec<SingleCase> {
+///
+/// # Errors
+///
+/// The first [`SuiteError`] in case order.
+pub fn run(
+    families: &[Family],
+    rules: &[&dyn DecisionRule],
+    config: &SingleConfig,
+) -> Result<Vec<SingleCase>, SuiteError> {
     let grid = Settings::grid();
     let mut units = Vec::new();
     for f in 0..families.len() {
@@ -141,7 +160,7 @@ pub fn run(families: &[Family], rules: &[&dyn DecisionRule], config: &SingleConf
             }
         }
     }
-    units
+    let results = units
         .par_iter()
         .map(|&(f, rep, state, s, settings)| {
             let fam = &families[f];
@@ -149,20 +168,31 @@ pub fn run(families: &[Family], rules: &[&dyn DecisionRule], config: &SingleConf
             let truth = fam.item(config.seed, &key);
             score_case(fam.name, key, &truth, fam.history_len, state, &settings, rules, config.seed, config.draws)
         })
-        .collect()
+        .collect();
+    first_error(results)
 }
 
 /// The newsvendor case of issue 27: `items` i.i.d. Normal(50, 8) items with 260 weeks of
 /// history, L = R = 1, nothing on hand, h = 0.18, p = 0.70 (ORACLES.md C1: optimum 56.6).
-pub fn newsvendor(rules: &[&dyn DecisionRule], items: usize, seed: u64, draws: usize) -> Vec<SingleCase> {
+///
+/// # Errors
+///
+/// The first [`SuiteError`] in item order.
+pub fn newsvendor(
+    rules: &[&dyn DecisionRule],
+    items: usize,
+    seed: u64,
+    draws: usize,
+) -> Result<Vec<SingleCase>, SuiteError> {
     let fam = crate::truth::newsvendor_family();
     let settings = Settings::lost_sales(1, 1, 0.18, 0.70);
-    (0..items)
+    let results = (0..items)
         .into_par_iter()
         .map(|i| {
             let key = format!("newsvendor/{i}");
             let truth = fam.item(seed, &key);
             score_case(fam.name, key, &truth, fam.history_len, StartState::Empty, &settings, rules, seed, draws)
         })
-        .collect()
+        .collect();
+    first_error(results)
 }

@@ -163,7 +163,7 @@ fn bad_input_is_exit_2_with_position() {
     let e = refused("gap.csv", "s,p,2024-01-01,2024-01-08,2024-01-22\na,b,1,2,3\n", &[]);
     assert!(e.contains("2024-01-22") && e.contains("expected 2024-01-15"), "{e}");
     let e = refused("dup.csv", "s,p,2024-01-01,2024-01-08\na,b,1,2\na,b,3,4\n", &[]);
-    assert!(e.contains("dup.csv:3") && e.contains("duplicate key a/b"), "{e}");
+    assert!(e.contains("dup.csv:3") && e.contains("duplicate key a/b (first at line 2)"), "{e}");
     let e = refused("nodate.csv", "s,p\na,b\n", &[]);
     assert!(e.contains("ISO date"), "{e}");
     let state = dir.path().join("state.csv");

@@ -419,3 +419,28 @@ fn a_full_standard_output_is_named() {
         assert!(stderr(&o).contains("standard output"), "{args:?}: {}", stderr(&o));
     }
 }
+
+#[test]
+fn threads_multiply_the_memory_budget_too() {
+    // 100,000 scenarios x 225 periods fits one thread's budget; eight threads of it do not.
+    let o = invsync(&[
+        "plan",
+        "--history",
+        "examples/data/history.csv",
+        "--lead-time",
+        "124",
+        "--review-period",
+        "100",
+        "--holding-cost",
+        "1",
+        "--shortage-cost",
+        "1",
+        "--scenarios",
+        "100000",
+        "--threads",
+        "8",
+        "--out",
+        "/dev/null",
+    ]);
+    check_refused(&o, &["--threads 8 x 100000 scenarios", "memory budget", "at most 4 threads"]);
+}

@@ -1,11 +1,13 @@
 //! The harness checked against known truths (ORACLES.md), through the public API only.
 //! Monte Carlo checks use fixed seeds and bands of 4 standard errors of the estimator.
 
+use std::convert::Infallible;
+
 use invsync_core::demand::{Calendar, DemandHistory};
 use invsync_core::policy::{StockPosition, normal_newsvendor_cost};
 use invsync_core::rng::stream;
 use invsync_eval::rolling::{self, RollingConfig, best_base_stock, operate};
-use invsync_eval::rules::{DecisionRule, FnRule, Invsync, Settings, Textbook};
+use invsync_eval::rules::{DecisionRule, FnRule, Invsync, RuleError, Settings, Textbook};
 use invsync_eval::score::Scorer;
 use invsync_eval::single::{self, StartState};
 use invsync_eval::truth::{self, Family, MeanPath, Noise, history_start};
@@ -109,6 +111,7 @@ fn textbook_rule_scores_about_one_on_iid_normal_with_backorders() {
                 5,
                 100_000,
             )
+            .unwrap()
             .ratio(0)
         })
         .collect();
@@ -144,7 +147,7 @@ fn textbook_level_is_the_formula() {
     let want = 40.0 + 0.8416212335729143 * sd * 2.0;
     assert!((Textbook::target(&h, &s).unwrap() - want).abs() < 1e-6);
     let pos = StockPosition { on_hand: 10.0, arrivals: vec![5.0, 0.0, 0.0] };
-    assert_eq!(Textbook.order("x", &h, &pos, &s), (want - 15.0).ceil());
+    assert_eq!(Textbook.order("x", &h, &pos, &s), Ok((want - 15.0).ceil()));
 }
 
 #[test]
@@ -161,21 +164,22 @@ fn base_stock_oracle_on_a_constant_path() {
 #[test]
 fn rolling_counts_zero_orders_at_position_zero_only_with_demand_evidence() {
     let path = vec![3.0; 40];
-    let never = |_: &DemandHistory, _: &StockPosition| 0.0;
+    let never = |_: &DemandHistory, _: &StockPosition| Ok::<f64, Infallible>(0.0);
     let evidence = DemandHistory::uncensored(history_start(), Calendar::Week, vec![0.0, 2.0, 0.0]).unwrap();
     let none = DemandHistory::uncensored(history_start(), Calendar::Week, vec![0.0; 3]).unwrap();
     let s = Settings::lost_sales(2, 2, 1.0, 4.0);
-    let out = operate(&evidence, &path, &s, 26, never);
+    let out = operate(&evidence, &path, &s, 26, never).unwrap();
     assert_eq!(out.zero_at_empty, 13);
     assert_eq!((out.result.demand, out.result.sold, out.result.shortage), (78.0, 0.0, 4.0 * 78.0));
     // Sales of 0 are no evidence, and a run that never ordered learns none.
-    assert_eq!(operate(&none, &path, &s, 26, never).zero_at_empty, 0);
+    assert_eq!(operate(&none, &path, &s, 26, never).unwrap().zero_at_empty, 0);
     // Sales are fed back, censored weeks flagged: a rule ordering 1 each week sees them.
     let mut last = None;
     operate(&none, &path, &Settings::lost_sales(1, 1, 1.0, 1.0), 5, |h, _| {
         last = Some(h.clone());
-        1.0
-    });
+        Ok::<f64, Infallible>(1.0)
+    })
+    .unwrap();
     let last = last.unwrap();
     assert_eq!(last.values(), &[0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0]);
     assert_eq!(last.censored(), &[false, false, false, true, true, true, true]);
@@ -187,7 +191,7 @@ fn suites_are_identical_whatever_the_thread_count() {
         truth::families().into_iter().filter(|f| ["censored", "short_8"].contains(&f.name)).collect();
     let planner = Invsync::cli();
     let half = FnRule::new("half", |_: &str, h: &DemandHistory, p: &StockPosition, s: &Settings| {
-        Textbook.order("", h, p, s) / 2.0
+        Textbook.order("", h, p, s).unwrap_or(0.0) / 2.0
     });
     let rules: [&dyn DecisionRule; 3] = [&planner, &Textbook, &half];
     let config = RollingConfig { items: 1, rounds: 6, ..RollingConfig::quick(11) };
@@ -198,8 +202,8 @@ fn suites_are_identical_whatever_the_thread_count() {
     };
     let (a, b) = (run(1), run(3));
     assert_eq!(a, b);
-    assert_eq!(a.0.len(), 2 * 3);
-    assert_eq!(a.1.len(), 2 * 2);
+    assert_eq!(a.0.unwrap().len(), 2 * 3);
+    assert_eq!(a.1.unwrap().len(), 2 * 2);
 }
 
 #[test]
@@ -329,4 +333,28 @@ fn figures_divide_sums_and_take_type_7_quantiles() {
     assert!((quantile(&[1.0, 2.0, 3.0, 4.0], 0.9) - 3.7).abs() < 1e-12);
     let sp = Spread::of([3.0, 1.0, 2.0]);
     assert_eq!((sp.n, sp.median, sp.worst), (3, 2.0, 3.0));
+}
+
+#[test]
+fn a_failing_rule_stops_the_suite_with_an_error_naming_rule_item_and_settings() {
+    fn assert_error<E: std::error::Error + Send + Sync + 'static>(_: &E) {}
+    let families: Vec<Family> = truth::families().into_iter().filter(|f| f.name == "poisson_2").collect();
+    let config = RollingConfig { items: 2, rounds: 4, ..RollingConfig::quick(3) };
+    // A planner whose settings are refused: an error, never silent orders of 0.
+    let mut bad = invsync_core::plan::vn2_defaults();
+    bad.demand.scenarios = usize::MAX;
+    let planner = Invsync::new("huge", bad);
+    let e = rolling::run(&families, &[&planner], &config).unwrap_err();
+    assert_error(&e);
+    assert_eq!((e.rule.as_str(), e.key.as_str()), ("huge", "poisson_2/0"));
+    assert!(matches!(*e.source, RuleError::Plan(_)), "{e}");
+    assert!(e.to_string().starts_with("rule huge, item poisson_2/0 (L = 1, R = 1, h = 1, p = 4): "), "{e}");
+    // A rule returning a negative or non-finite order.
+    for q in [f64::NAN, -1.0, f64::INFINITY] {
+        let odd = FnRule::new("odd", move |_: &str, _: &DemandHistory, _: &StockPosition, _: &Settings| q);
+        let single_config = single::SingleConfig { seed: 3, reps: 1, stride: 27, draws: 100 };
+        let e = single::run(&families, &[&Textbook, &odd], &single_config).unwrap_err();
+        assert_eq!((e.rule.as_str(), e.key.as_str()), ("odd", "poisson_2/0/empty/0"));
+        assert!(matches!(*e.source, RuleError::BadOrder(v) if v.to_bits() == q.to_bits()), "{e}");
+    }
 }
