@@ -99,13 +99,13 @@ pub trait Store {
     /// [`StoreError`] when it could not be stored; nothing was then stored.
     fn append_registration(&mut self, at_seq: u64, registration: &Registration) -> Result<(), StoreError>;
 
-    /// Stores `events` under the sequence numbers `first_seq`, `first_seq + 1`, ... as one
-    /// transaction, durably, before returning.
+    /// Stores `events` (in order) under the sequence numbers `first_seq`, `first_seq + 1`,
+    /// ... as one transaction, durably, before returning.
     ///
     /// # Errors
     ///
     /// [`StoreError`] when they could not be stored; none of them was then stored.
-    fn append_events(&mut self, first_seq: u64, events: &[Event]) -> Result<(), StoreError>;
+    fn append_events(&mut self, first_seq: u64, events: &mut dyn Iterator<Item = &Event>) -> Result<(), StoreError>;
 }
 
 /// A [`Ledger`] whose every accepted event and registration is in a [`Store`].
@@ -193,12 +193,11 @@ impl<S: Store> DurableLedger<S> {
         self.writable()?;
         let before = self.ledger.len();
         let outcomes = self.ledger.apply_batch(events.iter().cloned()).map_err(StoreError::Rejected)?;
-        if self.ledger.len() > before {
-            let accepted: Vec<Event> = self.ledger.events().skip(before).cloned().collect();
-            if let Err(e) = self.store.append_events(before as u64, &accepted) {
-                self.poisoned = true;
-                return Err(e);
-            }
+        if self.ledger.len() > before
+            && let Err(e) = self.store.append_events(before as u64, &mut self.ledger.events().skip(before))
+        {
+            self.poisoned = true;
+            return Err(e);
         }
         Ok(outcomes)
     }

@@ -334,7 +334,7 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn append_events(&mut self, first_seq: u64, events: &[Event]) -> Result<(), StoreError> {
+    fn append_events(&mut self, first_seq: u64, events: &mut dyn Iterator<Item = &Event>) -> Result<(), StoreError> {
         let path = self.path.clone();
         let mut buf = std::mem::take(&mut self.buf);
         let conn = self.writable()?;
@@ -343,7 +343,7 @@ impl Store for SqliteStore {
         {
             let mut stmt =
                 tx.prepare_cached("INSERT INTO events (seq, event) VALUES (?1, ?2)").map_err(sql(&path, op))?;
-            for (i, event) in events.iter().enumerate() {
+            for (i, event) in events.enumerate() {
                 let seq = first_seq + i as u64;
                 let key = i64::try_from(seq).map_err(|_| StoreError::BadRecord {
                     path: path.clone(),

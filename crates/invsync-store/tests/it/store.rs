@@ -181,3 +181,41 @@ fn the_store_keeps_its_configuration() {
     assert_eq!(store.config(), &cfg);
     assert_eq!(DurableLedger::open(store).unwrap().ledger().config(), &cfg);
 }
+
+/// Another backend through the trait: one whose writes fail. The failed append is an
+/// error and the ledger, now ahead of the store, refuses every further change.
+#[test]
+fn a_failed_write_poisons_the_durable_ledger() {
+    struct FailingStore(invsync_core::ledger::LedgerConfig);
+    impl Store for FailingStore {
+        fn config(&self) -> &invsync_core::ledger::LedgerConfig {
+            &self.0
+        }
+        fn is_read_only(&self) -> bool {
+            false
+        }
+        fn registrations(&mut self) -> Result<Vec<(u64, invsync_store::Registration)>, StoreError> {
+            Ok(Vec::new())
+        }
+        fn for_each_event(
+            &mut self,
+            _: &mut dyn FnMut(u64, invsync_core::ledger::Event) -> Result<(), StoreError>,
+        ) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn append_registration(&mut self, _: u64, _: &invsync_store::Registration) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn append_events(
+            &mut self,
+            _: u64,
+            _: &mut dyn Iterator<Item = &invsync_core::ledger::Event>,
+        ) -> Result<(), StoreError> {
+            Err(StoreError::Io { path: "disk".into(), op: "writing", source: std::io::Error::other("disk full") })
+        }
+    }
+    let mut ledger = DurableLedger::open(FailingStore(config())).unwrap();
+    assert!(matches!(ledger.append(&events(2, 0..3)), Err(StoreError::Io { .. })));
+    assert!(matches!(ledger.append(&events(2, 3..4)), Err(StoreError::Poisoned)));
+    assert!(matches!(ledger.register_item(item(1), ValuationMethod::Fifo), Err(StoreError::Poisoned)));
+}
