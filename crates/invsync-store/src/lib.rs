@@ -62,6 +62,23 @@ pub enum Registration {
     },
 }
 
+/// One stored record, as [`Store::load`] gives them.
+// Passed by value once per record and never held in bulk: boxing the event would cost an
+// allocation per event on replay.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    /// A registration.
+    Registration(Registration),
+    /// An accepted event and its sequence number (its position in [`Ledger::events`]).
+    Event {
+        /// The sequence number.
+        seq: u64,
+        /// The event.
+        event: Event,
+    },
+}
+
 /// Where a ledger's records are kept durably: what a storage backend implements.
 ///
 /// Sequence numbers are positions in the ledger's recording order ([`Outcome::seq`]):
@@ -76,21 +93,17 @@ pub trait Store {
     /// [`StoreError::ReadOnly`]).
     fn is_read_only(&self) -> bool;
 
-    /// Every stored registration with the number of events before it, in the order
-    /// they were made.
+    /// Calls `visit` with every stored record in replay order, all from one consistent
+    /// snapshot: each registration before the event whose sequence number is the number of
+    /// events accepted before the registration (those made after the last event at the
+    /// end), events in sequence-number order from 0.
     ///
     /// # Errors
     ///
-    /// [`StoreError`] when they cannot be read.
-    fn registrations(&mut self) -> Result<Vec<(u64, Registration)>, StoreError>;
-
-    /// Calls `visit` with every stored event and its sequence number, in recording order.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError`] when the events cannot be read, or the first error of `visit`.
-    fn for_each_event(&mut self, visit: &mut dyn FnMut(u64, Event) -> Result<(), StoreError>)
-    -> Result<(), StoreError>;
+    /// [`StoreError`] when the records cannot be read or do not decode (a gap in the
+    /// sequence numbers, a registration after the last event is [`StoreError::BadRecord`]),
+    /// or the first error of `visit`.
+    fn load(&mut self, visit: &mut dyn FnMut(Record) -> Result<(), StoreError>) -> Result<(), StoreError>;
 
     /// Stores a registration made after `at_seq` events, durably, before returning.
     ///
@@ -130,12 +143,14 @@ impl<S: Store> DurableLedger<S> {
     /// replay or does not land at its stored sequence number ([`StoreError::Replay`]).
     pub fn open(mut store: S) -> Result<Self, StoreError> {
         let mut ledger = Ledger::new(store.config().clone());
-        let registrations = store.registrations()?;
-        let mut pending = registrations.into_iter().peekable();
-        store.for_each_event(&mut |seq, event| {
-            while let Some((_, r)) = pending.next_if(|(at, _)| *at <= seq) {
-                register(&mut ledger, r);
-            }
+        store.load(&mut |record| {
+            let (seq, event) = match record {
+                Record::Registration(r) => {
+                    register(&mut ledger, r);
+                    return Ok(());
+                }
+                Record::Event { seq, event } => (seq, event),
+            };
             let id = event.id.clone();
             match ledger.apply(event) {
                 Ok(outcome) if outcome.seq == seq && !outcome.duplicate => Ok(()),
@@ -150,16 +165,6 @@ impl<S: Store> DurableLedger<S> {
                 Err(e) => Err(StoreError::Replay { seq, message: e.to_string() }),
             }
         })?;
-        let len = ledger.len() as u64;
-        for (at, r) in pending {
-            if at > len {
-                return Err(StoreError::Replay {
-                    seq: at,
-                    message: format!("a registration is stored after event {at} but the store holds {len} events"),
-                });
-            }
-            register(&mut ledger, r);
-        }
         Ok(DurableLedger { store, ledger, poisoned: false })
     }
 

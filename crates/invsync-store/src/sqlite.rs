@@ -19,7 +19,7 @@ use invsync_core::ledger::{Event, LedgerConfig};
 use invsync_core::{ItemId, LocationId};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 
-use crate::{Registration, Store, StoreError};
+use crate::{Record, Registration, Store, StoreError};
 
 /// The schema version this build writes, and the newest it reads.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -237,55 +237,15 @@ impl Store for SqliteStore {
         self.read_only
     }
 
-    fn registrations(&mut self) -> Result<Vec<(u64, Registration)>, StoreError> {
+    fn load(&mut self, visit: &mut dyn FnMut(Record) -> Result<(), StoreError>) -> Result<(), StoreError> {
         let path = &self.path;
         let conn = self.conn.get_mut().map_err(|_| StoreError::Poisoned)?;
-        let op = "reading registrations";
-        let mut stmt = conn
-            .prepare("SELECT pos, at_seq, kind, id, policy FROM registrations ORDER BY pos")
-            .map_err(sql(path, op))?;
-        let mut rows = stmt.query([]).map_err(sql(path, op))?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(sql(path, op))? {
-            let pos: i64 = row.get(0).map_err(sql(path, op))?;
-            let at: i64 = row.get(1).map_err(sql(path, op))?;
-            let kind: String = row.get(2).map_err(sql(path, op))?;
-            let id: String = row.get(3).map_err(sql(path, op))?;
-            let policy: String = row.get(4).map_err(sql(path, op))?;
-            let bad = |message: String| StoreError::BadRecord {
-                path: path.clone(),
-                table: "registrations",
-                row: pos,
-                message,
-            };
-            let at = u64::try_from(at).map_err(|_| bad(format!("negative sequence number {at}")))?;
-            let registration = match kind.as_str() {
-                "item" => Registration::Item {
-                    item: ItemId::new(&id).map_err(|e| bad(e.to_string()))?,
-                    valuation: serde_json::from_str(&policy).map_err(|e| bad(format!("valuation {policy}: {e}")))?,
-                },
-                "location" => Registration::Location {
-                    location: LocationId::new(&id).map_err(|e| bad(e.to_string()))?,
-                    negative: serde_json::from_str(&policy)
-                        .map_err(|e| bad(format!("negative policy {policy}: {e}")))?,
-                },
-                other => return Err(bad(format!("unknown kind {other:?}"))),
-            };
-            out.push((at, registration));
-        }
-        Ok(out)
-    }
-
-    fn for_each_event(
-        &mut self,
-        visit: &mut dyn FnMut(u64, Event) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
-        let path = &self.path;
-        let conn = self.conn.get_mut().map_err(|_| StoreError::Poisoned)?;
-        let op = "reading events";
-        // One read transaction: a consistent snapshot even beside a writer.
-        let tx = conn.transaction().map_err(sql(path, op))?;
+        // One read transaction: registrations and events from one snapshot, even beside a
+        // writer.
+        let tx = conn.transaction().map_err(sql(path, "reading the store"))?;
+        let mut registrations = read_registrations(&tx, path)?.into_iter().peekable();
         {
+            let op = "reading events";
             let mut stmt = tx.prepare("SELECT seq, event FROM events ORDER BY seq").map_err(sql(path, op))?;
             let mut rows = stmt.query([]).map_err(sql(path, op))?;
             let mut expected: i64 = 0;
@@ -298,11 +258,25 @@ impl Store for SqliteStore {
                 }
                 let text = row.get_ref(1).map_err(sql(path, op))?.as_str().map_err(|e| bad(e.to_string()))?;
                 let event: Event = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
-                visit(seq as u64, event)?;
+                while let Some((_, _, r)) = registrations.next_if(|(_, at, _)| *at <= seq as u64) {
+                    visit(Record::Registration(r))?;
+                }
+                visit(Record::Event { seq: seq as u64, event })?;
                 expected += 1;
             }
+            for (pos, at, r) in registrations {
+                if at > expected as u64 {
+                    return Err(StoreError::BadRecord {
+                        path: path.clone(),
+                        table: "registrations",
+                        row: pos,
+                        message: format!("stored after event {at} but the store holds {expected} events"),
+                    });
+                }
+                visit(Record::Registration(r))?;
+            }
         }
-        tx.commit().map_err(sql(path, op))
+        tx.commit().map_err(sql(path, "reading the store"))
     }
 
     fn append_registration(&mut self, at_seq: u64, registration: &Registration) -> Result<(), StoreError> {
@@ -364,6 +338,42 @@ impl Store for SqliteStore {
         self.buf = buf;
         Ok(())
     }
+}
+
+/// Every stored registration as (position, events before it, registration), in order.
+fn read_registrations(tx: &Transaction<'_>, path: &Path) -> Result<Vec<(i64, u64, Registration)>, StoreError> {
+    let op = "reading registrations";
+    let mut stmt =
+        tx.prepare("SELECT pos, at_seq, kind, id, policy FROM registrations ORDER BY pos").map_err(sql(path, op))?;
+    let mut rows = stmt.query([]).map_err(sql(path, op))?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(sql(path, op))? {
+        let pos: i64 = row.get(0).map_err(sql(path, op))?;
+        let at: i64 = row.get(1).map_err(sql(path, op))?;
+        let kind: String = row.get(2).map_err(sql(path, op))?;
+        let id: String = row.get(3).map_err(sql(path, op))?;
+        let policy: String = row.get(4).map_err(sql(path, op))?;
+        let bad = |message: String| StoreError::BadRecord {
+            path: path.to_path_buf(),
+            table: "registrations",
+            row: pos,
+            message,
+        };
+        let at = u64::try_from(at).map_err(|_| bad(format!("negative sequence number {at}")))?;
+        let registration = match kind.as_str() {
+            "item" => Registration::Item {
+                item: ItemId::new(&id).map_err(|e| bad(e.to_string()))?,
+                valuation: serde_json::from_str(&policy).map_err(|e| bad(format!("valuation {policy}: {e}")))?,
+            },
+            "location" => Registration::Location {
+                location: LocationId::new(&id).map_err(|e| bad(e.to_string()))?,
+                negative: serde_json::from_str(&policy).map_err(|e| bad(format!("negative policy {policy}: {e}")))?,
+            },
+            other => return Err(bad(format!("unknown kind {other:?}"))),
+        };
+        out.push((pos, at, registration));
+    }
+    Ok(out)
 }
 
 /// Runs the migration steps from `from` to [`SCHEMA_VERSION`] inside `tx` and records the
@@ -497,14 +507,26 @@ mod tests {
             .unwrap();
         drop(conn);
         let mut store = SqliteStore::open(&path).unwrap();
-        match store.registrations() {
+        match store.load(&mut |_| Ok(())) {
             Err(StoreError::BadRecord { table: "registrations", row: 1, message, .. }) => {
                 assert!(message.contains("lifo"))
             }
             other => panic!("expected a bad registration, got {other:?}"),
         }
-        let r = store.for_each_event(&mut |_, _| Ok(()));
+        Connection::open(&path).unwrap().execute("DELETE FROM registrations", []).unwrap();
+        let r = store.load(&mut |_| Ok(()));
         assert!(matches!(r, Err(StoreError::BadRecord { table: "events", row: 0, .. })), "{r:?}");
+    }
+
+    #[test]
+    fn a_registration_after_the_last_event_is_reported() {
+        let (_dir, path) = created();
+        let conn = Connection::open(&path).unwrap();
+        conn.execute("INSERT INTO registrations (at_seq, kind, id, policy) VALUES (3, 'item', 'A', '\"fifo\"')", [])
+            .unwrap();
+        drop(conn);
+        let r = SqliteStore::open(&path).unwrap().load(&mut |_| Ok(()));
+        assert!(matches!(r, Err(StoreError::BadRecord { table: "registrations", row: 1, .. })), "{r:?}");
     }
 
     #[test]
@@ -513,7 +535,7 @@ mod tests {
         let conn = Connection::open(&path).unwrap();
         conn.execute("INSERT INTO events (seq, event) VALUES (1, '{}')", []).unwrap();
         drop(conn);
-        let r = SqliteStore::open(&path).unwrap().for_each_event(&mut |_, _| Ok(()));
+        let r = SqliteStore::open(&path).unwrap().load(&mut |_| Ok(()));
         assert!(matches!(r, Err(StoreError::BadRecord { table: "events", row: 1, .. })), "{r:?}");
     }
 }

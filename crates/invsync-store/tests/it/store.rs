@@ -194,12 +194,9 @@ fn a_failed_write_poisons_the_durable_ledger() {
         fn is_read_only(&self) -> bool {
             false
         }
-        fn registrations(&mut self) -> Result<Vec<(u64, invsync_store::Registration)>, StoreError> {
-            Ok(Vec::new())
-        }
-        fn for_each_event(
+        fn load(
             &mut self,
-            _: &mut dyn FnMut(u64, invsync_core::ledger::Event) -> Result<(), StoreError>,
+            _: &mut dyn FnMut(invsync_store::Record) -> Result<(), StoreError>,
         ) -> Result<(), StoreError> {
             Ok(())
         }
