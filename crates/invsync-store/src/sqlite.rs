@@ -529,6 +529,42 @@ mod tests {
         assert!(matches!(r, Err(StoreError::BadRecord { table: "registrations", row: 1, .. })), "{r:?}");
     }
 
+    /// Stored events the ledger does not rebuild into the same positions: refused on
+    /// replay, or a duplicate.
+    #[test]
+    fn events_that_do_not_replay_are_reported_with_their_sequence_number() {
+        use invsync_core::ledger::Movement;
+        use invsync_core::{EventId, SourceId, Timestamp};
+        let ev = |id: &str, m: Movement| {
+            let e = Event::new(
+                EventId::new(id).unwrap(),
+                SourceId::new("s").unwrap(),
+                ItemId::new("A").unwrap(),
+                LocationId::new("L").unwrap(),
+                Timestamp::from_days(1),
+                m,
+            );
+            serde_json::to_string(&e).unwrap()
+        };
+        for (events, bad_seq) in [
+            // Negative stock is refused by the default configuration.
+            (vec![ev("r", Movement::receipt(2)), ev("i", Movement::issue(5))], 1),
+            (vec![ev("r", Movement::receipt(2)), ev("r", Movement::receipt(2))], 1),
+        ] {
+            let (_dir, path) = created();
+            let conn = Connection::open(&path).unwrap();
+            for (seq, json) in events.iter().enumerate() {
+                conn.execute("INSERT INTO events (seq, event) VALUES (?1, ?2)", rusqlite::params![seq as i64, json])
+                    .unwrap();
+            }
+            drop(conn);
+            match crate::DurableLedger::open(SqliteStore::open(&path).unwrap()) {
+                Err(StoreError::Replay { seq, .. }) => assert_eq!(seq, bad_seq),
+                other => panic!("expected a replay error, got {other:?}"),
+            }
+        }
+    }
+
     #[test]
     fn a_gap_in_the_events_is_reported() {
         let (_dir, path) = created();
