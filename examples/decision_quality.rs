@@ -2,13 +2,15 @@
 //!
 //! ```text
 //! cargo run --release --example decision_quality -- rolling|single|all [--quick]
-//!     [--planner cli|default|both] [--family NAME]... [--seed N] [--out DIR]
+//!     [--planner cli|default|vn2|both] [--family NAME]... [--seed N] [--out DIR]
 //! ```
 //!
 //! Prints the per-family tables and writes them to
 //! `DIR/decision_quality_{rolling,single}[_quick].txt` (DIR: docs/results). `--planner`
 //! picks the planner configurations scored beside the textbook formula: `cli` is what
-//! `invsync plan` runs (`vn2_defaults()`), `default` is `PlanConfig::default()`. `--family` (repeatable) keeps only the named
+//! `invsync plan` runs (`PlanConfig::default()`, carry-over L - 1), `default` is
+//! `PlanConfig::default()` as it is (carry-over 1), `vn2` is `PlanConfig::vn2()`
+//! (`--profile vn2`). `--family` (repeatable) keeps only the named
 //! families (the file name then ends in `_partial`).
 
 use std::time::Instant;
@@ -19,7 +21,7 @@ use invsync_eval::rules::{DecisionRule, Invsync, Textbook};
 use invsync_eval::single::{self, SingleConfig};
 use invsync_eval::{report, truth};
 
-const USAGE: &str = "usage: decision_quality rolling|single|all [--quick] [--planner cli|default|both] [--family NAME]... [--seed N] [--out DIR]";
+const USAGE: &str = "usage: decision_quality rolling|single|all [--quick] [--planner cli|default|vn2|both] [--family NAME]... [--seed N] [--out DIR]";
 
 fn main() {
     if let Err(e) = run() {
@@ -54,8 +56,11 @@ fn run() -> Result<(), String> {
     if matches!(planner.as_str(), "default" | "both") {
         planners.push(Invsync::new("default", PlanConfig::default()));
     }
+    if matches!(planner.as_str(), "vn2" | "both") {
+        planners.push(Invsync::vn2());
+    }
     if planners.is_empty() {
-        return Err(format!("--planner {planner:?}: expected cli, default or both"));
+        return Err(format!("--planner {planner:?}: expected cli, default, vn2 or both"));
     }
     let mut rules: Vec<&dyn DecisionRule> = planners.iter().map(|p| p as &dyn DecisionRule).collect();
     rules.push(&Textbook);

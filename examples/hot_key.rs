@@ -19,7 +19,9 @@
 //!   refused at its own place, so mostly receipts are posted;
 //! * `counts`: as `moving-average`, with every 100th event a physical count (an absolute
 //!   anchor) of the stock at that point. Still quadratic (see docs/performance.md, Hot
-//!   keys): run only up to 20,000 events.
+//!   keys): run only up to 20,000 events;
+//! * `hot-then-append`: as `moving-average`, the first 1,000 events newest first (the key
+//!   turns hot), the rest in order: the cost of in-order events on a hot key.
 //!
 //! Targets (issue 20): 1,000,000 newest-first events on one key in under 30 s, 40,000 in
 //! under 2 s, on the 2-core development machine in a release build.
@@ -123,5 +125,17 @@ fn main() {
             }
             println!("{name:<14} {n:>7}  {back:>14.3}  {back_ok:>8}  {fwd:>14.3}  {:>5.1}", back / fwd);
         }
+        // The first 1,000 events newest first (the key turns hot), then the rest in order:
+        // what in-order appends cost once a key is hot.
+        let head = n.min(1_000);
+        let order = plain[..head].iter().rev().chain(&plain[head..]).cloned();
+        let (mixed, mixed_ok, mixed_ledger) = run(&allow, false, order);
+        let (fwd, _, fwd_ledger) = run(&allow, false, plain.iter().cloned());
+        assert_eq!(
+            observe(&mixed_ledger),
+            observe(&fwd_ledger),
+            "hot-then-append: the arrival order changed the ledger"
+        );
+        println!("{:<14} {n:>7}  {mixed:>14.3}  {mixed_ok:>8}  {fwd:>14.3}  {:>5.1}", "hot-then-append", mixed / fwd);
     }
 }

@@ -39,7 +39,7 @@ fn load(dir: &Path) -> Option<Vec<Series>> {
 /// A variant: the defaults changed by comma-separated options, e.g.
 /// `carry=2,season=none,method=ses:0.1,train=13,scen=500,l3=rows`.
 fn variant(spec: &str) -> Option<PlanConfig> {
-    let mut c = invsync::plan::vn2_defaults();
+    let mut c = invsync::plan::PlanConfig::vn2();
     if spec == "default" {
         return Some(c);
     }
@@ -72,6 +72,12 @@ fn variant(spec: &str) -> Option<PlanConfig> {
             "train" => c.demand.min_train = v.parse().ok()?,
             "rows" => c.demand.cascade.recent_rows = Some(v.parse().ok()?),
             "blocks" => c.demand.cascade.level3 = invsync::demand::Level3Method::Blocks(v.parse().ok()?),
+            "l3" if v == "rows" => c.demand.cascade.level3 = invsync::demand::Level3Method::Rows,
+            "base" if v == "general" => {
+                let (l, r) = (c.policy.lead_time, c.policy.review_period);
+                c = PlanConfig::default();
+                (c.policy.lead_time, c.policy.review_period) = (l, r);
+            }
             "scen" => c.demand.scenarios = v.parse().ok()?,
             "markov" => c.demand.cascade.markov_for_intermittent = v == "on",
             "mult" => {
@@ -191,7 +197,7 @@ fn main() {
                 eprintln!("no Master.csv column {column}");
                 continue;
             };
-            let r = run(&series, &GroupPooled { config: invsync::plan::vn2_defaults(), group_of }, &protocol)
+            let r = run(&series, &GroupPooled { config: invsync::plan::PlanConfig::vn2(), group_of }, &protocol)
                 .expect("fits");
             row(name, &r);
             continue;

@@ -36,12 +36,17 @@ fn all_zero_history_orders_nothing() {
 }
 
 #[test]
-fn one_observation_is_blocked_with_a_reason() {
+fn one_observation_is_a_cold_start_and_no_observation_is_blocked() {
+    // One week of 5: planned from the fitted demand (Poisson floor), and it says so.
     let p = plan(&weekly(vec![5.0]), &PlanConfig::default()).unwrap();
+    assert_eq!(p.diagnostics.level, 0);
+    assert!(p.diagnostics.reason.contains("cold start"), "{}", p.diagnostics.reason);
+    assert!(p.order_qty() >= 5.0, "{}", p.order_qty());
+    // Nothing known: blocked with a reason, order 0.
+    let p = plan(&weekly(vec![f64::NAN; 3]), &PlanConfig::default()).unwrap();
     assert!(p.recommendation.is_none());
     assert_eq!(p.order_qty(), 0.0);
-    assert_eq!(p.diagnostics.level, 0);
-    assert!(!p.diagnostics.reason.is_empty());
+    assert!(p.diagnostics.reason.contains("no usable demand observation"), "{}", p.diagnostics.reason);
 }
 
 #[test]

@@ -50,10 +50,23 @@ pub(crate) enum Failure {
     Other(String),
 }
 
-/// The planner settings of `plan` and `backtest`: the VN2-tuned defaults
-/// (`invsync_core::plan::vn2_defaults`) with the command line's periods, costs, scenario
-/// count and seed. One function, so both commands decide alike for the same inputs.
+/// A named set of planner settings (`--profile`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub(crate) enum Profile {
+    /// The general default (`PlanConfig::default()`): per-item fitted SES, seasonality only
+    /// where it helps, carry-over L - 1.
+    #[default]
+    Default,
+    /// The settings tuned on the VN2 backtest (`PlanConfig::vn2()`, docs/vn2.md).
+    Vn2,
+}
+
+/// The planner settings of `plan`, `backtest` and `explain`: the profile's settings with the
+/// command line's periods, costs, scenario count and seed. One function, so the commands
+/// decide alike for the same inputs.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn plan_config(
+    profile: Profile,
     lead_time: usize,
     review_period: usize,
     holding: f64,
@@ -61,7 +74,15 @@ pub(crate) fn plan_config(
     scenarios: usize,
     seed: u64,
 ) -> Result<invsync_core::plan::PlanConfig, Failure> {
-    let mut c = invsync_core::plan::vn2_defaults();
+    use invsync_core::plan::PlanConfig;
+    let mut c = match profile {
+        Profile::Default => {
+            let mut c = PlanConfig::default();
+            c.policy.carryover = PlanConfig::carryover_for(lead_time);
+            c
+        }
+        Profile::Vn2 => PlanConfig::vn2(),
+    };
     c.policy.lead_time = lead_time;
     c.policy.review_period = review_period;
     c.policy.holding = holding;
@@ -141,12 +162,16 @@ pub(crate) struct PlannerArgs {
     /// Master seed.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Named planner settings: `default` (general) or `vn2` (tuned on the VN2 backtest).
+    #[arg(long, value_enum, default_value_t = Profile::Default)]
+    profile: Profile,
 }
 
 impl PlannerArgs {
     /// The planner settings ([`plan_config`]).
     pub(crate) fn config(&self) -> Result<invsync_core::plan::PlanConfig, Failure> {
         plan_config(
+            self.profile,
             self.lead_time,
             self.review_period,
             self.holding_cost,

@@ -57,6 +57,9 @@ pub(crate) struct Args {
     /// Master seed.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Named planner settings: `default` (general) or `vn2` (tuned on the VN2 backtest).
+    #[arg(long, value_enum, default_value_t = crate::Profile::Default)]
+    profile: crate::Profile,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
@@ -111,6 +114,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let started = Instant::now();
     let input = |e: invsync_csv::CsvError| Failure::Input(e.to_string());
     let config = crate::plan_config(
+        args.profile,
         args.lead_time,
         args.review_period,
         args.holding_cost,

@@ -62,7 +62,7 @@ impl PlanConfig {
     /// [`PlanError::Config`] naming the first bad setting.
     ///
     /// ```
-    /// let mut c = invsync_core::plan::vn2_defaults();
+    /// let mut c = invsync_core::plan::PlanConfig::vn2();
     /// c.policy.lead_time = 1_000;
     /// c.policy.review_period = 1_000;
     /// c.demand.scenarios = 100_000;
@@ -98,8 +98,9 @@ impl PlanConfig {
     /// demand settings do not ask for pooling or the pool is empty).
     pub fn with_pool(&self, pool: &SeasonalPool) -> PlanConfig {
         let mut c = self.clone();
+        let indices = if c.demand.seasonal_evidence { pool.shrunk_indices() } else { pool.indices() };
         if c.demand.seasonality == Seasonality::Pooled
-            && let Some(indices) = pool.indices()
+            && let Some(indices) = indices
         {
             c.demand.seasonality = Seasonality::Given(indices);
         }
@@ -113,6 +114,11 @@ impl PlanConfig {
 pub struct SeasonalPool {
     anchor: Option<(crate::Timestamp, crate::demand::Calendar)>,
     total: Vec<f64>,
+    /// Per period: the sum of each present series' value over its own mean (capped at
+    /// [`SeasonalPool::CAP`]), and how many series were present.
+    shape: Vec<(f64, u32)>,
+    /// Series with a value above CAP times their mean (capped).
+    capped: usize,
 }
 
 impl SeasonalPool {
@@ -130,6 +136,9 @@ impl SeasonalPool {
             let mut t = vec![0.0; shift];
             t.append(&mut self.total);
             self.total = t;
+            let mut t = vec![(0.0, 0); shift];
+            t.append(&mut self.shape);
+            self.shape = t;
             self.anchor = Some((h.start(), cal));
             return self.add(h);
         }
@@ -142,6 +151,112 @@ impl SeasonalPool {
                 *acc += v;
             }
         }
+        // The shape: each series weighs alike whatever its volume.
+        let known: Vec<f64> = h.values().iter().copied().filter(|v| !v.is_nan()).collect();
+        let mean = known.iter().sum::<f64>() / known.len().max(1) as f64;
+        if self.shape.len() < self.total.len() {
+            self.shape.resize(self.total.len(), (0.0, 0));
+        }
+        if mean > 0.0 && mean.is_finite() {
+            let mut capped = false;
+            for (acc, v) in self.shape[offset..].iter_mut().zip(h.values()) {
+                if !v.is_nan() {
+                    let r = v / mean;
+                    capped |= r > Self::CAP;
+                    acc.0 += r.min(Self::CAP);
+                    acc.1 += 1;
+                }
+            }
+            self.capped += usize::from(capped);
+        }
+    }
+
+    /// The largest value, in multiples of its series' mean, one series adds to the pooled
+    /// shape: one absurd cell cannot move the other items' seasonality.
+    pub const CAP: f64 = 10.0;
+
+    /// Series whose values were capped at [`SeasonalPool::CAP`] times their mean.
+    pub fn capped(&self) -> usize {
+        self.capped
+    }
+
+    /// Pooled indices that generalise (the default's): the mean of every present series'
+    /// value over its own mean (periods a series lacks are absent, not zero; values capped
+    /// at [`SeasonalPool::CAP`]), each period's ratio to a straight line fitted by least
+    /// squares to that pooled shape over every present period (no moving average shortened
+    /// at the ends), averaged per position, then shrunk toward 1 by empirical Bayes:
+    ///
+    /// ```text
+    /// raw_p = mean of the n_p ratios at position p
+    /// noise = pooled within-position variance of the ratios (positions with n_p >= 2)
+    /// signal = variance of raw_p over positions - mean_p noise / n_p
+    /// index_p = 1 + B_p (raw_p - 1),  B_p = signal / (signal + noise / n_p)  (0: signal <= 0)
+    /// ```
+    ///
+    /// `None` before any history, or with less than one complete season of present
+    /// periods: then no seasonality.
+    pub fn shrunk_indices(&self) -> Option<SeasonalIndices> {
+        let (start, cal) = self.anchor?;
+        let len = cal.season_length();
+        let z: Vec<(f64, f64)> = self
+            .shape
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, n))| *n > 0)
+            .map(|(t, &(s, n))| (t as f64, s / f64::from(n)))
+            .collect();
+        if z.len() < len.max(2) {
+            return None;
+        }
+        let m = z.len() as f64;
+        let (mt, mz) = (z.iter().map(|p| p.0).sum::<f64>() / m, z.iter().map(|p| p.1).sum::<f64>() / m);
+        let stt: f64 = z.iter().map(|p| (p.0 - mt).powi(2)).sum();
+        let stz: f64 = z.iter().map(|p| (p.0 - mt) * (p.1 - mz)).sum();
+        let slope = if stt > 0.0 { stz / stt } else { 0.0 };
+        let mut stats = vec![(0.0, 0.0, 0usize); len];
+        for &(t, v) in &z {
+            let level = mz + slope * (t - mt);
+            if level <= 0.0 {
+                continue;
+            }
+            let r = v / level;
+            let p = cal.season_position(cal.period_start(start, t as i64)) % len;
+            stats[p].0 += r;
+            stats[p].1 += r * r;
+            stats[p].2 += 1;
+        }
+        let raw: Vec<f64> = stats.iter().map(|s| if s.2 > 0 { s.0 / s.2 as f64 } else { 1.0 }).collect();
+        let (mut ss, mut df) = (0.0, 0.0);
+        for (s, r) in stats.iter().zip(&raw) {
+            if s.2 >= 2 {
+                ss += (s.1 - s.2 as f64 * r * r).max(0.0);
+                df += s.2 as f64 - 1.0;
+            }
+        }
+        let noise = if df > 0.0 { ss / df } else { 0.0 };
+        let present: Vec<(f64, usize)> =
+            stats.iter().zip(&raw).filter(|(s, _)| s.2 > 0).map(|(s, r)| (*r, s.2)).collect();
+        let k = present.len() as f64;
+        let grand = present.iter().map(|p| p.0).sum::<f64>() / k;
+        let spread = present.iter().map(|p| (p.0 - grand).powi(2)).sum::<f64>() / (k - 1.0).max(1.0);
+        let mean_noise = present.iter().map(|p| noise / p.1 as f64).sum::<f64>() / k;
+        let signal = (spread - mean_noise).max(0.0);
+        if df == 0.0 || signal == 0.0 {
+            return Some(SeasonalIndices::flat(len));
+        }
+        Some(SeasonalIndices::from_values(
+            stats
+                .iter()
+                .zip(&raw)
+                .map(|(s, r)| {
+                    if s.2 == 0 {
+                        return 1.0;
+                    }
+                    let b = signal / (signal + noise / s.2 as f64);
+                    1.0 + b * (r / grand - 1.0)
+                })
+                .collect(),
+        ))
     }
 
     /// The pooled indices, or `None` before any history was added.
@@ -168,22 +283,63 @@ fn periods_between(cal: crate::demand::Calendar, a: crate::Timestamp, b: crate::
 }
 
 impl Default for PlanConfig {
+    /// The general default (`invsync plan` without `--profile`), with no constant fitted to
+    /// one data set:
+    ///
+    /// * point forecast: SES with its smoothing constant chosen per item from the measured
+    ///   one-step error ([`ForecastMethod::SesFitted`](crate::demand::ForecastMethod::SesFitted));
+    /// * seasonality: week-of-year (month, weekday) indices pooled over the batch
+    ///   ([`SeasonalPool`]), each item using them only where its own rolling-origin error
+    ///   says they help;
+    /// * uncertainty: the cascade, i.i.d. resampling of one-step errors at level 3 (no
+    ///   Markov bootstrap: it resamples past sizes whatever the current level), cold start
+    ///   below level 1;
+    /// * policy: L = 2, R = 1, h = 0.2, p = 1.0 and carry-over E = L - 1 (stock left at the
+    ///   end of the window is still there while the orders already in transit arrive; set
+    ///   it again with [`PlanConfig::carryover_for`] after changing L).
     fn default() -> Self {
-        PlanConfig { demand: DemandConfig::default(), policy: PolicyConfig::default(), seed: 42 }
+        let mut demand = DemandConfig {
+            seasonality: Seasonality::Pooled,
+            method: crate::demand::MethodChoice::Fixed(crate::demand::ForecastMethod::SesFitted),
+            seasonal_evidence: true,
+            ..DemandConfig::default()
+        };
+        demand.cascade.markov_for_intermittent = false;
+        demand.cascade.level3 = crate::demand::Level3Method::Blocks(1);
+        let policy = PolicyConfig::default();
+        let carryover = Self::carryover_for(policy.lead_time);
+        PlanConfig { demand, policy: PolicyConfig { carryover, ..policy }, seed: 42 }
     }
 }
 
-/// The settings `invsync plan` and `invsync backtest` use, chosen on the VN2 backtest
-/// windows (docs/vn2.md): the VN2 rules (L = 2, R = 1, h = 0.2, p = 1.0) and the demand
-/// and policy options that won the ablation. Callers override costs and periods.
+impl PlanConfig {
+    /// The default's carry-over for lead time `lead_time`: E = L - 1 (0 for L <= 1).
+    pub fn carryover_for(lead_time: usize) -> usize {
+        lead_time.saturating_sub(1)
+    }
+}
+
+/// The VN2 profile ([`PlanConfig::vn2`]).
+#[deprecated(since = "0.2.0", note = "use PlanConfig::vn2() (`invsync plan --profile vn2`)")]
 pub fn vn2_defaults() -> PlanConfig {
-    let mut c = PlanConfig::default();
-    c.demand.seasonality = Seasonality::Pooled;
-    c.demand.method = crate::demand::MethodChoice::Fixed(crate::demand::ForecastMethod::Ses { alpha: 0.1 });
-    c.demand.cascade.markov_for_intermittent = false;
-    c.demand.cascade.level3 = crate::demand::Level3Method::Blocks(1);
-    c.policy.carryover = 2;
-    c
+    PlanConfig::vn2()
+}
+
+impl PlanConfig {
+    /// The VN2 profile (`--profile vn2`), chosen on the VN2 backtest windows (docs/vn2.md):
+    /// the VN2 rules (L = 2, R = 1, h = 0.2, p = 1.0) and the demand and policy options that
+    /// won the ablation there (pooled week-of-year indices, SES alpha 0.1 for every item,
+    /// i.i.d. resampling of one-step errors, carry-over 2). Callers override costs and
+    /// periods. Tuned on one data set: [`PlanConfig::default`] is the general choice.
+    pub fn vn2() -> PlanConfig {
+        let mut c = PlanConfig { demand: DemandConfig::default(), policy: PolicyConfig::default(), seed: 42 };
+        c.demand.seasonality = Seasonality::Pooled;
+        c.demand.method = crate::demand::MethodChoice::Fixed(crate::demand::ForecastMethod::Ses { alpha: 0.1 });
+        c.demand.cascade.markov_for_intermittent = false;
+        c.demand.cascade.level3 = crate::demand::Level3Method::Blocks(1);
+        c.policy.carryover = 2;
+        c
+    }
 }
 
 /// One item to plan.
@@ -332,7 +488,7 @@ fn plan_item_report(input: &ItemInput<'_>, config: &PlanConfig, report: Report) 
     let mut stream = rng::stream(config.seed, input.key);
     // The scenarios are drawn into this thread's set, reused from item to item.
     with_scenario_set(|set| {
-        let (DemandOutcome { forecast, errors, diagnostics, .. }, drawn) =
+        let (DemandOutcome { forecast, errors, mut diagnostics, .. }, drawn) =
             generate_into(input.history, &demand, input.consensus, &mut stream, set)
                 .map_err(|source| PlanError::Demand { key: key(), source })?;
         let recommendation = if drawn {
@@ -350,6 +506,18 @@ fn plan_item_report(input: &ItemInput<'_>, config: &PlanConfig, report: Report) 
         } else {
             None
         };
+        if let Some(r) = &recommendation
+            && r.order_qty == 0.0
+            && input.position.inventory_position() <= 0.0
+            && has_demand_evidence(input.history)
+        {
+            // The optimizer's candidates include the exact sample-average optimum, so 0 is
+            // the cheapest order under the scenarios: say why.
+            diagnostics.reason.push_str(&format!(
+                "; order 0 with nothing on hand or on order despite demand evidence: at holding {} and shortage {} per unit, the units that would go unsold over the simulated periods cost more than the sales they would save (mean window demand {:.3})",
+                policy.holding, policy.shortage, r.mu_w
+            ));
+        }
         Ok(ItemPlan {
             key: key(),
             forecast,
@@ -358,6 +526,12 @@ fn plan_item_report(input: &ItemInput<'_>, config: &PlanConfig, report: Report) 
             planner_override: input.planner_override.clone(),
         })
     })
+}
+
+/// Whether a history shows demand: a known period or an out-of-stock period with sales
+/// above 0.
+fn has_demand_evidence(h: &DemandHistory) -> bool {
+    h.values().iter().any(|v| *v > 0.0)
 }
 
 /// Runs `f` with this thread's scenario set (a re-entrant call gets a fresh one).

@@ -12,7 +12,9 @@
 //! `policy` is `override`, the figures describe the overridden order, `optimal_qty` the
 //! optimum beside it and `override_cost_difference` what the override costs over it). A
 //! blocked item has `order_qty` 0 (or its override), `cascade_level` 0, empty figures and
-//! its `reason`. Numbers carry at most 4 decimals.
+//! its `reason`; a cold-started item (`cascade_level` 0, planned from its fitted per-period
+//! demand) has its figures and its `reason` too, and so has an item ordering 0. Numbers
+//! carry at most 4 decimals.
 
 use std::io;
 
@@ -116,7 +118,8 @@ impl<W: io::Write> PlanWriter<W> {
                     fmt4(ev.committed_cost),
                     fmt4(ev.fill_rate),
                     r.status.as_str().to_owned(),
-                    String::new(),
+                    // A cold-started item says how it was planned; an order of 0 says why.
+                    if d.cold_start_mean.is_some() || r.order_qty == 0.0 { d.reason.clone() } else { String::new() },
                     d.forecast_method.clone(),
                 ]);
                 match o {

@@ -163,23 +163,34 @@ where
 pub struct Invsync {
     name: String,
     config: PlanConfig,
+    /// Set the carry-over from each setting's lead time ([`PlanConfig::carryover_for`]), as
+    /// `invsync plan` does for the default profile.
+    carryover_follows_lead_time: bool,
 }
 
 impl Invsync {
     /// The planner named `name` with `config` as its base.
     pub fn new(name: impl Into<String>, config: PlanConfig) -> Self {
-        Invsync { name: name.into(), config }
+        Invsync { name: name.into(), config, carryover_follows_lead_time: false }
     }
 
-    /// What `invsync plan` runs today: [`invsync_core::plan::vn2_defaults`] with its
-    /// default 1,000 scenarios and seed 42.
+    /// What `invsync plan` runs today: [`PlanConfig::default`] with the carry-over of each
+    /// setting's lead time, 1,000 scenarios and seed 42.
     pub fn cli() -> Self {
-        Invsync::new("invsync", invsync_core::plan::vn2_defaults())
+        Invsync { carryover_follows_lead_time: true, ..Invsync::new("invsync", PlanConfig::default()) }
+    }
+
+    /// `invsync plan --profile vn2`: [`PlanConfig::vn2`].
+    pub fn vn2() -> Self {
+        Invsync::new("vn2", PlanConfig::vn2())
     }
 
     /// The configuration planning under `settings`.
     pub fn config_for(&self, settings: &Settings) -> PlanConfig {
         let mut c = self.config.clone();
+        if self.carryover_follows_lead_time {
+            c.policy.carryover = PlanConfig::carryover_for(settings.lead_time);
+        }
         c.policy.lead_time = settings.lead_time;
         c.policy.review_period = settings.review_period;
         c.policy.holding = settings.holding;

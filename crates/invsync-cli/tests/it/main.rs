@@ -50,7 +50,7 @@ fn plan_on_bundled_data_matches_golden() {
         &out,
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("planned 36 items, blocked 4"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("planned 40 items, blocked 0"), "{}", stderr(&o));
     let got = std::fs::read_to_string(&out).unwrap();
     let want = std::fs::read_to_string(root().join("crates/invsync-cli/tests/golden/plan_sample.csv")).unwrap();
     // A change here is value-breaking: update the golden file and say so in CHANGELOG.md.
@@ -234,7 +234,9 @@ fn bom_and_quotes_are_handled() {
     assert!(o.status.success(), "{}", stderr(&o));
     let got = std::fs::read_to_string(out).unwrap();
     assert!(got.starts_with("s,\"p, q\",order_qty"), "{got}");
-    assert!(got.contains("a,\"b, c\",0,"), "{got}");
+    // Two weeks of sales: planned from the fitted demand (cold start), and it says so.
+    assert!(got.contains("a,\"b, c\",2,"), "{got}");
+    assert!(got.contains("cold start"), "{got}");
 }
 
 #[test]
@@ -317,8 +319,10 @@ fn explain_tells_the_story_and_refuses_unknown_items() {
     for want in ["cascade level 3", "sigma_W", "classic z sigma_d sqrt(L)", "k  1.0", "decision:"] {
         assert!(out.contains(want), "missing {want:?} in\n{out}");
     }
+    // Eight weeks of history: no forecast-error row, planned from the fitted demand.
     let o = invsync(&["explain", "S0/P000", "--history", "examples/data/history.csv"]);
-    assert!(String::from_utf8_lossy(&o.stdout).contains("blocked"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("cold start"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("order 36 now"));
     let o = invsync(&["explain", "nope", "--history", "examples/data/history.csv"]);
     assert_eq!(o.status.code(), Some(2));
 }

@@ -219,7 +219,8 @@ fn the_product_of_sizes_has_a_memory_budget() {
         "--out",
         "/dev/null",
     ]);
-    check_refused(&o, &["100000 scenarios x 2002 simulated periods", "memory budget"]);
+    // L + R + the default's carry-over L - 1.
+    check_refused(&o, &["100000 scenarios x 2999 simulated periods", "memory budget"]);
 }
 
 /// Writes `files` (name, content) into a scratch directory.
@@ -389,7 +390,7 @@ fn reconcile_refuses_two_counts_of_one_record() {
 #[test]
 fn per_item_planner_errors_name_the_file_and_line() {
     // Arrivals beyond the lead time of 2 do not fit: the planner refuses the first item
-    // it plans (S1/P001 on line 3: S0/P000 has no history and is blocked).
+    // it plans (S0/P000 on line 2: with 8 weeks of history it is a cold start, planned).
     let text = std::fs::read_to_string(super::root().join("examples/data/state.csv")).unwrap();
     let mut state = String::new();
     for (i, l) in text.lines().enumerate() {
@@ -398,7 +399,7 @@ fn per_item_planner_errors_name_the_file_and_line() {
     }
     let (_d, p) = files(&[("state.csv", &state)]);
     let o = invsync(&plan_args(Path::new("examples/data/history.csv"), &["--state", s(&p[0]), "--out", "/dev/null"]));
-    check_refused(&o, &["examples/data/history.csv:3: item S1/P001"]);
+    check_refused(&o, &["examples/data/history.csv:2: item S0/P000"]);
 }
 
 #[test]

@@ -16,6 +16,7 @@
 use rand::Rng;
 
 use super::classify::{Classification, classify};
+use super::cold;
 use super::errors::{ErrorMatrix, backtest};
 use super::fit::{Family, Fit, WindowData, anderson_darling_normal};
 use super::forecast::{ForecastInput, ForecastMethod, SeasonalIndices, forecast};
@@ -131,6 +132,76 @@ pub struct Diagnostics {
     pub fits: Vec<Fit>,
     /// Anderson-Darling p-value of normality (level 2).
     pub normality_p: Option<f64>,
+    /// Cold start (level 0 with demand evidence): the fitted mean demand per period, which
+    /// replaces the point forecast.
+    pub cold_start_mean: Option<f64>,
+}
+
+/// How overlapping rolling-origin windows bias the spread of their window errors.
+///
+/// ```text
+/// Rows from consecutive origins share W - 1 periods. Per-period errors are modelled as
+/// AR(1) with phi = lag-1 autocorrelation of the one-step errors (bias-corrected, clamped
+/// to [0, 0.9]; 0 below 8 of them), so window errors k origins apart correlate as
+///   rho_k = S(k) / S(0),  S(k) = sum_{i,j < W} phi^|i - j + k|   (phi = 0: max(0, 1 - k/W))
+/// E[sample variance] = sigma_W^2 c,  c = 1 - 2 / (n (n - 1)) sum_{k<n} (n - k) rho_k
+/// effective sample size  n_eff = n / (1 + 2 sum_{k<n} (1 - k/n) rho_k)
+/// sigma_W = sd / sqrt(c)   (c floored at 0.05)
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Overlap {
+    /// Bias factor of the sample variance.
+    pub c: f64,
+    /// Effective sample size.
+    pub n_eff: f64,
+}
+
+impl Overlap {
+    pub(crate) fn new(n: usize, w: usize, phi: f64) -> Self {
+        if n < 2 || (w < 2 && phi == 0.0) {
+            return Overlap { c: 1.0, n_eff: n.max(1) as f64 };
+        }
+        let w = w.max(1);
+        let s = |k: usize| -> f64 {
+            let mut t = 0.0;
+            for i in 0..w {
+                for j in 0..w {
+                    t += phi.powi((i as i64 + k as i64 - j as i64).unsigned_abs() as i32);
+                }
+            }
+            t
+        };
+        let s0 = s(0);
+        let nf = n as f64;
+        let (mut pairs, mut ess) = (0.0, 0.0);
+        for k in 1..n {
+            let rho = s(k) / s0;
+            if rho < 1e-6 {
+                break;
+            }
+            pairs += (nf - k as f64) * rho;
+            ess += (1.0 - k as f64 / nf) * rho;
+        }
+        let c = (1.0 - 2.0 * pairs / (nf * (nf - 1.0))).max(0.05);
+        Overlap { c, n_eff: (nf / (1.0 + 2.0 * ess)).max(1.0) }
+    }
+}
+
+/// Lag-1 autocorrelation of `e` with Kendall's small-sample bias correction
+/// ((r + 1/m) / (1 - 3/m)), clamped to [0, 0.9]; 0 below 8 values.
+pub(crate) fn lag1_autocorrelation(e: &[f64]) -> f64 {
+    if e.len() < 8 {
+        return 0.0;
+    }
+    let m = e.iter().sum::<f64>() / e.len() as f64;
+    let var: f64 = e.iter().map(|x| (x - m).powi(2)).sum();
+    if var <= 0.0 {
+        return 0.0;
+    }
+    let cov: f64 = e.windows(2).map(|p| (p[0] - m) * (p[1] - m)).sum();
+    let r = cov / var;
+    // Kendall's small-sample correction: E[r] ~ phi - (1 + 3 phi) / m.
+    ((r + 1.0 / e.len() as f64) / (1.0 - 3.0 / e.len() as f64)).clamp(0.0, 0.9)
 }
 
 /// Chooses the uncertainty model for an item.
@@ -147,9 +218,11 @@ pub fn choose_model(
     let data_actual: Vec<f64> = window_errors.iter().zip(&data_forecast).map(|(e, f)| e + f).collect();
     let wd = WindowData { actual: &data_actual, forecast: &data_forecast, counts: history.is_count_data() };
     let (bias, sd) = wd.moments();
-    // With no spread at all, any non-zero bias is as significant as it gets.
+    let overlap = Overlap::new(n, errors.w(), lag1_autocorrelation(errors.one_step()));
+    // With no spread at all, any non-zero bias is as significant as it gets. Overlapping
+    // rows: the bias's standard error uses the effective sample size and corrected sd.
     let bias_t = match (n > 1, sd > 0.0) {
-        (true, true) => bias / (sd / (n as f64).sqrt()),
+        (true, true) => bias / (sd / overlap.c.sqrt() / overlap.n_eff.sqrt()),
         (true, false) if bias != 0.0 => f64::INFINITY.copysign(bias),
         _ => 0.0,
     };
@@ -167,6 +240,7 @@ pub fn choose_model(
         biased,
         fits: Vec::new(),
         normality_p: None,
+        cold_start_mean: None,
     };
     if biased {
         d.warnings.push(Warning {
@@ -177,30 +251,65 @@ pub fn choose_model(
         });
     }
     let model = if n < config.level1_min_rows {
-        d.reason = format!(
-            "blocked: {n} complete forecast-error rows, fewer than the {} needed to estimate uncertainty",
-            config.level1_min_rows
-        );
-        UncertaintyModel::Blocked { reason: d.reason.clone() }
+        let w = errors.w().max(1);
+        match cold::fit(history, w) {
+            None => {
+                d.reason = format!(
+                    "blocked: no usable demand observation ({n} complete forecast-error rows, and no known or censored period with demand evidence)"
+                );
+                UncertaintyModel::Blocked { reason: d.reason.clone() }
+            }
+            Some(c) => {
+                d.cold_start_mean = Some(c.mean);
+                let censored = match (c.censored, c.lower_bound) {
+                    (0, _) => String::new(),
+                    (k, false) => format!(", {k} of them out of stock (censored: demand at least the sales)"),
+                    (k, true) => format!(", {k} of them out of stock, whose sales stand in for demand (a lower bound)"),
+                };
+                d.reason = format!(
+                    "cold start: {n} complete forecast-error rows (< {}), so the per-period demand itself is fitted: {} observations{censored}, mean {:.3} per period; {} window total, sd {:.3} inflated for estimation uncertainty",
+                    config.level1_min_rows,
+                    c.n,
+                    c.mean,
+                    c.family.as_str(),
+                    c.sd_w
+                );
+                d.warnings.push(Warning {
+                    severity: Severity::High,
+                    message: format!(
+                        "cold start ({} observations, {n} error rows): demand fitted directly, wide uncertainty",
+                        c.n
+                    ),
+                });
+                UncertaintyModel::Parametric { family: c.family, bias: 0.0, sd: c.sd_w, resample: None }
+            }
+        }
     } else if n < config.level2_min_rows {
         d.level = 1;
         let fits = wd.fit_moments();
-        let best = best_aic(&fits).unwrap_or(Fit { family: Family::Normal, bias, sd, log_lik: 0.0, aic: 0.0 });
+        let mut best = best_aic(&fits).unwrap_or(Fit { family: Family::Normal, bias, sd, log_lik: 0.0, aic: 0.0 });
+        best.sd /= overlap.c.sqrt();
         d.reason = format!(
-            "level 1: {n} rows (< {}): method-of-moments fits, {} has the lowest AIC; parameters re-estimated per scenario",
+            "level 1: {n} rows (< {}): method-of-moments fits, {} has the lowest AIC; sd {:.3} corrected for overlapping windows (x {:.3}); parameters re-estimated per scenario",
             config.level2_min_rows,
-            best.family.as_str()
+            best.family.as_str(),
+            best.sd,
+            1.0 / overlap.c.sqrt()
         );
         d.warnings.push(Warning {
             severity: Severity::High,
             message: format!("little history ({n} error rows): parametric model, wide uncertainty"),
         });
         d.fits = fits;
+        // The resampled errors' spread, widened like sd: overlap shrinks it alike.
+        let widen = 1.0 / overlap.c.sqrt();
         UncertaintyModel::Parametric {
             family: best.family,
             bias: best.bias,
             sd: best.sd,
-            resample: config.parameter_bootstrap.then(|| window_errors.clone()),
+            resample: config
+                .parameter_bootstrap
+                .then(|| window_errors.iter().map(|e| best.bias + (e - best.bias) * widen).collect()),
         }
     } else if n < config.level3_min_rows {
         d.level = 2;
@@ -230,7 +339,13 @@ pub fn choose_model(
             message: format!("moderate history ({n} error rows): fitted distribution"),
         });
         d.fits = fits;
-        UncertaintyModel::Parametric { family: chosen.family, bias: chosen.bias, sd: chosen.sd, resample: None }
+        // Overlap-corrected, and widened for the bias's own estimation error.
+        let sd = chosen.sd / overlap.c.sqrt() * (1.0 + 1.0 / overlap.n_eff).sqrt();
+        d.reason.push_str(&format!(
+            "; sd {sd:.3} corrected for overlapping windows (effective sample size {:.1})",
+            overlap.n_eff
+        ));
+        UncertaintyModel::Parametric { family: chosen.family, bias: chosen.bias, sd, resample: None }
     } else {
         d.level = 3;
         d.warnings.push(Warning { severity: Severity::Low, message: format!("rich history ({n} error rows)") });
@@ -282,6 +397,19 @@ pub fn choose_model(
 
 fn best_aic(fits: &[Fit]) -> Option<Fit> {
     fits.iter().filter(|f| f.aic.is_finite()).min_by(|a, b| a.aic.total_cmp(&b.aic)).copied()
+}
+
+/// Mean of `e_a^2 - e_b^2` over paired one-step errors (the origins both have), its
+/// standard error, and the number of pairs.
+fn paired_gain(a: &[f64], b: &[f64]) -> (f64, f64, usize) {
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x * x - y * y).collect();
+    let m = d.len();
+    if m < 2 {
+        return (0.0, 0.0, m);
+    }
+    let mean = d.iter().sum::<f64>() / m as f64;
+    let var = d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (m - 1) as f64;
+    (mean, (var / m as f64).sqrt(), m)
 }
 
 /// The two-state occurrence chain of a known series (NaN skipped).
@@ -368,6 +496,13 @@ pub struct DemandConfig {
     pub cascade: CascadeConfig,
     /// Rounding of scenario values.
     pub rounding: Rounding,
+    /// Seasonality on evidence: pooled indices from [`SeasonalPool::shrunk_indices`]
+    /// (per-series shapes, absent periods skipped, shrunk toward 1 by their noise), and an
+    /// item drops its indices where they raise its mean squared one-step (rolling-origin)
+    /// error by more than one standard error of the paired difference.
+    ///
+    /// [`SeasonalPool::shrunk_indices`]: crate::plan::SeasonalPool::shrunk_indices
+    pub seasonal_evidence: bool,
 }
 
 impl Default for DemandConfig {
@@ -381,6 +516,7 @@ impl Default for DemandConfig {
             seasonality: Seasonality::None,
             cascade: CascadeConfig::default(),
             rounding: Rounding::Auto,
+            seasonal_evidence: false,
         }
     }
 }
@@ -513,16 +649,45 @@ pub(crate) fn generate_into<R: Rng + ?Sized>(
         MethodChoice::Auto => ForecastMethod::Ses { alpha: 0.2 },
     };
     let mut errors = backtest(&method, &y, &positions, &indices, w, config.min_train);
+    let mut indices = indices;
+    let mut seasonal_note = None;
+    let flat_indices = indices.values().iter().all(|v| *v == 1.0);
+    if config.seasonal_evidence && config.seasonality != Seasonality::None && !flat_indices {
+        let flat = SeasonalIndices::flat(season_len);
+        let plain = backtest(&method, &y, &positions, &flat, w, config.min_train);
+        let (gain, se, m) = paired_gain(plain.one_step(), errors.one_step());
+        // Kept unless they make the item's own one-step forecasts clearly worse: the pooled
+        // indices are already shrunk toward 1 by their estimation noise.
+        if m < 2 {
+            seasonal_note = Some(format!("seasonal indices kept: {m} one-step errors, too few to test them"));
+        } else if gain >= -se {
+            seasonal_note = Some(format!(
+                "seasonal indices kept: mean squared one-step error {:+.3} with them (standard error {se:.3}, {m} origins)",
+                -gain
+            ));
+        } else {
+            seasonal_note = Some(format!(
+                "no seasonality: the indices raised the mean squared one-step error by {:.3}, more than its standard error {se:.3} ({m} origins)",
+                -gain
+            ));
+            indices = flat;
+            errors = plain;
+        }
+    }
     if let Some(keep) = config.cascade.recent_rows {
         errors.keep_recent(keep);
     }
-    let point = match consensus {
-        Some(c) => c.to_vec(),
-        None => {
+    let (model, mut diagnostics) = choose_model(&errors, history, class, &method, &config.cascade);
+    if let Some(note) = seasonal_note.filter(|_| diagnostics.cold_start_mean.is_none()) {
+        diagnostics.reason = format!("{}; {note}", diagnostics.reason);
+    }
+    let point = match (consensus, diagnostics.cold_start_mean) {
+        (Some(c), _) => c.to_vec(),
+        (None, Some(m)) => vec![m; w],
+        (None, None) => {
             forecast(&method, ForecastInput { y: &y, positions: &positions, indices: &indices }, w).unwrap_or_default()
         }
     };
-    let (model, diagnostics) = choose_model(&errors, history, class, &method, &config.cascade);
     let round = match config.rounding {
         Rounding::Auto => history.is_count_data(),
         Rounding::Never => false,

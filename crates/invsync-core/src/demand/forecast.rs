@@ -44,9 +44,12 @@ pub enum ForecastMethod {
         /// Smoothing constant in (0, 1].
         alpha: f64,
     },
-    /// SES with the smoothing constant chosen per item: every alpha of
-    /// [`SES_FIT_GRID`] runs side by side and the one with the smallest sum of squared
-    /// one-step errors so far makes the forecast (ties: the smaller alpha).
+    /// SES with the smoothing constant chosen per item from its measured one-step errors:
+    /// every alpha of [`SES_FIT_GRID`] runs side by side, each started as the running mean
+    /// (alpha_t = max(alpha, 1 / t) at the t-th known value), and the forecast comes from
+    /// the smallest alpha whose mean squared one-step error is within one standard error
+    /// of the lowest (the one-standard-error rule: the smoother forecaster unless the data
+    /// show a clearly better one).
     SesFitted,
     /// Holt's damped trend on deseasonalised values.
     HoltDamped {
@@ -93,8 +96,9 @@ impl ForecastMethod {
     }
 }
 
-/// The smoothing constants [`ForecastMethod::SesFitted`] chooses from.
-pub const SES_FIT_GRID: [f64; 7] = [0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5];
+/// The smoothing constants [`ForecastMethod::SesFitted`] chooses from (0: the running mean
+/// of every known value, the best forecaster of a stationary series).
+pub const SES_FIT_GRID: [f64; 9] = [0.0, 0.01, 0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5];
 
 /// Multiplicative seasonal indices, one per seasonal position, averaging 1.
 #[derive(Debug, Clone, PartialEq)]
@@ -239,8 +243,9 @@ pub(crate) struct Forecaster {
     second: Option<f64>,
     /// Periods since the last non-zero demand (Croston), counted from the series start.
     since: f64,
-    /// Fitted SES: (level, sum of squared one-step errors) per alpha of the grid.
-    fitted: [(f64, f64); SES_FIT_GRID.len()],
+    /// Fitted SES: (level, sum of squared one-step errors, sum of their squares) per alpha
+    /// of the grid.
+    fitted: [(f64, f64, f64); SES_FIT_GRID.len()],
 }
 
 impl Forecaster {
@@ -253,7 +258,7 @@ impl Forecaster {
             level: None,
             second: None,
             since: 0.0,
-            fitted: [(f64::NAN, 0.0); SES_FIT_GRID.len()],
+            fitted: [(f64::NAN, 0.0, 0.0); SES_FIT_GRID.len()],
         }
     }
 
@@ -277,11 +282,16 @@ impl Forecaster {
             }
             ForecastMethod::Ses { alpha } => smooth(&mut self.level, v, alpha),
             ForecastMethod::SesFitted => {
-                for ((level, sse), a) in self.fitted.iter_mut().zip(SES_FIT_GRID) {
+                // Running-mean start: the t-th known value weighs max(alpha, 1 / t).
+                let start = 1.0 / self.known as f64;
+                for ((level, sse, sse2), a) in self.fitted.iter_mut().zip(SES_FIT_GRID) {
                     if level.is_nan() {
                         *level = v;
                     } else {
-                        *sse += (v - *level) * (v - *level);
+                        let e2 = (v - *level) * (v - *level);
+                        *sse += e2;
+                        *sse2 += e2 * e2;
+                        let a = a.max(start);
                         *level = a * v + (1.0 - a) * *level;
                     }
                 }
@@ -318,6 +328,24 @@ impl Forecaster {
         }
     }
 
+    /// The level of [`ForecastMethod::SesFitted`]: the smallest alpha whose mean squared
+    /// one-step error is within one standard error of the lowest.
+    fn fitted_level(&self) -> f64 {
+        let m = self.known.saturating_sub(1) as f64;
+        let pick = if m < 2.0 {
+            self.fitted.first()
+        } else {
+            let best = self.fitted.iter().min_by(|a, b| a.1.total_cmp(&b.1));
+            let limit = best.map_or(0.0, |&(_, sse, sse2)| {
+                let mse = sse / m;
+                let var = (sse2 / m - mse * mse).max(0.0);
+                mse + (var / m).sqrt()
+            });
+            self.fitted.iter().find(|f| f.1 / m <= limit).or(best)
+        };
+        pick.map_or(0.0, |f| if f.0.is_nan() { 0.0 } else { f.0 })
+    }
+
     /// Forecast of periods `t0 .. t0 + horizon` (t0 = number of periods fed).
     pub(crate) fn predict(
         &self,
@@ -352,10 +380,7 @@ impl Forecaster {
             ForecastMethod::Naive => flat(self.last),
             ForecastMethod::MovingAverage { .. } | ForecastMethod::SeasonalMovingAverage { .. } => flat(buf_mean()),
             ForecastMethod::Ses { .. } => flat(self.level.unwrap_or(0.0)),
-            ForecastMethod::SesFitted => {
-                let best = self.fitted.iter().min_by(|a, b| a.1.total_cmp(&b.1)).map_or(0.0, |f| f.0);
-                flat(if best.is_nan() { 0.0 } else { best })
-            }
+            ForecastMethod::SesFitted => flat(self.fitted_level()),
             ForecastMethod::HoltDamped { phi, .. } => {
                 let (level, trend) = (self.level.unwrap_or(0.0), self.second.unwrap_or(0.0));
                 let (mut damp, mut pow) = (0.0, 1.0);

@@ -22,6 +22,7 @@
 
 mod cascade;
 mod classify;
+mod cold;
 mod errors;
 mod fit;
 mod forecast;

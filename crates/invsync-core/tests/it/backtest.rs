@@ -3,7 +3,7 @@
 use invsync_core::Timestamp;
 use invsync_core::backtest::*;
 use invsync_core::demand::{Calendar, DemandHistory};
-use invsync_core::plan::{ItemInput, plan_batch, vn2_defaults};
+use invsync_core::plan::{ItemInput, PlanConfig, plan_batch};
 use invsync_core::policy::StockPosition;
 
 /// Orders the same quantity for every item at every decision.
@@ -69,7 +69,7 @@ fn synthetic() -> Vec<Series> {
 #[test]
 fn planner_rule_decides_what_plan_decides() {
     let s = synthetic();
-    let config = vn2_defaults();
+    let config = PlanConfig::vn2();
     let t = 89;
     let positions: Vec<StockPosition> =
         (0..s.len()).map(|i| StockPosition { on_hand: i as f64, arrivals: vec![1.0, 0.0] }).collect();
@@ -98,7 +98,7 @@ fn planner_rule_decides_what_plan_decides() {
 fn backtest_is_deterministic_and_thread_independent() {
     let s = synthetic();
     let p = Protocol { windows: 2, window_periods: 8, warmup: 4, ..Protocol::default() };
-    let rule = PlannerRule(vn2_defaults());
+    let rule = PlannerRule(PlanConfig::vn2());
     let a = run(&s, &rule, &p).unwrap();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
     let b = pool.install(|| run(&s, &rule, &p)).unwrap();
@@ -138,7 +138,7 @@ fn bad_protocols_are_typed_errors_not_panics_or_nan() {
 fn planner_errors_propagate_instead_of_ordering_nothing() {
     let s = synthetic();
     let p = Protocol { windows: 1, window_periods: 4, warmup: 2, count_from: 1, ..Protocol::default() };
-    let mut config = vn2_defaults();
+    let mut config = PlanConfig::vn2();
     config.demand.scenarios = 100_001;
     let e = run(&s, &PlannerRule(config), &p).unwrap_err();
     assert!(matches!(e, BacktestError::Rule { .. }), "{e}");

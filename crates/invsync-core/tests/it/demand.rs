@@ -169,9 +169,11 @@ fn cascade_levels_and_transitions() {
         assert_eq!(d.n, n);
         match level {
             0 => {
-                assert!(matches!(model, UncertaintyModel::Blocked { .. }));
-                assert!(d.reason.contains("blocked"));
-                assert!(model.simulate(&[10.0; 3], 100, true, &mut rng::stream(0, "x")).is_none());
+                // Cold start: the per-period demand (mean 11) fitted directly.
+                assert!(matches!(model, UncertaintyModel::Parametric { resample: None, .. }), "{model:?}");
+                assert!(d.reason.contains("cold start"), "{}", d.reason);
+                assert!((d.cold_start_mean.unwrap() - 11.0).abs() < 0.05);
+                assert_eq!(d.warnings[0].severity, Severity::High);
             }
             1 => {
                 assert!(matches!(model, UncertaintyModel::Parametric { resample: Some(_), .. }));
@@ -189,6 +191,18 @@ fn cascade_levels_and_transitions() {
             }
         }
     }
+    // Only an item without any usable observation is blocked.
+    let none = DemandHistory::new(
+        Timestamp::from_date(2024, 1, 1).unwrap(),
+        Calendar::Week,
+        vec![f64::NAN, 0.0, f64::NAN],
+        vec![false, true, false],
+    )
+    .unwrap();
+    let (model, d) = choose_model(&matrix(0, 3), &none, classify(&none.observed_values()), &method, &config);
+    assert!(matches!(model, UncertaintyModel::Blocked { .. }));
+    assert!(d.reason.contains("blocked: no usable demand observation"), "{}", d.reason);
+    assert!(model.simulate(&[10.0; 3], 100, true, &mut rng::stream(0, "x")).is_none());
     // Thresholds are configurable.
     let strict = CascadeConfig { level1_min_rows: 5, ..CascadeConfig::default() };
     assert_eq!(choose_model(&matrix(4, 3), &h, class, &method, &strict).1.level, 0);
@@ -218,11 +232,21 @@ fn level3_intermittent_uses_markov_and_level2_rejects_normality_when_skewed() {
 }
 
 #[test]
-fn blocked_items_say_why_and_get_no_scenarios() {
+fn short_items_cold_start_and_only_empty_ones_are_blocked() {
+    // Six weeks: no forecast-error row, but demand evidence: planned from the fitted demand.
     let out = generate(&weekly(vec![5.0; 6]), &DemandConfig::default(), None, &mut rng::stream(1, "short")).unwrap();
     assert_eq!(out.diagnostics.level, 0);
+    assert_eq!(out.forecast, vec![5.0; 3]);
+    let s = out.scenarios.expect("cold start draws scenarios");
+    assert!((s.mu_w() - 15.0).abs() < 1.0, "{}", s.mu_w());
+    assert!(s.sigma_w() > 3.0, "Poisson floor and estimation error: {}", s.sigma_w());
+    assert!(out.diagnostics.reason.contains("cold start"));
+    // Every week out of stock selling 0: nothing is known, so blocked, and it says why.
+    let h = DemandHistory::new(Timestamp::from_date(2024, 1, 1).unwrap(), Calendar::Week, vec![0.0; 6], vec![true; 6])
+        .unwrap();
+    let out = generate(&h, &DemandConfig::default(), None, &mut rng::stream(1, "short")).unwrap();
     assert!(out.scenarios.is_none());
-    assert!(out.diagnostics.reason.contains("fewer than"));
+    assert!(out.diagnostics.reason.contains("no usable demand observation"));
     let empty = generate(&weekly(vec![]), &DemandConfig::default(), None, &mut rng::stream(1, "e")).unwrap();
     assert!(empty.scenarios.is_none() && empty.forecast.is_empty());
 }

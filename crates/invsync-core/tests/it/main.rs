@@ -2,6 +2,7 @@
 
 mod backtest;
 mod concurrency;
+mod decision;
 mod demand;
 mod fixture;
 mod gs1;

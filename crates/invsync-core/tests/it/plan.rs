@@ -42,7 +42,7 @@ fn batch_is_order_and_thread_independent() {
 }
 
 #[test]
-fn blocked_items_order_nothing() {
+fn new_items_are_planned_and_only_items_without_evidence_order_nothing() {
     let h = history(1, 5);
     let input = ItemInput {
         key: "new",
@@ -53,9 +53,56 @@ fn blocked_items_order_nothing() {
         planner_override: None,
     };
     let plan = plan_item(&input, &PlanConfig::default()).unwrap();
+    assert_eq!(plan.diagnostics.level, 0);
+    assert!(plan.diagnostics.reason.contains("cold start"), "{}", plan.diagnostics.reason);
+    // Mean demand ~10 a week, nothing on hand or on order: the order arrives after L = 2
+    // weeks of lost sales and covers R = 1 week, so at least that week's mean.
+    assert!(plan.order_qty() >= 10.0, "{}", plan.order_qty());
+    let empty = DemandHistory::uncensored(Timestamp::from_date(2021, 4, 12).unwrap(), Calendar::Week, vec![]).unwrap();
+    let input = ItemInput {
+        key: "empty",
+        history: &empty,
+        position: StockPosition::empty(),
+        consensus: None,
+        settings: None,
+        planner_override: None,
+    };
+    let plan = plan_item(&input, &PlanConfig::default()).unwrap();
     assert!(plan.recommendation.is_none());
     assert_eq!(plan.order_qty(), 0.0);
-    assert_eq!(plan.diagnostics.level, 0);
+}
+
+/// The death spiral of issue 27: 8 weeks of sales, then weeks out of stock (selling little,
+/// flagged): the item is planned from its in-stock weeks and the censored ones, never
+/// starved of history, and orders with nothing on hand or on order.
+#[test]
+fn stocked_out_short_items_keep_ordering() {
+    let mut values = vec![12.0, 9.0, 11.0, 10.0, 8.0, 13.0, 10.0, 11.0];
+    let mut censored = vec![false; 8];
+    for week in 0..10 {
+        values.push(if week % 2 == 0 { 0.0 } else { 3.0 });
+        censored.push(true);
+        let h = DemandHistory::new(
+            Timestamp::from_date(2021, 4, 12).unwrap(),
+            Calendar::Week,
+            values.clone(),
+            censored.clone(),
+        )
+        .unwrap();
+        let input = ItemInput {
+            key: "spiral",
+            history: &h,
+            position: StockPosition::empty(),
+            consensus: None,
+            settings: None,
+            planner_override: None,
+        };
+        for config in [PlanConfig::default(), PlanConfig::vn2()] {
+            let plan = plan_item(&input, &config).unwrap();
+            // Mean 10.5 a week: the order covers the R = 1 week after the lead time.
+            assert!(plan.order_qty() >= 10.0, "week {week}: {} ({})", plan.order_qty(), plan.diagnostics.reason);
+        }
+    }
 }
 
 /// Orders a fixed quantity at every decision.
@@ -172,4 +219,35 @@ fn item_settings_plan_as_their_own_configuration() {
     let r = p.recommendation.unwrap();
     assert_eq!(r.planner_override.unwrap().planner_override, o);
     assert_eq!(r.order_qty, plan_item(&input(None, None), &base).unwrap().order_qty());
+}
+
+/// An item with demand evidence ordering 0 with nothing on hand or on order says why: here
+/// one unit every fifth week and p = h, so an unsold unit costs as much as a lost sale.
+#[test]
+fn an_order_of_zero_at_position_zero_says_why() {
+    let values: Vec<f64> = (0..60).map(|t| if t % 5 == 0 { 1.0 } else { 0.0 }).collect();
+    let h = DemandHistory::uncensored(Timestamp::from_date(2021, 4, 12).unwrap(), Calendar::Week, values).unwrap();
+    let mut config = PlanConfig::default();
+    config.policy.holding = 1.0;
+    config.policy.shortage = 1.0;
+    let input = ItemInput {
+        key: "sparse",
+        history: &h,
+        position: StockPosition::empty(),
+        consensus: None,
+        settings: None,
+        planner_override: None,
+    };
+    let plan = plan_item(&input, &config).unwrap();
+    assert_eq!(plan.order_qty(), 0.0);
+    assert!(
+        plan.diagnostics.reason.contains("order 0 with nothing on hand or on order"),
+        "{}",
+        plan.diagnostics.reason
+    );
+    // With a high shortage cost the same item orders.
+    config.policy.shortage = 20.0;
+    let plan = plan_item(&input, &config).unwrap();
+    assert!(plan.order_qty() > 0.0);
+    assert!(!plan.diagnostics.reason.contains("order 0"));
 }

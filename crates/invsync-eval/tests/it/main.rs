@@ -341,7 +341,7 @@ fn a_failing_rule_stops_the_suite_with_an_error_naming_rule_item_and_settings() 
     let families: Vec<Family> = truth::families().into_iter().filter(|f| f.name == "poisson_2").collect();
     let config = RollingConfig { items: 2, rounds: 4, ..RollingConfig::quick(3) };
     // A planner whose settings are refused: an error, never silent orders of 0.
-    let mut bad = invsync_core::plan::vn2_defaults();
+    let mut bad = invsync_core::plan::PlanConfig::vn2();
     bad.demand.scenarios = usize::MAX;
     let planner = Invsync::new("huge", bad);
     let e = rolling::run(&families, &[&planner], &config).unwrap_err();

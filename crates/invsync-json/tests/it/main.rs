@@ -411,7 +411,7 @@ fn sigkill_mid_append_loses_nothing_acknowledged() {
 
 #[test]
 fn planner_configuration_round_trips_and_errors_have_positions() {
-    let c = invsync_core::plan::vn2_defaults();
+    let c = invsync_core::plan::PlanConfig::vn2();
     let mut bytes = Vec::new();
     invsync_json::write_pretty(&mut bytes, &c).unwrap();
     let back: invsync_core::plan::PlanConfig = invsync_json::read(&bytes[..]).unwrap();
