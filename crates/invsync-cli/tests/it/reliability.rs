@@ -423,13 +423,14 @@ fn a_full_standard_output_is_named() {
 
 #[test]
 fn threads_multiply_the_memory_budget_too() {
-    // 100,000 scenarios x 225 periods fits one thread's budget; eight threads of it do not.
+    // 100,000 scenarios x 223 periods (L 62 + R 100 + the default's carry-over L - 1) fits
+    // one thread's budget; eight threads of it do not.
     let o = invsync(&[
         "plan",
         "--history",
         "examples/data/history.csv",
         "--lead-time",
-        "124",
+        "62",
         "--review-period",
         "100",
         "--holding-cost",

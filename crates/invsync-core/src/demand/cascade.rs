@@ -134,6 +134,7 @@ pub struct Diagnostics {
     pub normality_p: Option<f64>,
     /// Cold start (level 0 with demand evidence): the fitted mean demand per period, which
     /// replaces the point forecast.
+    #[cfg_attr(feature = "serde", serde(default))]
     pub cold_start_mean: Option<f64>,
 }
 
@@ -502,6 +503,7 @@ pub struct DemandConfig {
     /// error by more than one standard error of the paired difference.
     ///
     /// [`SeasonalPool::shrunk_indices`]: crate::plan::SeasonalPool::shrunk_indices
+    #[cfg_attr(feature = "serde", serde(default))]
     pub seasonal_evidence: bool,
 }
 

@@ -133,8 +133,10 @@ impl SeasonalIndices {
             }
             let lo = t.saturating_sub(half);
             let hi = (t + half + 1).min(y.len());
-            let window: Vec<f64> = y[lo..hi].iter().copied().filter(|x| !x.is_nan()).collect();
-            let level = mean(&window);
+            // The mean of the window's known values, without collecting them.
+            let (total, known) =
+                y[lo..hi].iter().filter(|x| !x.is_nan()).fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+            let level = if known == 0 { 0.0 } else { total / known as f64 };
             if level > 0.0 {
                 let p = positions.get(t).copied().unwrap_or(t) % length;
                 sum[p] += v / level;

@@ -358,3 +358,5 @@ fn a_failing_rule_stops_the_suite_with_an_error_naming_rule_item_and_settings() 
         assert!(matches!(*e.source, RuleError::BadOrder(v) if v.to_bits() == q.to_bits()), "{e}");
     }
 }
+
+mod targets;
