@@ -6,6 +6,7 @@
 //! * [`core`] (always): the inventory ledger, identifiers, money, units of measure.
 //! * `csv` (feature `csv`): CSV adapters.
 //! * `json` (feature `json`): JSON / JSON Lines adapters.
+//! * `store` (feature `store`): durable storage of the ledger (embedded SQLite).
 //!
 //! ```
 //! use invsync::ledger::{Event, Ledger, LedgerConfig, Movement};
@@ -20,6 +21,8 @@
 //! ```
 
 #![forbid(unsafe_code)]
+// docs.rs builds with `--cfg docsrs` (Cargo.toml) on nightly: label feature-gated items.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
 pub use invsync_core as core;
@@ -32,3 +35,7 @@ pub use invsync_csv as csv;
 /// JSON adapters (feature `json`).
 #[cfg(feature = "json")]
 pub use invsync_json as json;
+
+/// Durable storage of the ledger (feature `store`).
+#[cfg(feature = "store")]
+pub use invsync_store as store;

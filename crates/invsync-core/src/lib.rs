@@ -33,6 +33,8 @@
 //! * [`Timestamp`], [`Money`], [`UnitOfMeasure`] and the id types.
 
 #![forbid(unsafe_code)]
+// docs.rs builds with `--cfg docsrs` (Cargo.toml) on nightly: label feature-gated items.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
 pub mod backtest;

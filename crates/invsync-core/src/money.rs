@@ -24,7 +24,16 @@ use std::str::FromStr;
 pub const MICROS_PER_UNIT: i128 = 1_000_000;
 
 /// An exact amount of money in micro-units.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+///
+/// `Display` prints the plain decimal in currency units (`12.5`); `Debug` wraps the same
+/// decimal as `Money(12.5)`, so logs and assertion failures show the amount, not a count
+/// of micro-units.
+///
+/// ```
+/// use invsync_core::Money;
+/// assert_eq!(format!("{:?}", Money::from_micros(12_500_000)), "Money(12.5)");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Money(i128);
 
 /// Why a text is not an amount of money.
@@ -139,6 +148,13 @@ impl fmt::Display for Money {
     }
 }
 
+impl fmt::Debug for Money {
+    /// `Money(12.5)`: the decimal in currency units, as `Display` prints it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Money({self})")
+    }
+}
+
 impl FromStr for Money {
     type Err = MoneyError;
 
@@ -186,6 +202,16 @@ impl<'de> serde::Deserialize<'de> for Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_is_the_decimal_amount() {
+        for (micros, want) in
+            [(0, "Money(0)"), (12_500_000, "Money(12.5)"), (-1, "Money(-0.000001)"), (175_000_000, "Money(175)")]
+        {
+            assert_eq!(format!("{:?}", Money::from_micros(micros)), want);
+        }
+        assert_eq!(format!("{:?}", Some(Money::from_units(3))), "Some(Money(3))");
+    }
 
     /// The 128-bit rounding, as it was before the 64-bit path.
     fn half_even_i128(n: i128, d: i128) -> Option<i128> {

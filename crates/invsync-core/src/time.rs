@@ -4,10 +4,26 @@
 //! [`Timestamp`] is a count of milliseconds since 1970-01-01T00:00:00Z (UTC, leap seconds
 //! ignored, as in Unix time). Parsing and formatting use the RFC 3339 subset
 //! `YYYY-MM-DDTHH:MM:SS[.fff]Z` (or a `+HH:MM` / `-HH:MM` offset) and plain dates
-//! `YYYY-MM-DD` (read as midnight UTC).
+//! `YYYY-MM-DD` (read as midnight UTC); see [`Timestamp`'s `FromStr`](Timestamp#accepted-formats)
+//! for the exact list.
+//!
+//! At the edges of a service, [`Timestamp`] converts from and to [`std::time::SystemTime`]
+//! and moves by [`std::time::Duration`]:
+//!
+//! ```
+//! use std::time::{Duration, SystemTime};
+//! use invsync_core::Timestamp;
+//! # fn main() -> Result<(), invsync_core::TimeError> {
+//! let now = Timestamp::try_from(SystemTime::now())?;
+//! let later = now.saturating_add(Duration::from_secs(90));
+//! assert_eq!(later.duration_since(now), Some(Duration::from_secs(90)));
+//! assert!(SystemTime::try_from(later)? > SystemTime::UNIX_EPOCH);
+//! # Ok(()) }
+//! ```
 
 use std::fmt;
 use std::str::FromStr;
+use std::time::{Duration, SystemTime};
 
 /// Milliseconds in one second, minute, hour and day.
 const MS_PER_SEC: i64 = 1_000;
@@ -18,6 +34,37 @@ pub const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
 
 /// An instant: milliseconds since the Unix epoch, UTC.
 ///
+/// `Display` and `Debug` both print RFC 3339 in UTC (`2024-04-08T12:30:00Z`, with `.fff`
+/// only when the milliseconds are not zero).
+///
+/// # Accepted formats
+///
+/// [`str::parse`] (the [`FromStr`] impl) reads, in ASCII only:
+///
+/// | shape | example | read as |
+/// |---|---|---|
+/// | `YYYY-MM-DD` | `2024-04-08` | midnight UTC of that date |
+/// | `YYYY-MM-DDTHH:MM:SSZ` | `2024-04-08T12:30:00Z` | that instant, UTC |
+/// | `YYYY-MM-DDTHH:MM:SS.fZ` (1 to 9 fraction digits) | `2024-04-08T12:30:00.25Z` | digits past the third (sub-millisecond) are dropped, not rounded |
+/// | `YYYY-MM-DDTHH:MM:SS[.f]+HH:MM` or `-HH:MM` | `2024-04-08T14:30:00+02:00` | the offset is taken off: this is `12:30:00Z` |
+///
+/// The year has exactly four digits; `t` or a space may replace `T`, and `z` may replace
+/// `Z`. A time without `Z` or an offset is refused (it would be ambiguous), as are leap
+/// seconds (`:60`), hour 24 and dates that do not exist (`2023-02-29`). Errors are
+/// [`TimeError::Syntax`] (wrong shape) or [`TimeError::Range`] (naming the field).
+///
+/// ```
+/// use invsync_core::{TimeError, Timestamp};
+/// # fn main() -> Result<(), TimeError> {
+/// let noon: Timestamp = "2024-04-08T12:30:00Z".parse()?;
+/// assert_eq!("2024-04-08T14:30:00+02:00".parse::<Timestamp>()?, noon);
+/// assert_eq!("2024-04-08 12:30:00.0009z".parse::<Timestamp>()?, noon);
+/// assert_eq!("2024-04-08".parse::<Timestamp>()?, Timestamp::from_date(2024, 4, 8)?);
+/// assert!(matches!("2024-04-08T12:30:00".parse::<Timestamp>(), Err(TimeError::Syntax { .. })));
+/// assert!(matches!("2024-04-31".parse::<Timestamp>(), Err(TimeError::Range { field: "date", .. })));
+/// # Ok(()) }
+/// ```
+///
 /// ```
 /// use invsync_core::Timestamp;
 /// # fn main() -> Result<(), invsync_core::TimeError> {
@@ -26,7 +73,7 @@ pub const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
 /// assert_eq!(t.to_string(), "2024-04-08T12:30:00Z");
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(transparent))]
 pub struct Timestamp(i64);
@@ -48,6 +95,13 @@ pub enum TimeError {
         field: &'static str,
         /// The text that was read.
         text: String,
+    },
+    /// A [`SystemTime`] or [`Duration`] that does not fit in milliseconds since the epoch
+    /// as an `i64`, or a [`Timestamp`] that the platform's [`SystemTime`] cannot hold.
+    #[error("time {what} is out of the representable range")]
+    OutOfRange {
+        /// The value, as `Debug` prints it.
+        what: String,
     },
 }
 
@@ -102,6 +156,82 @@ impl Timestamp {
         self.0.saturating_sub(earlier.0)
     }
 
+    /// This instant moved forward by `d` (saturating at the latest representable instant).
+    /// The sub-millisecond part of `d` is dropped.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use invsync_core::Timestamp;
+    /// # fn main() -> Result<(), invsync_core::TimeError> {
+    /// let t: Timestamp = "2024-04-08T09:00:00Z".parse()?;
+    /// assert_eq!(t.saturating_add(Duration::from_secs(30 * 60)).to_string(), "2024-04-08T09:30:00Z");
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn saturating_add(self, d: Duration) -> Self {
+        Timestamp(clamp_ms(i128::from(self.0) + duration_millis(d)))
+    }
+
+    /// This instant moved back by `d` (saturating at the earliest representable instant).
+    /// The sub-millisecond part of `d` is dropped.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use invsync_core::Timestamp;
+    /// # fn main() -> Result<(), invsync_core::TimeError> {
+    /// let t: Timestamp = "2024-04-08T00:00:00Z".parse()?;
+    /// assert_eq!(t.saturating_sub(Duration::from_secs(1)).to_string(), "2024-04-07T23:59:59Z");
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn saturating_sub(self, d: Duration) -> Self {
+        Timestamp(clamp_ms(i128::from(self.0) - duration_millis(d)))
+    }
+
+    /// This instant moved forward by `d`, or `None` past the latest representable instant.
+    /// The sub-millisecond part of `d` is dropped.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use invsync_core::Timestamp;
+    /// assert_eq!(Timestamp::EPOCH.checked_add(Duration::from_millis(5)), Some(Timestamp::from_millis(5)));
+    /// assert_eq!(Timestamp::from_millis(i64::MAX).checked_add(Duration::from_millis(1)), None);
+    /// ```
+    pub fn checked_add(self, d: Duration) -> Option<Self> {
+        i64::try_from(i128::from(self.0) + duration_millis(d)).ok().map(Timestamp)
+    }
+
+    /// This instant moved back by `d`, or `None` before the earliest representable instant.
+    /// The sub-millisecond part of `d` is dropped.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use invsync_core::Timestamp;
+    /// assert_eq!(Timestamp::EPOCH.checked_sub(Duration::from_secs(1)), Some(Timestamp::from_millis(-1_000)));
+    /// assert_eq!(Timestamp::from_millis(i64::MIN).checked_sub(Duration::from_millis(1)), None);
+    /// ```
+    pub fn checked_sub(self, d: Duration) -> Option<Self> {
+        i64::try_from(i128::from(self.0) - duration_millis(d)).ok().map(Timestamp)
+    }
+
+    /// The time from `earlier` to `self`, or `None` when `earlier` is later than `self`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use invsync_core::Timestamp;
+    /// # fn main() -> Result<(), invsync_core::TimeError> {
+    /// let a: Timestamp = "2024-04-08T09:00:00Z".parse()?;
+    /// let b: Timestamp = "2024-04-08T09:00:01.5Z".parse()?;
+    /// assert_eq!(b.duration_since(a), Some(Duration::from_millis(1_500)));
+    /// assert_eq!(a.duration_since(b), None);
+    /// # Ok(()) }
+    /// ```
+    pub fn duration_since(self, earlier: Timestamp) -> Option<Duration> {
+        // i128: the difference of two i64 can exceed i64 but always fits u64 when positive.
+        let diff = i128::from(self.0) - i128::from(earlier.0);
+        u64::try_from(diff).ok().map(Duration::from_millis)
+    }
+
     /// Zero-based day of the year (0 = January 1st) in UTC.
     pub fn day_of_year(self) -> usize {
         let days = self.days();
@@ -112,6 +242,80 @@ impl Timestamp {
     /// The calendar date (year, month, day) in UTC.
     pub fn to_date(self) -> (i32, u32, u32) {
         civil_from_days(self.days())
+    }
+}
+
+/// Whole milliseconds of `d` (at most about 1.8e19, far inside `i128`).
+fn duration_millis(d: Duration) -> i128 {
+    // `Duration::MAX` is u64::MAX seconds: its milliseconds fit an i128 with room to spare.
+    i128::try_from(d.as_millis()).unwrap_or(i128::MAX / 2)
+}
+
+/// Whole milliseconds of `d` as the `*_ms` fields hold them, saturating at `i64::MAX`.
+pub(crate) fn saturating_millis(d: Duration) -> i64 {
+    clamp_ms(duration_millis(d))
+}
+
+/// `ms` clamped to the `i64` range of a [`Timestamp`].
+fn clamp_ms(ms: i128) -> i64 {
+    i64::try_from(ms).unwrap_or(if ms < 0 { i64::MIN } else { i64::MAX })
+}
+
+impl TryFrom<SystemTime> for Timestamp {
+    type Error = TimeError;
+
+    /// The instant, truncated toward the past to whole milliseconds.
+    ///
+    /// # Errors
+    ///
+    /// [`TimeError::OutOfRange`] when it is more than `i64::MAX` milliseconds (about 292
+    /// million years) from the epoch.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use invsync_core::Timestamp;
+    /// # fn main() -> Result<(), invsync_core::TimeError> {
+    /// let t = SystemTime::UNIX_EPOCH + Duration::from_micros(1_500);
+    /// assert_eq!(Timestamp::try_from(t)?, Timestamp::from_millis(1));
+    /// # Ok(()) }
+    /// ```
+    fn try_from(t: SystemTime) -> Result<Self, TimeError> {
+        let out = || TimeError::OutOfRange { what: format!("{t:?}") };
+        match t.duration_since(SystemTime::UNIX_EPOCH) {
+            Ok(after) => i64::try_from(after.as_millis()).map(Timestamp).map_err(|_| out()),
+            Err(before) => {
+                // Before the epoch: floor, so 1.5 ms before is -2 ms (truncation toward
+                // the past, as for instants after the epoch).
+                let d = before.duration();
+                let ms = duration_millis(d) + i128::from(d.subsec_nanos() % 1_000_000 != 0);
+                i64::try_from(-ms).map(Timestamp).map_err(|_| out())
+            }
+        }
+    }
+}
+
+impl TryFrom<Timestamp> for SystemTime {
+    type Error = TimeError;
+
+    /// The same instant as a [`SystemTime`].
+    ///
+    /// # Errors
+    ///
+    /// [`TimeError::OutOfRange`] when the platform's `SystemTime` cannot hold it (never on
+    /// Unix-like 64-bit platforms, whose range is wider than a `Timestamp`'s).
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use invsync_core::Timestamp;
+    /// # fn main() -> Result<(), invsync_core::TimeError> {
+    /// let t = SystemTime::try_from(Timestamp::from_secs(60))?;
+    /// assert_eq!(t, SystemTime::UNIX_EPOCH + Duration::from_secs(60));
+    /// # Ok(()) }
+    /// ```
+    fn try_from(t: Timestamp) -> Result<Self, TimeError> {
+        let d = Duration::from_millis(t.0.unsigned_abs());
+        let st = if t.0 >= 0 { SystemTime::UNIX_EPOCH.checked_add(d) } else { SystemTime::UNIX_EPOCH.checked_sub(d) };
+        st.ok_or_else(|| TimeError::OutOfRange { what: t.to_string() })
     }
 }
 
@@ -248,6 +452,13 @@ impl fmt::Display for Timestamp {
     }
 }
 
+impl fmt::Debug for Timestamp {
+    /// The same RFC 3339 text as `Display`, so logs and assertion failures read as dates.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,5 +494,54 @@ mod tests {
         ] {
             assert!(bad.parse::<Timestamp>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn debug_is_rfc3339() {
+        let t: Timestamp = "2024-02-29T23:59:59.5Z".parse().unwrap();
+        assert_eq!(format!("{t:?}"), "2024-02-29T23:59:59.500Z");
+        assert_eq!(format!("{:?}", Some(Timestamp::EPOCH)), "Some(1970-01-01T00:00:00Z)");
+    }
+
+    #[test]
+    fn system_time_round_trip() {
+        for ms in [0, 1, -1, 1_712_577_600_123, -86_400_001, i64::MAX, i64::MIN] {
+            let t = Timestamp::from_millis(ms);
+            let st = SystemTime::try_from(t).unwrap();
+            assert_eq!(Timestamp::try_from(st).unwrap(), t, "{ms}");
+        }
+        // Sub-millisecond parts are truncated toward the past on both sides of the epoch.
+        let e = SystemTime::UNIX_EPOCH;
+        assert_eq!(Timestamp::try_from(e + Duration::from_micros(1_999)).unwrap().as_millis(), 1);
+        assert_eq!(Timestamp::try_from(e - Duration::from_micros(1_001)).unwrap().as_millis(), -2);
+        assert_eq!(Timestamp::try_from(e - Duration::from_micros(2_000)).unwrap().as_millis(), -2);
+    }
+
+    #[test]
+    fn system_time_out_of_range_is_a_typed_error() {
+        let far = SystemTime::UNIX_EPOCH + Duration::from_secs(u64::MAX / 1_000 + 1);
+        assert!(matches!(Timestamp::try_from(far), Err(TimeError::OutOfRange { .. })));
+        let far_back = SystemTime::UNIX_EPOCH - Duration::from_secs(u64::MAX / 1_000 + 1);
+        assert!(matches!(Timestamp::try_from(far_back), Err(TimeError::OutOfRange { .. })));
+    }
+
+    #[test]
+    fn durations() {
+        let t = Timestamp::from_millis(1_000);
+        assert_eq!(t.saturating_add(Duration::from_micros(2_999)), Timestamp::from_millis(1_002));
+        assert_eq!(t.saturating_sub(Duration::from_secs(2)), Timestamp::from_millis(-1_000));
+        assert_eq!(
+            Timestamp::from_millis(i64::MAX - 1).saturating_add(Duration::MAX),
+            Timestamp::from_millis(i64::MAX)
+        );
+        assert_eq!(t.saturating_sub(Duration::MAX), Timestamp::from_millis(i64::MIN));
+        assert_eq!(t.checked_add(Duration::MAX), None);
+        assert_eq!(t.checked_sub(Duration::MAX), None);
+        assert_eq!(
+            Timestamp::from_millis(i64::MAX).duration_since(Timestamp::from_millis(i64::MIN)),
+            Some(Duration::from_millis(u64::MAX))
+        );
+        assert_eq!(t.duration_since(t), Some(Duration::ZERO));
+        assert_eq!(t.duration_since(t.add_millis(1)), None);
     }
 }

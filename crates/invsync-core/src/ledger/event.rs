@@ -275,6 +275,349 @@ impl Movement {
         Movement::Cancel { target }
     }
 
+    /// A scheduled receipt (a purchase-order line) of `qty`, expected at `expected_at`: it
+    /// adds to `incoming` until a [`Movement::Receipt`] fills it.
+    /// ```
+    /// use invsync_core::ledger::{Bucket, Ledger, LedgerConfig, Movement};
+    /// use invsync_core::{ItemId, LocationId};
+    /// # use invsync_core::ledger::Event;
+    /// # use invsync_core::{EventId, SourceId};
+    /// # type R = Result<(), Box<dyn std::error::Error>>;
+    /// # /// Applies `m` as event `id` at `location`, hour `h` of 2024-04-08.
+    /// # fn post(l: &mut Ledger, location: &str, id: &str, h: u32, m: Movement) -> R {
+    /// #     let at = format!("2024-04-08T{h:02}:00:00Z").parse()?;
+    /// #     l.apply(Event::new(EventId::new(id)?, SourceId::new("wms")?, ItemId::new("SKU-1")?, LocationId::new(location)?, at, m))?;
+    /// #     Ok(())
+    /// # }
+    /// # fn main() -> R {
+    /// let (sku, dc) = (ItemId::new("SKU-1")?, LocationId::new("DC")?);
+    /// let mut ledger = Ledger::new(LedgerConfig::default());
+    /// post(&mut ledger, "DC", "r1", 8, Movement::receipt(10))?;
+    /// let due = "2024-04-15T00:00:00Z".parse()?;
+    /// post(&mut ledger, "DC", "po1", 9, Movement::schedule_receipt(5, due))?;
+    /// assert_eq!(ledger.levels(&sku, &dc).incoming, 5);
+    /// # Ok(()) }
+    /// ```
+    pub fn schedule_receipt(qty: i64, expected_at: Timestamp) -> Self {
+        Movement::ScheduleReceipt { qty, expected_at }
+    }
+
+    /// Sets `bucket` to `qty` units, with no compare-and-set guard, at the current rate.
+    /// ```
+    /// use invsync_core::ledger::{Bucket, Ledger, LedgerConfig, Movement};
+    /// use invsync_core::{ItemId, LocationId};
+    /// # use invsync_core::ledger::Event;
+    /// # use invsync_core::{EventId, SourceId};
+    /// # type R = Result<(), Box<dyn std::error::Error>>;
+    /// # /// Applies `m` as event `id` at `location`, hour `h` of 2024-04-08.
+    /// # fn post(l: &mut Ledger, location: &str, id: &str, h: u32, m: Movement) -> R {
+    /// #     let at = format!("2024-04-08T{h:02}:00:00Z").parse()?;
+    /// #     l.apply(Event::new(EventId::new(id)?, SourceId::new("wms")?, ItemId::new("SKU-1")?, LocationId::new(location)?, at, m))?;
+    /// #     Ok(())
+    /// # }
+    /// # fn main() -> R {
+    /// let (sku, dc) = (ItemId::new("SKU-1")?, LocationId::new("DC")?);
+    /// let mut ledger = Ledger::new(LedgerConfig::default());
+    /// post(&mut ledger, "DC", "r1", 8, Movement::receipt(10))?;
+    /// post(&mut ledger, "DC", "s1", 9, Movement::set(Bucket::Damaged, 2))?;
+    /// assert_eq!(ledger.levels(&sku, &dc).damaged, 2);
+    /// # Ok(()) }
+    /// ```
+    pub fn set(bucket: Bucket, qty: i64) -> Self {
+        Movement::Set { bucket, qty, expected: None, unit_cost: None }
+    }
+
+    /// Moves `qty` units from `from` to `to`, with no compare-and-set guard (named
+    /// `move_between` because `move` is a keyword).
+    /// ```
+    /// use invsync_core::ledger::{Bucket, Ledger, LedgerConfig, Movement};
+    /// use invsync_core::{ItemId, LocationId};
+    /// # use invsync_core::ledger::Event;
+    /// # use invsync_core::{EventId, SourceId};
+    /// # type R = Result<(), Box<dyn std::error::Error>>;
+    /// # /// Applies `m` as event `id` at `location`, hour `h` of 2024-04-08.
+    /// # fn post(l: &mut Ledger, location: &str, id: &str, h: u32, m: Movement) -> R {
+    /// #     let at = format!("2024-04-08T{h:02}:00:00Z").parse()?;
+    /// #     l.apply(Event::new(EventId::new(id)?, SourceId::new("wms")?, ItemId::new("SKU-1")?, LocationId::new(location)?, at, m))?;
+    /// #     Ok(())
+    /// # }
+    /// # fn main() -> R {
+    /// let (sku, dc) = (ItemId::new("SKU-1")?, LocationId::new("DC")?);
+    /// let mut ledger = Ledger::new(LedgerConfig::default());
+    /// post(&mut ledger, "DC", "r1", 8, Movement::receipt(10))?;
+    /// post(&mut ledger, "DC", "m1", 9, Movement::move_between(Bucket::Available, Bucket::SafetyStock, 3))?;
+    /// assert_eq!(ledger.levels(&sku, &dc).safety_stock, 3);
+    /// assert_eq!(ledger.levels(&sku, &dc).available, 7);
+    /// # Ok(()) }
+    /// ```
+    pub fn move_between(from: Bucket, to: Bucket, qty: i64) -> Self {
+        Movement::Move { from, to, qty, expected: None }
+    }
+
+    /// Reserves `qty` units: available -> reserved.
+    /// ```
+    /// use invsync_core::ledger::{Bucket, Ledger, LedgerConfig, Movement};
+    /// use invsync_core::{ItemId, LocationId};
+    /// # use invsync_core::ledger::Event;
+    /// # use invsync_core::{EventId, SourceId};
+    /// # type R = Result<(), Box<dyn std::error::Error>>;
+    /// # /// Applies `m` as event `id` at `location`, hour `h` of 2024-04-08.
+    /// # fn post(l: &mut Ledger, location: &str, id: &str, h: u32, m: Movement) -> R {
+    /// #     let at = format!("2024-04-08T{h:02}:00:00Z").parse()?;
+    /// #     l.apply(Event::new(EventId::new(id)?, SourceId::new("wms")?, ItemId::new("SKU-1")?, LocationId::new(location)?, at, m))?;
+    /// #     Ok(())
+    /// # }
+    /// # fn main() -> R {
+    /// let (sku, dc) = (ItemId::new("SKU-1")?, LocationId::new("DC")?);
+    /// let mut ledger = Ledger::new(LedgerConfig::default());
+    /// post(&mut ledger, "DC", "r1", 8, Movement::receipt(10))?;
+    /// post(&mut ledger, "DC", "h1", 9, Movement::reserve(4))?;
+    /// assert_eq!(ledger.levels(&sku, &dc).reserved, 4);
+    /// # Ok(()) }
+    /// ```
+    pub fn reserve(qty: i64) -> Self {
+        Movement::Reserve { qty }
+    }
+
+    /// Releases `qty` reserved units: reserved -> available.
+    /// ```
+    /// use invsync_core::ledger::{Bucket, Ledger, LedgerConfig, Movement};
+    /// use invsync_core::{ItemId, LocationId};
+    /// # use invsync_core::ledger::Event;
+    /// # use invsync_core::{EventId, SourceId};
+    /// # type R = Result<(), Box<dyn std::error::Error>>;
+    /// # /// Applies `m` as event `id` at `location`, hour `h` of 2024-04-08.
+    /// # fn post(l: &mut Ledger, location: &str, id: &str, h: u32, m: Movement) -> R {
+    /// #     let at = format!("2024-04-08T{h:02}:00:00Z").parse()?;
+    /// #     l.apply(Event::new(EventId::new(id)?, SourceId::new("wms")?, ItemId::new("SKU-1")?, LocationId::new(location)?, at, m))?;
+    /// #     Ok(())
+    /// # }
+    /// # fn main() -> R {
+    /// let (sku, dc) = (ItemId::new("SKU-1")?, LocationId::new("DC")?);
+    /// let mut ledger = Ledger::new(LedgerConfig::default());
+    /// post(&mut ledger, "DC", "r1", 8, Movement::receipt(10))?;
+    /// post(&mut ledger, "DC", "h1", 9, Movement::reserve(4))?;
+    /// post(&mut ledger, "DC", "h2", 10, Movement::release(3))?;
+    /// assert_eq!(ledger.levels(&sku, &dc).reserved, 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn release(qty: i64) -> Self {
+        Movement::Release { qty }
+    }
+
+    /// Commits `qty` units to a placed order: `from` (available or reserved) -> committed.
+    /// ```
+    /// use invsync_core::ledger::{Bucket, Ledger, LedgerConfig, Movement};
+    /// use invsync_core::{ItemId, LocationId};
+    /// # use invsync_core::ledger::Event;
+    /// # use invsync_core::{EventId, SourceId};
+    /// # type R = Result<(), Box<dyn std::error::Error>>;
+    /// # /// Applies `m` as event `id` at `location`, hour `h` of 2024-04-08.
+    /// # fn post(l: &mut Ledger, location: &str, id: &str, h: u32, m: Movement) -> R {
+    /// #     let at = format!("2024-04-08T{h:02}:00:00Z").parse()?;
+    /// #     l.apply(Event::new(EventId::new(id)?, SourceId::new("wms")?, ItemId::new("SKU-1")?, LocationId::new(location)?, at, m))?;
+    /// #     Ok(())
+    /// # }
+    /// # fn main() -> R {
+    /// let (sku, dc) = (ItemId::new("SKU-1")?, LocationId::new("DC")?);
+    /// let mut ledger = Ledger::new(LedgerConfig::default());
+    /// post(&mut ledger, "DC", "r1", 8, Movement::receipt(10))?;
+    /// post(&mut ledger, "DC", "o1", 9, Movement::commit(4, Bucket::Available))?;
+    /// assert_eq!(ledger.levels(&sku, &dc).committed, 4);
+    /// # Ok(()) }
+    /// ```
+    pub fn commit(qty: i64, from: Bucket) -> Self {
+        Movement::Commit { qty, from }
+    }
+
+    /// Ships `qty` units of an order: they leave `from` (normally committed) and on hand.
+    /// ```
+    /// use invsync_core::ledger::{Bucket, Ledger, LedgerConfig, Movement};
+    /// use invsync_core::{ItemId, LocationId};
+    /// # use invsync_core::ledger::Event;
+    /// # use invsync_core::{EventId, SourceId};
+    /// # type R = Result<(), Box<dyn std::error::Error>>;
+    /// # /// Applies `m` as event `id` at `location`, hour `h` of 2024-04-08.
+    /// # fn post(l: &mut Ledger, location: &str, id: &str, h: u32, m: Movement) -> R {
+    /// #     let at = format!("2024-04-08T{h:02}:00:00Z").parse()?;
+    /// #     l.apply(Event::new(EventId::new(id)?, SourceId::new("wms")?, ItemId::new("SKU-1")?, LocationId::new(location)?, at, m))?;
+    /// #     Ok(())
+    /// # }
+    /// # fn main() -> R {
+    /// let (sku, dc) = (ItemId::new("SKU-1")?, LocationId::new("DC")?);
+    /// let mut ledger = Ledger::new(LedgerConfig::default());
+    /// post(&mut ledger, "DC", "r1", 8, Movement::receipt(10))?;
+    /// post(&mut ledger, "DC", "o1", 9, Movement::commit(4, Bucket::Available))?;
+    /// post(&mut ledger, "DC", "o1-ship", 10, Movement::fulfil(4, Bucket::Committed))?;
+    /// assert_eq!(ledger.levels(&sku, &dc).on_hand(), 6);
+    /// # Ok(()) }
+    /// ```
+    pub fn fulfil(qty: i64, from: Bucket) -> Self {
+        Movement::Fulfil { qty, from }
+    }
+
+    /// Sends `qty` units to location `to`, with no expected arrival date, at the source's
+    /// cost of goods; they are `in_transit` at `to` until a [`Movement::TransferIn`].
+    /// ```
+    /// use invsync_core::ledger::{Bucket, Ledger, LedgerConfig, Movement};
+    /// use invsync_core::{ItemId, LocationId};
+    /// # use invsync_core::ledger::Event;
+    /// # use invsync_core::{EventId, SourceId};
+    /// # type R = Result<(), Box<dyn std::error::Error>>;
+    /// # /// Applies `m` as event `id` at `location`, hour `h` of 2024-04-08.
+    /// # fn post(l: &mut Ledger, location: &str, id: &str, h: u32, m: Movement) -> R {
+    /// #     let at = format!("2024-04-08T{h:02}:00:00Z").parse()?;
+    /// #     l.apply(Event::new(EventId::new(id)?, SourceId::new("wms")?, ItemId::new("SKU-1")?, LocationId::new(location)?, at, m))?;
+    /// #     Ok(())
+    /// # }
+    /// # fn main() -> R {
+    /// let (sku, dc) = (ItemId::new("SKU-1")?, LocationId::new("DC")?);
+    /// let mut ledger = Ledger::new(LedgerConfig::default());
+    /// post(&mut ledger, "DC", "r1", 8, Movement::receipt(10))?;
+    /// let store = LocationId::new("S1")?;
+    /// post(&mut ledger, "DC", "t1", 9, Movement::transfer_out(store.clone(), 4))?;
+    /// assert_eq!(ledger.levels(&sku, &dc).available, 6);
+    /// assert_eq!(ledger.levels(&sku, &store).in_transit, 4);
+    /// # Ok(()) }
+    /// ```
+    pub fn transfer_out(to: LocationId, qty: i64) -> Self {
+        Movement::TransferOut { to, qty, expected_at: None, unit_cost: None }
+    }
+
+    /// Receives `qty` units of the transfer `transfer` (the [`Movement::TransferOut`]
+    /// event's id) at the event's location, leaving the transfer open.
+    /// ```
+    /// use invsync_core::ledger::{Bucket, Ledger, LedgerConfig, Movement};
+    /// use invsync_core::{ItemId, LocationId};
+    /// # use invsync_core::ledger::Event;
+    /// # use invsync_core::{EventId, SourceId};
+    /// # type R = Result<(), Box<dyn std::error::Error>>;
+    /// # /// Applies `m` as event `id` at `location`, hour `h` of 2024-04-08.
+    /// # fn post(l: &mut Ledger, location: &str, id: &str, h: u32, m: Movement) -> R {
+    /// #     let at = format!("2024-04-08T{h:02}:00:00Z").parse()?;
+    /// #     l.apply(Event::new(EventId::new(id)?, SourceId::new("wms")?, ItemId::new("SKU-1")?, LocationId::new(location)?, at, m))?;
+    /// #     Ok(())
+    /// # }
+    /// # fn main() -> R {
+    /// let (sku, dc) = (ItemId::new("SKU-1")?, LocationId::new("DC")?);
+    /// let mut ledger = Ledger::new(LedgerConfig::default());
+    /// post(&mut ledger, "DC", "r1", 8, Movement::receipt(10))?;
+    /// use invsync_core::EventId;
+    /// let store = LocationId::new("S1")?;
+    /// post(&mut ledger, "DC", "t1", 9, Movement::transfer_out(store.clone(), 4))?;
+    /// post(&mut ledger, "S1", "t1-in", 10, Movement::transfer_in(EventId::new("t1")?, 3))?;
+    /// assert_eq!(ledger.levels(&sku, &store).available, 3);
+    /// assert_eq!(ledger.levels(&sku, &store).in_transit, 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn transfer_in(transfer: EventId, qty: i64) -> Self {
+        Movement::TransferIn { transfer, qty, close: false }
+    }
+
+    /// A customer return of `qty` units into `to` (available, damaged or quality control)
+    /// at the current rate (named `customer_return` because `return` is a keyword).
+    /// ```
+    /// use invsync_core::ledger::{Bucket, Ledger, LedgerConfig, Movement};
+    /// use invsync_core::{ItemId, LocationId};
+    /// # use invsync_core::ledger::Event;
+    /// # use invsync_core::{EventId, SourceId};
+    /// # type R = Result<(), Box<dyn std::error::Error>>;
+    /// # /// Applies `m` as event `id` at `location`, hour `h` of 2024-04-08.
+    /// # fn post(l: &mut Ledger, location: &str, id: &str, h: u32, m: Movement) -> R {
+    /// #     let at = format!("2024-04-08T{h:02}:00:00Z").parse()?;
+    /// #     l.apply(Event::new(EventId::new(id)?, SourceId::new("wms")?, ItemId::new("SKU-1")?, LocationId::new(location)?, at, m))?;
+    /// #     Ok(())
+    /// # }
+    /// # fn main() -> R {
+    /// let (sku, dc) = (ItemId::new("SKU-1")?, LocationId::new("DC")?);
+    /// let mut ledger = Ledger::new(LedgerConfig::default());
+    /// post(&mut ledger, "DC", "r1", 8, Movement::receipt(10))?;
+    /// post(&mut ledger, "DC", "rma1", 9, Movement::customer_return(2, Bucket::QualityControl))?;
+    /// assert_eq!(ledger.levels(&sku, &dc).quality_control, 2);
+    /// # Ok(()) }
+    /// ```
+    pub fn customer_return(qty: i64, to: Bucket) -> Self {
+        Movement::Return { qty, to, unit_cost: None }
+    }
+
+    /// Marks `qty` units of `from` as damaged: `from` -> damaged.
+    /// ```
+    /// use invsync_core::ledger::{Bucket, Ledger, LedgerConfig, Movement};
+    /// use invsync_core::{ItemId, LocationId};
+    /// # use invsync_core::ledger::Event;
+    /// # use invsync_core::{EventId, SourceId};
+    /// # type R = Result<(), Box<dyn std::error::Error>>;
+    /// # /// Applies `m` as event `id` at `location`, hour `h` of 2024-04-08.
+    /// # fn post(l: &mut Ledger, location: &str, id: &str, h: u32, m: Movement) -> R {
+    /// #     let at = format!("2024-04-08T{h:02}:00:00Z").parse()?;
+    /// #     l.apply(Event::new(EventId::new(id)?, SourceId::new("wms")?, ItemId::new("SKU-1")?, LocationId::new(location)?, at, m))?;
+    /// #     Ok(())
+    /// # }
+    /// # fn main() -> R {
+    /// let (sku, dc) = (ItemId::new("SKU-1")?, LocationId::new("DC")?);
+    /// let mut ledger = Ledger::new(LedgerConfig::default());
+    /// post(&mut ledger, "DC", "r1", 8, Movement::receipt(10))?;
+    /// post(&mut ledger, "DC", "d1", 9, Movement::damage(1, Bucket::Available))?;
+    /// assert_eq!(ledger.levels(&sku, &dc).damaged, 1);
+    /// assert_eq!(ledger.levels(&sku, &dc).on_hand(), 10);
+    /// # Ok(()) }
+    /// ```
+    pub fn damage(qty: i64, from: Bucket) -> Self {
+        Movement::Damage { qty, from }
+    }
+
+    /// Puts `qty` available units on quality hold: available -> quality control.
+    /// ```
+    /// use invsync_core::ledger::{Bucket, Ledger, LedgerConfig, Movement};
+    /// use invsync_core::{ItemId, LocationId};
+    /// # use invsync_core::ledger::Event;
+    /// # use invsync_core::{EventId, SourceId};
+    /// # type R = Result<(), Box<dyn std::error::Error>>;
+    /// # /// Applies `m` as event `id` at `location`, hour `h` of 2024-04-08.
+    /// # fn post(l: &mut Ledger, location: &str, id: &str, h: u32, m: Movement) -> R {
+    /// #     let at = format!("2024-04-08T{h:02}:00:00Z").parse()?;
+    /// #     l.apply(Event::new(EventId::new(id)?, SourceId::new("wms")?, ItemId::new("SKU-1")?, LocationId::new(location)?, at, m))?;
+    /// #     Ok(())
+    /// # }
+    /// # fn main() -> R {
+    /// let (sku, dc) = (ItemId::new("SKU-1")?, LocationId::new("DC")?);
+    /// let mut ledger = Ledger::new(LedgerConfig::default());
+    /// post(&mut ledger, "DC", "r1", 8, Movement::receipt(10))?;
+    /// post(&mut ledger, "DC", "q1", 9, Movement::quality_hold(5))?;
+    /// assert_eq!(ledger.levels(&sku, &dc).quality_control, 5);
+    /// # Ok(()) }
+    /// ```
+    pub fn quality_hold(qty: i64) -> Self {
+        Movement::QualityHold { qty }
+    }
+
+    /// Ends a quality hold on `qty` units: quality control -> `to` (available, or damaged
+    /// when the hold fails).
+    /// ```
+    /// use invsync_core::ledger::{Bucket, Ledger, LedgerConfig, Movement};
+    /// use invsync_core::{ItemId, LocationId};
+    /// # use invsync_core::ledger::Event;
+    /// # use invsync_core::{EventId, SourceId};
+    /// # type R = Result<(), Box<dyn std::error::Error>>;
+    /// # /// Applies `m` as event `id` at `location`, hour `h` of 2024-04-08.
+    /// # fn post(l: &mut Ledger, location: &str, id: &str, h: u32, m: Movement) -> R {
+    /// #     let at = format!("2024-04-08T{h:02}:00:00Z").parse()?;
+    /// #     l.apply(Event::new(EventId::new(id)?, SourceId::new("wms")?, ItemId::new("SKU-1")?, LocationId::new(location)?, at, m))?;
+    /// #     Ok(())
+    /// # }
+    /// # fn main() -> R {
+    /// let (sku, dc) = (ItemId::new("SKU-1")?, LocationId::new("DC")?);
+    /// let mut ledger = Ledger::new(LedgerConfig::default());
+    /// post(&mut ledger, "DC", "r1", 8, Movement::receipt(10))?;
+    /// post(&mut ledger, "DC", "q1", 9, Movement::quality_hold(5))?;
+    /// post(&mut ledger, "DC", "q2", 10, Movement::quality_release(5, Bucket::Damaged))?;
+    /// assert_eq!(ledger.levels(&sku, &dc).damaged, 5);
+    /// # Ok(()) }
+    /// ```
+    pub fn quality_release(qty: i64, to: Bucket) -> Self {
+        Movement::QualityRelease { qty, to }
+    }
+
     /// The movement's snake_case name, as used in files.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -2,6 +2,7 @@
 
 use std::collections::hash_map::Entry as MapEntry;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::Duration;
 
 use foldhash::HashMap;
 
@@ -9,6 +10,7 @@ use super::channel::{Channel, allocate};
 use super::kpi::{LATENCY_TARGET_MS, LatencySummary};
 use super::reconcile::{MatchStatus, ReconcileReport};
 use crate::ledger::{Event, Ledger, LedgerError, Movement, Outcome};
+use crate::time::saturating_millis;
 use crate::{EventId, ItemId, LocationId, Money, SourceId, Timestamp};
 
 /// What kind of system an endpoint is (informational: every kind is treated alike).
@@ -55,6 +57,40 @@ impl Endpoint {
     pub fn with_clock_offset(mut self, ms: i64) -> Self {
         self.clock_offset_ms = ms;
         self
+    }
+
+    /// Sets the clock offset: this endpoint's clock runs `d` ahead of the hub's (the
+    /// [`Duration`] form of [`with_clock_offset`](Endpoint::with_clock_offset); the
+    /// sub-millisecond part is dropped, and offsets beyond `i64::MAX` ms saturate).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use invsync_core::SourceId;
+    /// use invsync_core::sync::{Endpoint, EndpointKind};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let pos = Endpoint::new(SourceId::new("pos")?, EndpointKind::Pos).with_clock_ahead(Duration::from_secs(90));
+    /// assert_eq!(pos.clock_offset_ms, 90_000);
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn with_clock_ahead(self, d: Duration) -> Self {
+        self.with_clock_offset(saturating_millis(d))
+    }
+
+    /// Sets the clock offset: this endpoint's clock runs `d` behind the hub's.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use invsync_core::SourceId;
+    /// use invsync_core::sync::{Endpoint, EndpointKind};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let wms = Endpoint::new(SourceId::new("wms")?, EndpointKind::Wms).with_clock_behind(Duration::from_millis(250));
+    /// assert_eq!(wms.clock_offset_ms, -250);
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn with_clock_behind(self, d: Duration) -> Self {
+        self.with_clock_offset(saturating_millis(d).saturating_neg())
     }
 
     /// Sets the first sequence number.
@@ -116,6 +152,52 @@ impl Default for HubConfig {
             snapshot_tolerance: 0,
             latency_target_ms: LATENCY_TARGET_MS,
         }
+    }
+}
+
+/// [`Duration`] setters beside the `*_ms` fields (the sub-millisecond part is dropped;
+/// durations beyond `i64::MAX` ms saturate).
+///
+/// ```
+/// use std::time::Duration;
+/// use invsync_core::sync::HubConfig;
+/// let config = HubConfig::default()
+///     .with_hold_window(Duration::from_secs(30))
+///     .with_gap_timeout(Duration::from_secs(10 * 60))
+///     .with_max_snapshot_age(Duration::from_secs(2 * 3_600))
+///     .with_latency_target(Duration::from_secs(5 * 60));
+/// assert_eq!(config.hold_window_ms, 30_000);
+/// assert_eq!(config.gap_timeout_ms, 600_000);
+/// assert_eq!(config.max_snapshot_age_ms, 7_200_000);
+/// assert_eq!(config.latency_target_ms, 300_000);
+/// ```
+impl HubConfig {
+    /// Sets [`hold_window_ms`](HubConfig::hold_window_ms).
+    #[must_use]
+    pub fn with_hold_window(mut self, d: Duration) -> Self {
+        self.hold_window_ms = saturating_millis(d);
+        self
+    }
+
+    /// Sets [`gap_timeout_ms`](HubConfig::gap_timeout_ms).
+    #[must_use]
+    pub fn with_gap_timeout(mut self, d: Duration) -> Self {
+        self.gap_timeout_ms = saturating_millis(d);
+        self
+    }
+
+    /// Sets [`max_snapshot_age_ms`](HubConfig::max_snapshot_age_ms).
+    #[must_use]
+    pub fn with_max_snapshot_age(mut self, d: Duration) -> Self {
+        self.max_snapshot_age_ms = saturating_millis(d);
+        self
+    }
+
+    /// Sets [`latency_target_ms`](HubConfig::latency_target_ms).
+    #[must_use]
+    pub fn with_latency_target(mut self, d: Duration) -> Self {
+        self.latency_target_ms = saturating_millis(d);
+        self
     }
 }
 

@@ -251,3 +251,39 @@ fn a11_reservations() {
     assert_eq!(l.levels_across(&item("I")).reserved, reserved_before, "-25 + 5 + 20 = 0");
     assert_eq!(l.levels_across(&item("I")).on_hand(), 45);
 }
+
+/// Every `Movement` variant has a constructor: the constructors cover all 18 kinds, each
+/// with the documented defaults (no guard, no cost override, open transfers and receipts).
+#[test]
+fn every_movement_kind_has_a_constructor() {
+    use invsync_core::{EventId, LocationId, Timestamp};
+    let id = EventId::new("e1").unwrap();
+    let to = LocationId::new("S1").unwrap();
+    let all = [
+        Movement::receipt(1),
+        Movement::schedule_receipt(1, Timestamp::EPOCH),
+        Movement::issue(1),
+        Movement::adjust(1),
+        Movement::set(Bucket::Damaged, 1),
+        Movement::count(1),
+        Movement::move_between(Bucket::Available, Bucket::Reserved, 1),
+        Movement::reserve(1),
+        Movement::release(1),
+        Movement::commit(1, Bucket::Reserved),
+        Movement::fulfil(1, Bucket::Committed),
+        Movement::transfer_out(to.clone(), 1),
+        Movement::transfer_in(id.clone(), 1),
+        Movement::customer_return(1, Bucket::Damaged),
+        Movement::damage(1, Bucket::Reserved),
+        Movement::quality_hold(1),
+        Movement::quality_release(1, Bucket::Available),
+        Movement::cancel(id.clone()),
+    ];
+    let kinds: std::collections::BTreeSet<_> = all.iter().map(Movement::kind).collect();
+    assert_eq!(kinds.len(), 18, "{kinds:?}");
+    assert_eq!(all[4], Movement::Set { bucket: Bucket::Damaged, qty: 1, expected: None, unit_cost: None });
+    assert_eq!(all[6], Movement::Move { from: Bucket::Available, to: Bucket::Reserved, qty: 1, expected: None });
+    assert_eq!(all[11], Movement::TransferOut { to, qty: 1, expected_at: None, unit_cost: None });
+    assert_eq!(all[12], Movement::TransferIn { transfer: id, qty: 1, close: false });
+    assert_eq!(all[13], Movement::Return { qty: 1, to: Bucket::Damaged, unit_cost: None });
+}

@@ -434,3 +434,17 @@ fn id_types_are_reexported() {
     assert_eq!(posted.len(), 1);
     assert!(posted[0].as_str().starts_with("snapshot:wms:"));
 }
+
+#[test]
+fn duration_setters_match_the_ms_fields_and_saturate() {
+    use std::time::Duration;
+    let c = HubConfig::default().with_hold_window(Duration::from_micros(1_999)).with_gap_timeout(Duration::MAX);
+    assert_eq!(c.hold_window_ms, 1);
+    assert_eq!(c.gap_timeout_ms, i64::MAX);
+    assert_eq!(c.max_snapshot_age_ms, HubConfig::default().max_snapshot_age_ms);
+    let id = src("pos");
+    let e = Endpoint::new(id.clone(), EndpointKind::Pos);
+    assert_eq!(e.clone().with_clock_ahead(Duration::from_secs(2)), e.clone().with_clock_offset(2_000));
+    assert_eq!(e.clone().with_clock_behind(Duration::from_secs(2)), e.clone().with_clock_offset(-2_000));
+    assert_eq!(e.with_clock_behind(Duration::MAX).clock_offset_ms, -i64::MAX);
+}

@@ -1,0 +1,5 @@
+//! Integration tests of invsync-store through its public API.
+
+mod common;
+mod crash;
+mod store;

@@ -1,0 +1,99 @@
+//! Durable ingest throughput of the store: events per second through
+//! `invsync_store::DurableLedger::append` in batches (each batch one transaction, one
+//! fsync, full ledger semantics), and the replay rate when reopening the store.
+//!
+//! ```text
+//! cargo run --release --features store --example store_ingest [-- EVENTS KEYS BATCH [--peer PEER.py]]
+//! ```
+//!
+//! Workload: the ledger benches' seeded events (`benches/common`, seed 7), EVENTS (default
+//! 200,000) over KEYS item x locations (default 10,000), in order and with 1 % of them
+//! receipts delivered 50,000 positions late, appended in batches of BATCH (default 1,000)
+//! to a fresh store in the system's temporary directory. With `--peer`, it then runs the
+//! SQLite peer (`python3 PEER.py wal EVENTS KEYS 1`, e.g. `../shared/peers/sqlite_peer.py`)
+//! in the same invocation so both figures come from the same machine state.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use invsync::ledger::Event;
+use invsync::store::{DurableLedger, SqliteStore};
+
+#[path = "../benches/common/mod.rs"]
+mod common;
+
+/// A fresh store path under the temporary directory, removed with its side files on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let path = std::env::temp_dir().join(format!("invsync-store-ingest-{}-{name}.db", std::process::id()));
+        let s = Scratch(path);
+        s.remove();
+        s
+    }
+
+    fn remove(&self) {
+        for suffix in ["", "-wal", "-shm", "-lock"] {
+            let mut p = self.0.as_os_str().to_owned();
+            p.push(suffix);
+            let _ = std::fs::remove_file(PathBuf::from(p));
+        }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        self.remove();
+    }
+}
+
+fn ingest(name: &str, events: &[Event], batch: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let scratch = Scratch::new(name);
+    let mut store = DurableLedger::open(SqliteStore::create(&scratch.0, &common::ledger_config())?)?;
+    let batches: Vec<Vec<Event>> = events.chunks(batch).map(<[Event]>::to_vec).collect();
+    let t = Instant::now();
+    for b in &batches {
+        store.append(b)?;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(store.ledger().len(), events.len());
+    drop(store);
+    let bytes = std::fs::metadata(&scratch.0)?.len();
+    let t = Instant::now();
+    let reopened = DurableLedger::open(SqliteStore::open(&scratch.0)?)?;
+    let replay = t.elapsed().as_secs_f64();
+    assert_eq!(reopened.ledger().len(), events.len());
+    let n = events.len() as f64;
+    println!(
+        "store  sqlite {name:10} {:>9.0} ev/s durable ({} batches of {batch}, {:.1} ms per batch)  reopen {:>9.0} ev/s  file {:.0} B/event",
+        n / secs,
+        batches.len(),
+        secs / batches.len() as f64 * 1e3,
+        n / replay,
+        bytes as f64 / n,
+    );
+    Ok(())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let peer = args.iter().position(|a| a == "--peer").and_then(|i| args.get(i + 1)).cloned();
+    let mut nums = args.iter().take_while(|a| *a != "--peer").map(|a| a.parse::<usize>());
+    let n = nums.next().transpose()?.unwrap_or(200_000);
+    let keys = nums.next().transpose()?.unwrap_or(10_000).max(1);
+    let batch = nums.next().transpose()?.unwrap_or(1_000).max(1);
+
+    ingest("in order", &common::ledger_events(n, keys, 0.0, 0, 7), batch)?;
+    ingest("1% late", &common::ledger_events(n, keys, 0.01, 50_000, 7), batch)?;
+    if let Some(peer) = peer {
+        let out = std::process::Command::new("python3")
+            .args([peer.as_str(), "wal", &n.to_string(), &keys.to_string(), "1"])
+            .output()?;
+        if !out.status.success() {
+            return Err(format!("peer {peer} failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+        }
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+    }
+    Ok(())
+}
