@@ -295,25 +295,7 @@ impl Window<'_> {
             return None;
         }
         // The merged walk of [`walk_minimizer`], offset by the always-held count.
-        let (mut i, mut j) = (0usize, 0usize);
-        while i < hb.len() || j < sb.len() {
-            let t = match (hb.get(i), sb.get(j)) {
-                (Some(&a), Some(&b)) => a.min(b),
-                (Some(&a), None) => a,
-                (None, Some(&b)) => b,
-                (None, None) => break,
-            };
-            while i < hb.len() && hb[i] <= t {
-                i += 1;
-            }
-            while j < sb.len() && sb[j] <= t {
-                j += 1;
-            }
-            if turns(i, j) {
-                return Some(t);
-            }
-        }
-        hb.last().copied()
+        first_turn(hb, sb, turns).or_else(|| hb.last().copied())
     }
 
     /// Every period of every scenario at order `q`.
@@ -622,6 +604,13 @@ impl Prepared {
 /// [`Prepared::saa_minimizer`] over sorted, finite holding breakpoints `hb` and shortage
 /// breakpoints `sb`: a merged walk up the distinct breakpoints.
 fn walk_minimizer(hb: &[f64], sb: &[f64], holding: f64, shortage: f64) -> f64 {
+    first_turn(hb, sb, |i, j| holding * i as f64 - shortage * (sb.len() - j) as f64 >= 0.0)
+        .unwrap_or_else(|| hb.last().copied().unwrap_or(0.0).max(sb.last().copied().unwrap_or(0.0)))
+}
+
+/// A merged walk up the distinct values of the sorted lists `hb` and `sb`: the first value
+/// `t` at which `turns(#{hb <= t}, #{sb <= t})` holds, or `None` when it never does.
+fn first_turn(hb: &[f64], sb: &[f64], turns: impl Fn(usize, usize) -> bool) -> Option<f64> {
     let (mut i, mut j) = (0usize, 0usize);
     while i < hb.len() || j < sb.len() {
         let t = match (hb.get(i), sb.get(j)) {
@@ -636,11 +625,11 @@ fn walk_minimizer(hb: &[f64], sb: &[f64], holding: f64, shortage: f64) -> f64 {
         while j < sb.len() && sb[j] <= t {
             j += 1;
         }
-        if holding * i as f64 - shortage * (sb.len() - j) as f64 >= 0.0 {
-            return t;
+        if turns(i, j) {
+            return Some(t);
         }
     }
-    hb.last().copied().unwrap_or(0.0).max(sb.last().copied().unwrap_or(0.0))
+    None
 }
 
 /// [`walk_minimizer`] when the holding and shortage breakpoints are one sorted, finite list
