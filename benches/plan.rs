@@ -31,14 +31,7 @@ fn bench(c: &mut Criterion) {
         let inputs: Vec<ItemInput<'_>> = keys
             .iter()
             .enumerate()
-            .map(|(i, k)| ItemInput {
-                key: k,
-                history: &hs[i % ITEMS],
-                position: StockPosition { on_hand: 10.0, arrivals: vec![5.0; l] },
-                consensus: None,
-                settings: None,
-                planner_override: None,
-            })
+            .map(|(i, k)| ItemInput::new(k, &hs[i % ITEMS], StockPosition { on_hand: 10.0, arrivals: vec![5.0; l] }))
             .collect();
         let config = PlanConfig {
             policy: PolicyConfig { lead_time: l, review_period: r, ..PolicyConfig::default() },

@@ -49,13 +49,8 @@ fn main() {
     let inputs: Vec<ItemInput<'_>> = histories
         .iter()
         .zip(&keys)
-        .map(|(h, k)| ItemInput {
-            key: k,
-            history: h,
-            position: StockPosition { on_hand: 10.0, arrivals: vec![5.0; config.policy.lead_time] },
-            consensus: None,
-            settings: None,
-            planner_override: None,
+        .map(|(h, k)| {
+            ItemInput::new(k, h, StockPosition { on_hand: 10.0, arrivals: vec![5.0; config.policy.lead_time] })
         })
         .collect();
     let planned = (ITEMS * batches) as f64;

@@ -57,14 +57,8 @@ fn main() {
         let allocations_before = counting_alloc::allocations();
         let t = Instant::now();
         for (key, h) in &hs {
-            let input = ItemInput {
-                key,
-                history: h,
-                position: StockPosition { on_hand: 10.0, arrivals: vec![5.0; config.policy.lead_time] },
-                consensus: None,
-                settings: None,
-                planner_override: None,
-            };
+            let input =
+                ItemInput::new(key, h, StockPosition { on_hand: 10.0, arrivals: vec![5.0; config.policy.lead_time] });
             let plan = plan_item(&input, &config).expect("valid settings");
             if plan.recommendation.is_some() {
                 planned += 1;

@@ -137,14 +137,7 @@ impl Rule for GroupPooled {
             .zip(&known)
             .map(|(i, h)| {
                 let g = self.group_of.get(i.key).map_or("", String::as_str);
-                let input = ItemInput {
-                    key: i.key,
-                    history: h,
-                    position: i.position.clone(),
-                    consensus: None,
-                    settings: None,
-                    planner_override: None,
-                };
+                let input = ItemInput::new(i.key, h, i.position.clone());
                 plan_item(&input, &configs[g]).map(|p| p.order_qty())
             })
             .collect()

@@ -49,14 +49,11 @@ fn planning_allocates_nothing_per_scenario() {
     let plan_with = |scenarios: usize| {
         let mut config = PlanConfig::default();
         config.demand.scenarios = scenarios;
-        let input = ItemInput {
-            key: "S1/P1",
-            history: &history,
-            position: StockPosition { on_hand: 10.0, arrivals: vec![5.0; config.policy.lead_time] },
-            consensus: None,
-            settings: None,
-            planner_override: None,
-        };
+        let input = ItemInput::new(
+            "S1/P1",
+            &history,
+            StockPosition { on_hand: 10.0, arrivals: vec![5.0; config.policy.lead_time] },
+        );
         allocations_of(|| {
             let plan = plan_item(&input, &config).unwrap();
             assert!(plan.recommendation.is_some());

@@ -14,17 +14,7 @@ fn weekly(values: Vec<f64>) -> DemandHistory {
 }
 
 fn plan(history: &DemandHistory, config: &PlanConfig) -> Result<invsync::plan::ItemPlan, PlanError> {
-    plan_item(
-        &ItemInput {
-            key: "edge",
-            history,
-            position: StockPosition::empty(),
-            consensus: None,
-            settings: None,
-            planner_override: None,
-        },
-        config,
-    )
+    plan_item(&ItemInput::new("edge", history, StockPosition::empty()), config)
 }
 
 #[test]

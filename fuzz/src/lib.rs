@@ -58,14 +58,7 @@ fn small_plan_config() -> PlanConfig {
 }
 
 fn plan(key: &str, history: &DemandHistory, config: &PlanConfig) -> usize {
-    let input = ItemInput {
-        key,
-        history,
-        position: StockPosition::empty(),
-        consensus: None,
-        settings: None,
-        planner_override: None,
-    };
+    let input = ItemInput::new(key, history, StockPosition::empty());
     usize::from(plan_item(&input, config).is_ok())
 }
 
@@ -115,14 +108,7 @@ pub fn csv_state(data: &[u8]) -> usize {
     let config = small_plan_config();
     let mut n = 0;
     for r in rdr.take(MAX_RECORDS).filter_map(Result::ok).take(MAX_PLANS) {
-        let input = ItemInput {
-            key: "fuzz",
-            history: &history,
-            position: r.position,
-            consensus: None,
-            settings: None,
-            planner_override: None,
-        };
+        let input = ItemInput::new("fuzz", &history, r.position);
         n += usize::from(plan_item(&input, &config).is_ok());
     }
     n

@@ -296,18 +296,8 @@ impl Rule for PlannerRule {
     fn orders(&self, t: usize, items: &[ItemView<'_>]) -> Result<Vec<f64>, PlanError> {
         let known: Vec<DemandHistory> = items.iter().map(|i| i.history.prefix(t + 1)).collect();
         let config = self.0.for_batch(known.iter());
-        let inputs: Vec<ItemInput<'_>> = items
-            .iter()
-            .zip(&known)
-            .map(|(i, h)| ItemInput {
-                key: i.key,
-                history: h,
-                position: i.position.clone(),
-                consensus: None,
-                settings: None,
-                planner_override: None,
-            })
-            .collect();
+        let inputs: Vec<ItemInput<'_>> =
+            items.iter().zip(&known).map(|(i, h)| ItemInput::new(i.key, h, i.position.clone())).collect();
         plan_batch_orders(&inputs, &config).into_iter().collect()
     }
 }

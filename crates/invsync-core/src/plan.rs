@@ -9,9 +9,8 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let sales: Vec<f64> = (0..104).map(|t| 20.0 + (t % 5) as f64).collect();
 //! let history = DemandHistory::uncensored(Timestamp::from_date(2022, 1, 3)?, Calendar::Week, sales)?;
-//! let input = ItemInput { key: "S1/SKU-1", history: &history,
-//!                         position: StockPosition { on_hand: 30.0, arrivals: vec![20.0, 0.0] },
-//!                         consensus: None, settings: None, planner_override: None };
+//! let position = StockPosition { on_hand: 30.0, arrivals: vec![20.0, 0.0] };
+//! let input = ItemInput::new("S1/SKU-1", &history, position);
 //! let plan = plan_item(&input, &PlanConfig::default())?;
 //! let rec = plan.recommendation.expect("enough history");
 //! assert!(rec.order_qty >= 0.0 && rec.order_qty.fract() == 0.0);
@@ -373,6 +372,14 @@ pub struct ItemInput<'a> {
     pub planner_override: Option<Override>,
 }
 
+impl<'a> ItemInput<'a> {
+    /// An item with its key, history and stock position, and nothing else: the built-in
+    /// forecast, the [`PlanConfig`]'s settings, no override.
+    pub fn new(key: &'a str, history: &'a DemandHistory, position: StockPosition) -> Self {
+        ItemInput { key, history, position, consensus: None, settings: None, planner_override: None }
+    }
+}
+
 /// Settings that no item can be planned with ([`PlanConfig::validate`]).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -599,14 +606,7 @@ pub struct Planner(pub PlanConfig);
 
 impl OrderRule for Planner {
     fn order(&self, key: &str, known: &DemandHistory, position: &StockPosition) -> Result<f64, PlanError> {
-        let input = ItemInput {
-            key,
-            history: known,
-            position: position.clone(),
-            consensus: None,
-            settings: None,
-            planner_override: None,
-        };
+        let input = ItemInput::new(key, known, position.clone());
         plan_order(&input, &self.0)
     }
 }

@@ -213,14 +213,7 @@ impl DecisionRule for Invsync {
         settings: &Settings,
     ) -> Result<f64, RuleError> {
         let config = self.config_for(settings).for_batch(std::iter::once(history));
-        let input = ItemInput {
-            key,
-            history,
-            position: position.clone(),
-            consensus: None,
-            settings: None,
-            planner_override: None,
-        };
+        let input = ItemInput::new(key, history, position.clone());
         Ok(plan_item(&input, &config)?.order_qty())
     }
 }

@@ -78,18 +78,8 @@ fn planner_rule_decides_what_plan_decides() {
     let rule_orders = PlannerRule(config.clone()).orders(t, &views).unwrap();
     // What `invsync plan` does: pooled seasonality over the file, then plan_batch.
     let batch = config.for_batch(s.iter().map(|x| &x.history));
-    let inputs: Vec<ItemInput<'_>> = s
-        .iter()
-        .zip(&positions)
-        .map(|(x, p)| ItemInput {
-            key: &x.key,
-            history: &x.history,
-            position: p.clone(),
-            consensus: None,
-            settings: None,
-            planner_override: None,
-        })
-        .collect();
+    let inputs: Vec<ItemInput<'_>> =
+        s.iter().zip(&positions).map(|(x, p)| ItemInput::new(&x.key, &x.history, p.clone())).collect();
     let plan_orders: Vec<f64> = plan_batch(&inputs, &batch).into_iter().map(|p| p.unwrap().order_qty()).collect();
     assert_eq!(rule_orders, plan_orders);
 }

@@ -33,18 +33,8 @@ fn newsvendor_case_orders_near_the_optimum() {
     config.policy.holding = 0.18;
     config.policy.shortage = 0.70;
     let config = config.for_batch(histories.iter());
-    let inputs: Vec<ItemInput<'_>> = histories
-        .iter()
-        .zip(&keys)
-        .map(|(h, k)| ItemInput {
-            key: k,
-            history: h,
-            position: StockPosition::empty(),
-            consensus: None,
-            settings: None,
-            planner_override: None,
-        })
-        .collect();
+    let inputs: Vec<ItemInput<'_>> =
+        histories.iter().zip(&keys).map(|(h, k)| ItemInput::new(k, h, StockPosition::empty())).collect();
     let best = normal_newsvendor_cost(50.0, 8.0, 0.18, 0.70, 56.6);
     let (mut worst, mut near): (f64, usize) = (1.0, 0);
     for plan in plan_batch(&inputs, &config) {

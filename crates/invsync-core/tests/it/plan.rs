@@ -16,13 +16,8 @@ fn batch_is_order_and_thread_independent() {
     let histories: Vec<DemandHistory> = (0..24).map(|i| history(i, 40 + i * 3)).collect();
     let keys: Vec<String> = (0..24).map(|i| format!("S{}/P{i}", i % 4)).collect();
     let inputs: Vec<ItemInput<'_>> = (0..24)
-        .map(|i| ItemInput {
-            key: &keys[i],
-            history: &histories[i],
-            position: StockPosition { on_hand: (i % 9) as f64, arrivals: vec![1.0, 0.0] },
-            consensus: None,
-            settings: None,
-            planner_override: None,
+        .map(|i| {
+            ItemInput::new(&keys[i], &histories[i], StockPosition { on_hand: (i % 9) as f64, arrivals: vec![1.0, 0.0] })
         })
         .collect();
     let config = PlanConfig { seed: 7, ..PlanConfig::default() };
@@ -44,14 +39,7 @@ fn batch_is_order_and_thread_independent() {
 #[test]
 fn new_items_are_planned_and_only_items_without_evidence_order_nothing() {
     let h = history(1, 5);
-    let input = ItemInput {
-        key: "new",
-        history: &h,
-        position: StockPosition::empty(),
-        consensus: None,
-        settings: None,
-        planner_override: None,
-    };
+    let input = ItemInput::new("new", &h, StockPosition::empty());
     let plan = plan_item(&input, &PlanConfig::default()).unwrap();
     assert_eq!(plan.diagnostics.level, 0);
     assert!(plan.diagnostics.reason.contains("cold start"), "{}", plan.diagnostics.reason);
@@ -59,14 +47,7 @@ fn new_items_are_planned_and_only_items_without_evidence_order_nothing() {
     // weeks of lost sales and covers R = 1 week, so at least that week's mean.
     assert!(plan.order_qty() >= 10.0, "{}", plan.order_qty());
     let empty = DemandHistory::uncensored(Timestamp::from_date(2021, 4, 12).unwrap(), Calendar::Week, vec![]).unwrap();
-    let input = ItemInput {
-        key: "empty",
-        history: &empty,
-        position: StockPosition::empty(),
-        consensus: None,
-        settings: None,
-        planner_override: None,
-    };
+    let input = ItemInput::new("empty", &empty, StockPosition::empty());
     let plan = plan_item(&input, &PlanConfig::default()).unwrap();
     assert!(plan.recommendation.is_none());
     assert_eq!(plan.order_qty(), 0.0);
@@ -89,14 +70,7 @@ fn stocked_out_short_items_keep_ordering() {
             censored.clone(),
         )
         .unwrap();
-        let input = ItemInput {
-            key: "spiral",
-            history: &h,
-            position: StockPosition::empty(),
-            consensus: None,
-            settings: None,
-            planner_override: None,
-        };
+        let input = ItemInput::new("spiral", &h, StockPosition::empty());
         for config in [PlanConfig::default(), PlanConfig::vn2()] {
             let plan = plan_item(&input, &config).unwrap();
             // Mean 10.5 a week: the order covers the R = 1 week after the lead time.
@@ -140,18 +114,7 @@ fn planner_rule_is_plan_item() {
     let h = history(2, 60);
     let config = PlanConfig::default();
     let pos = StockPosition { on_hand: 3.0, arrivals: vec![2.0, 0.0] };
-    let direct = plan_item(
-        &ItemInput {
-            key: "k",
-            history: &h,
-            position: pos.clone(),
-            consensus: None,
-            settings: None,
-            planner_override: None,
-        },
-        &config,
-    )
-    .unwrap();
+    let direct = plan_item(&ItemInput::new("k", &h, pos.clone()), &config).unwrap();
     assert_eq!(Planner(config).order("k", &h, &pos), Ok(direct.order_qty()));
 }
 
@@ -230,14 +193,7 @@ fn an_order_of_zero_at_position_zero_says_why() {
     let mut config = PlanConfig::default();
     config.policy.holding = 1.0;
     config.policy.shortage = 1.0;
-    let input = ItemInput {
-        key: "sparse",
-        history: &h,
-        position: StockPosition::empty(),
-        consensus: None,
-        settings: None,
-        planner_override: None,
-    };
+    let input = ItemInput::new("sparse", &h, StockPosition::empty());
     let plan = plan_item(&input, &config).unwrap();
     assert_eq!(plan.order_qty(), 0.0);
     assert!(
