@@ -412,14 +412,31 @@ fn lock(path: &Path) -> Result<File, StoreError> {
         .write(true)
         .open(&lock_path)
         .map_err(|source| StoreError::Io { path: lock_path.clone(), op: "opening the lock file", source })?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(TryLockError::WouldBlock) => Err(StoreError::Locked { path: path.to_path_buf() }),
-        Err(TryLockError::Error(source)) => {
-            Err(StoreError::Io { path: lock_path, op: "locking the lock file", source })
+    // A lock is held by an open file description, which a child process shares from
+    // fork to exec: a writer closed a moment ago can still hold it while another thread of
+    // its process spawns a program. Such a lock goes within milliseconds; a real second
+    // writer holds it for good. So the lock is tried for up to LOCK_PATIENCE before
+    // `Locked` is returned.
+    let deadline = std::time::Instant::now() + LOCK_PATIENCE;
+    let mut pause = std::time::Duration::from_millis(1);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_millis(50));
+            }
+            Err(TryLockError::WouldBlock) => return Err(StoreError::Locked { path: path.to_path_buf() }),
+            Err(TryLockError::Error(source)) => {
+                return Err(StoreError::Io { path: lock_path, op: "locking the lock file", source });
+            }
         }
     }
 }
+
+/// How long opening a writer waits for a lock held by someone else before it reports
+/// [`StoreError::Locked`] (see `lock`).
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Maps a rusqlite error to a [`StoreError`] for `path` while doing `op`.
 fn sql<'a>(path: &'a Path, op: &'static str) -> impl Fn(rusqlite::Error) -> StoreError + 'a {
