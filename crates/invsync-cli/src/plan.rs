@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use invsync_core::bridge::{Bridge, BridgeItem, PlannedOrder, PlanningCalendar};
 use invsync_core::demand::{Calendar, Seasonality};
+use invsync_core::ledger::LedgerError;
 use invsync_core::plan::{ItemInput, SeasonalPool, plan_batch};
 use invsync_core::policy::{ItemSettings, Override, StockPosition};
 use invsync_core::{ItemId, LocationId, Timestamp};
@@ -553,7 +554,15 @@ fn commit_orders(mut from: FromStore, orders: &[(Key, f64, usize)]) -> Result<()
         planned.push(PlannedOrder { item, location, qty: *qty, lead_time: *lead_time });
     }
     let events = from.bridge()?.planned_receipts(&plan_id, &planned).map_err(|e| from.fail(e))?;
-    let outcomes = from.ledger.append(&events).map_err(store_error)?;
+    let outcomes = from.ledger.append(&events).map_err(|e| match e {
+        invsync_store::StoreError::Rejected(b) if matches!(b.error, LedgerError::IdempotencyConflict { .. }) => from
+            .fail(format!(
+                "plan {} was posted before with other receipts ({}): nothing posted, plan under a new plan id",
+                invsync_csv::bounded(&plan_id),
+                b.error
+            )),
+        e => store_error(e),
+    })?;
     let again = outcomes.iter().filter(|o| o.duplicate).count();
     eprintln!(
         "plan {}: {} scheduled receipts posted to {}, {again} already there",

@@ -146,6 +146,23 @@ pub enum BridgeError {
         /// The largest quantity one event may carry.
         max: i64,
     },
+    /// The plan was posted before with another order for this item x location (the
+    /// ledger changed since): a plan id posts one set of orders.
+    #[error(
+        "plan {plan_id:?} was posted before with an order of {posted} for item {item} at location {location}, now {now}: plan under a new plan id"
+    )]
+    PlanChanged {
+        /// The plan id.
+        plan_id: String,
+        /// The item.
+        item: ItemId,
+        /// The location.
+        location: LocationId,
+        /// The quantity posted before.
+        posted: i64,
+        /// The quantity planned now.
+        now: i64,
+    },
     /// The plan id, or an event id derived from it, is not a valid id.
     #[error("plan id {plan_id:?}: {source}")]
     PlanId {
@@ -401,7 +418,9 @@ impl<'a> Bridge<'a> {
     /// # Errors
     ///
     /// [`BridgeError::BadOrder`] for an order that is not a whole number of units within
-    /// the ledger's largest quantity; [`BridgeError::PlanId`].
+    /// the ledger's largest quantity; [`BridgeError::PlanChanged`] when the ledger holds
+    /// this plan's receipt for an item x location with another quantity (0 included: an
+    /// order that went away); [`BridgeError::PlanId`].
     pub fn planned_receipts(&self, plan_id: &str, orders: &[PlannedOrder]) -> Result<Vec<Event>, BridgeError> {
         let source =
             SourceId::new(PLAN_SOURCE).map_err(|source| BridgeError::PlanId { plan_id: plan_id.to_owned(), source })?;
@@ -418,6 +437,19 @@ impl<'a> Bridge<'a> {
                 });
             }
             let id = planned_receipt_id(plan_id, &o.item, &o.location)?;
+            let posted = match self.ledger.event(&id).map(|e| &e.movement) {
+                Some(Movement::ScheduleReceipt { qty, .. }) => *qty,
+                _ => 0,
+            };
+            if posted != 0 && posted != o.qty as i64 {
+                return Err(BridgeError::PlanChanged {
+                    plan_id: plan_id.to_owned(),
+                    item: o.item.clone(),
+                    location: o.location.clone(),
+                    posted,
+                    now: o.qty as i64,
+                });
+            }
             if o.qty == 0.0 {
                 continue;
             }
@@ -743,6 +775,15 @@ mod tests {
         assert_eq!(b.position(&item, &loc, 2).unwrap().arrivals, vec![0.0, 0.0]);
         let again = b.planned_receipts("P-1", std::slice::from_ref(&order)).unwrap();
         assert!(l.apply_batch(again).unwrap()[0].duplicate);
+        // The same plan id with another order (or none) for it is refused.
+        let b = Bridge::new(&l, weeks(), as_of).unwrap().ignoring_plan("P-1");
+        for qty in [13.0, 0.0] {
+            let changed = PlannedOrder { qty, ..order.clone() };
+            assert!(matches!(
+                b.planned_receipts("P-1", &[changed]),
+                Err(BridgeError::PlanChanged { posted: 12, now, .. }) if now == qty as i64
+            ));
+        }
         // Another plan's id is another receipt.
         let b = Bridge::new(&l, weeks(), as_of).unwrap().ignoring_plan("P-12");
         assert_eq!(b.position(&item, &loc, 2).unwrap().arrivals, vec![0.0, 12.0]);

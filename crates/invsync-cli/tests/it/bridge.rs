@@ -475,6 +475,26 @@ fn commit_twice_posts_once() {
         "{second}"
     );
     assert_eq!(posted(&db), events);
+    // The store changes (a sale before the as-of instant): the same plan id would now
+    // order otherwise, which is refused, posting nothing.
+    {
+        let mut ledger = DurableLedger::open(SqliteStore::open(&db).unwrap()).unwrap();
+        let e = Event::new(
+            EventId::new("late-sale").unwrap(),
+            SourceId::new("pos").unwrap(),
+            ItemId::new(orders[0].0.split('/').next().unwrap()).unwrap(),
+            LocationId::new(orders[0].0.split('/').nth(1).unwrap()).unwrap(),
+            at(DAYS - 1, 23, 0),
+            Movement::customer_return(50, Bucket::Available),
+        );
+        ledger.append(&[e]).unwrap();
+    }
+    let o = plan(&with(&["--plan-id", "2024-W53", "--commit"]), &p("third.csv"));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let want = format!("plan \"2024-W53\" was posted before with an order of {} for item SKU", orders[0].1);
+    assert!(stderr(&o).contains(&want), "{}", stderr(&o));
+    assert!(!p("third.csv").exists());
+    assert_eq!(posted(&db), events);
     // Another plan id sees those orders on order and orders less.
     ok(&plan(&with(&["--plan-id", "2024-W53-bis"]), &p("other.csv")));
     let total = |f: &str| -> i64 {
