@@ -413,6 +413,25 @@ fn the_bridge_equals_the_csv_path_and_plans_alike() {
         same_files(&p("store.csv"), &out);
         same_files(&p("store.json"), &out.with_extension("json"));
     }
+    // Per-item lead times (`--items`): each position has its own arrival slots, and the
+    // exported state as many columns as the longest.
+    std::fs::write(p("items.csv"), "item,location,lead_time\nSKU-01,S01,3\nSKU-02,S03,1\nSKU-03,S02,0\n").unwrap();
+    let items_csv = p("items.csv");
+    let items_arg = ["--items", items_csv.to_str().unwrap()];
+    let export3 = p("export3");
+    let mut args3 = vec!["--store", db, "--export-dir", export3.to_str().unwrap()];
+    args3.extend(STORE_ARGS);
+    args3.extend(items_arg);
+    ok(&plan(&args3, &p("store3.csv")));
+    let state3 = std::fs::read_to_string(export3.join("state.csv")).unwrap();
+    assert!(state3.starts_with("item,location,on_hand,arriving_1,arriving_2,arriving_3\n"), "{state3}");
+    let (h3, s3) = (export3.join("history.csv"), export3.join("state.csv"));
+    let mut csv3 = vec!["--history", h3.to_str().unwrap(), "--state", s3.to_str().unwrap()];
+    csv3.extend(items_arg);
+    ok(&plan(&csv3, &p("exported3.csv")));
+    same_files(&p("store3.csv"), &p("exported3.csv"));
+    assert!(std::fs::read(p("store3.csv")).unwrap() != std::fs::read(p("store.csv")).unwrap());
+
     let plan_text = std::fs::read_to_string(p("store.csv")).unwrap();
     assert!(plan_text.starts_with("item,location,order_qty,"));
     assert!(plan_text.lines().skip(1).any(|l| l.split(',').nth(2).is_some_and(|q| q != "0")), "{plan_text}");
@@ -531,6 +550,17 @@ fn store_inputs_errors_are_exit_2_naming_the_problem() {
         assert!(stderr(&o).contains(want), "{extra:?}: {}", stderr(&o));
         assert!(!p("out.csv").exists());
     }
+    // Without --as-of: the period start after the latest event (the world runs five days
+    // into 2025: as of Monday 2025-01-06).
+    let latest = w.events.iter().map(|e| e.occurred_at).max().unwrap();
+    assert_eq!(latest.to_string().get(..10), Some("2025-01-03"));
+    let mut implicit = vec!["--store", db, "--anchor", "2024-01-01"];
+    implicit.extend(["--export-dir", dir.path().to_str().unwrap()]);
+    ok(&plan(&implicit, &p("implicit.csv")));
+    ok(&plan(&["--store", db, "--anchor", "2024-01-01", "--as-of", "2025-01-06"], &p("explicit.csv")));
+    same_files(&p("implicit.csv"), &p("explicit.csv"));
+    let h = std::fs::read_to_string(p("history.csv")).unwrap();
+    assert!(h.lines().last().unwrap().contains(",2024-12-30,"), "{}", h.lines().last().unwrap());
     // Not a store.
     std::fs::write(p("not.db"), b"hello").unwrap();
     let o = plan(&["--store", p("not.db").to_str().unwrap()], &p("out.csv"));
