@@ -226,24 +226,21 @@ impl PlanningCalendar {
 
     /// The period `at` falls in (negative: before the anchor).
     pub fn period_of(&self, at: Timestamp) -> i64 {
-        let ms = at.millis_since(self.anchor);
-        let day = crate::MS_PER_DAY;
-        let mut t = match self.calendar {
-            Calendar::Day => ms.div_euclid(day),
-            Calendar::Week => ms.div_euclid(7 * day),
+        // i128: no instant pair overflows, so even absurd dates cannot loop or wrap.
+        let ms = i128::from(at.as_millis()) - i128::from(self.anchor.as_millis());
+        let day = i128::from(crate::MS_PER_DAY);
+        let clamp = |t: i128| t.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+        match self.calendar {
+            Calendar::Day => clamp(ms.div_euclid(day)),
+            Calendar::Week => clamp(ms.div_euclid(7 * day)),
             Calendar::Month => {
                 let ((ya, ma, _), (y, m, _)) = (self.anchor.to_date(), at.to_date());
-                (i64::from(y) - i64::from(ya)) * 12 + i64::from(m) - i64::from(ma)
+                let t = (i64::from(y) - i64::from(ya)) * 12 + i64::from(m) - i64::from(ma);
+                // The month of `at` starts its period unless `at` is before the anchor's day
+                // of the month (days 1 to 28, so every month has it).
+                if self.start(t) > at { t - 1 } else { t }
             }
-        };
-        // Months: the estimate may be one off (the anchor's day of the month).
-        while self.start(t) > at {
-            t -= 1;
         }
-        while self.start(t + 1) <= at {
-            t += 1;
-        }
-        t
     }
 }
 
@@ -871,6 +868,36 @@ mod tests {
         assert_eq!(posted[0].id.as_str(), "plan/2:W4/3:SKU/S1");
         assert_eq!(posted[0].movement, M::schedule_receipt(25, at("2024-02-05T00:00:00Z")));
         l.apply_batch(posted).unwrap();
+    }
+
+    #[test]
+    fn absurd_instants_neither_loop_nor_wrap() {
+        let anchor = Timestamp::from_date(2024, 1, 1).unwrap();
+        for cal in [Calendar::Day, Calendar::Week, Calendar::Month] {
+            let c = PlanningCalendar::new(cal, anchor).unwrap();
+            for t in [i64::MIN, i64::MIN / 2, -1, 0, i64::MAX / 2, i64::MAX] {
+                let p = c.period_of(Timestamp::from_millis(t));
+                assert_eq!(
+                    i128::from(p.signum()),
+                    (i128::from(t) - i128::from(anchor.as_millis())).signum(),
+                    "{cal:?} {t}"
+                );
+            }
+        }
+        // An event at an absurd instant long before the anchor counts for stock only.
+        let mut l = Ledger::default();
+        let e = |name: &str, t: Timestamp, m: Movement| {
+            Event::new(id_of(name), id(SourceId::new("x")), key().0, key().1, t, m)
+        };
+        l.apply(e("old", Timestamp::from_millis(i64::MIN / 2), Movement::receipt(5))).unwrap();
+        l.apply(e("s", at("2024-01-03T00:00:00Z"), Movement::issue(2))).unwrap();
+        let b = Bridge::new(&l, weeks(), at("2024-01-15T00:00:00Z")).unwrap();
+        let h = b.history(&key().0, &key().1).unwrap();
+        assert_eq!((h.values(), h.censored()), (&[2.0, 0.0][..], &[false, false][..]));
+    }
+
+    fn id_of(s: &str) -> EventId {
+        EventId::new(s).unwrap()
     }
 
     #[test]
