@@ -299,6 +299,15 @@ pub struct Bridge<'a> {
 ///
 /// [`BridgeError::PlanId`] when the id is not valid (empty plan id, or longer than
 /// [`MAX_ID_LEN`](crate::MAX_ID_LEN) bytes).
+///
+/// ```
+/// use invsync_core::bridge::planned_receipt_id;
+/// use invsync_core::{ItemId, LocationId};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let id = planned_receipt_id("2024-W53", &ItemId::new("SKU-1")?, &LocationId::new("S1")?)?;
+/// assert_eq!(id.as_str(), "plan/8:2024-W53/5:SKU-1/S1");
+/// # Ok(()) }
+/// ```
 pub fn planned_receipt_id(plan_id: &str, item: &ItemId, location: &LocationId) -> Result<EventId, BridgeError> {
     let bad = |source| BridgeError::PlanId { plan_id: plan_id.to_owned(), source };
     if plan_id.is_empty() {
@@ -418,6 +427,34 @@ impl<'a> Bridge<'a> {
     /// the ledger's largest quantity; [`BridgeError::PlanChanged`] when the ledger holds
     /// this plan's receipt for an item x location with another quantity (0 included: an
     /// order that went away); [`BridgeError::PlanId`].
+    ///
+    /// ```
+    /// use invsync_core::bridge::{Bridge, PlannedOrder, PlanningCalendar};
+    /// use invsync_core::demand::Calendar;
+    /// use invsync_core::ledger::{Event, Ledger, Movement};
+    /// use invsync_core::{EventId, ItemId, LocationId, SourceId, Timestamp};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (item, store) = (ItemId::new("SKU-1")?, LocationId::new("S1")?);
+    /// let mut ledger = Ledger::default();
+    /// ledger.apply(Event::new(EventId::new("r1")?, SourceId::new("wms")?, item.clone(), store.clone(),
+    ///                         "2024-01-02T08:00:00Z".parse()?, Movement::receipt(10)))?;
+    /// let weeks = PlanningCalendar::new(Calendar::Week, Timestamp::from_date(2024, 1, 1)?)?;
+    /// let as_of = Timestamp::from_date(2024, 1, 15)?;
+    /// let order = PlannedOrder { item: item.clone(), location: store.clone(), qty: 30.0, lead_time: 2 };
+    /// let receipts = Bridge::new(&ledger, weeks, as_of)?.planned_receipts("W3", &[order.clone()])?;
+    /// ledger.apply_batch(receipts.clone())?;
+    /// // Posted again: a duplicate, nothing changes.
+    /// assert!(ledger.apply_batch(receipts)?[0].duplicate);
+    /// assert_eq!(ledger.levels(&item, &store).incoming, 30);
+    /// // The next run sees it on order (expected in period 3, counted in period L = 2) ...
+    /// let bridge = Bridge::new(&ledger, weeks, as_of)?;
+    /// assert_eq!(bridge.position(&item, &store, 2)?.arrivals, vec![0.0, 30.0]);
+    /// // ... except a run of the same plan, which rebuilds the same orders.
+    /// let bridge = bridge.ignoring_plan("W3");
+    /// assert_eq!(bridge.position(&item, &store, 2)?.arrivals, vec![0.0, 0.0]);
+    /// assert!(ledger.apply_batch(bridge.planned_receipts("W3", &[order])?)?[0].duplicate);
+    /// # Ok(()) }
+    /// ```
     pub fn planned_receipts(&self, plan_id: &str, orders: &[PlannedOrder]) -> Result<Vec<Event>, BridgeError> {
         let source =
             SourceId::new(PLAN_SOURCE).map_err(|source| BridgeError::PlanId { plan_id: plan_id.to_owned(), source })?;
