@@ -34,7 +34,7 @@ use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use super::NegativeStock;
-use super::key::{CHECKPOINT_EVERY, Entry, Guard, KeyState, Op, OpError, Removed};
+use super::key::{Entry, Guard, KeyState, Op, OpError, Removed, checkpoint_due};
 use super::levels::Levels;
 use super::valuation::ValuationMethod;
 use crate::Timestamp;
@@ -104,12 +104,12 @@ pub(crate) struct Hot {
     /// `items.len()`, are current; later ones are stale. `state.levels` is always current.
     dirty: usize,
     state: KeyState,
-    since_checkpoint: u16,
+    since_checkpoint: u32,
 }
 
 impl Hot {
     /// The hot layout of a plain key's entries (their checkpoints are current) and state.
-    pub(crate) fn new(method: ValuationMethod, entries: Vec<Entry>, state: KeyState, since_checkpoint: u16) -> Hot {
+    pub(crate) fn new(method: ValuationMethod, entries: Vec<Entry>, state: KeyState, since_checkpoint: u32) -> Hot {
         let mut run = KeyState::default();
         let items: VecDeque<HotEntry> = entries
             .into_iter()
@@ -280,17 +280,21 @@ impl Hot {
             Some(c) => (self.items[c].e.checkpoint.as_deref().cloned().unwrap_or_default(), c + 1),
             None => (KeyState::default(), 0),
         };
-        let mut since = 0u16;
+        let mut since = 0u32;
         for h in self.items.range_mut(from..end) {
             let res = state.apply(&h.e.op(), self.method, h.e.seq(), Guard::NONE);
             debug_assert!(res.is_ok(), "replay of an admitted entry failed: {res:?}");
-            since += 1;
-            if h.e.checkpoint.is_some() || since >= CHECKPOINT_EVERY {
+            since = since.saturating_add(1);
+            // Checkpoints are placed afresh over the replayed entries (entries inserted since
+            // the last placement left some too close together).
+            if checkpoint_due(since, &state) {
                 match &mut h.e.checkpoint {
                     Some(c) => (**c).clone_from(&state),
                     None => h.e.checkpoint = Some(Box::new(state.clone())),
                 }
                 since = 0;
+            } else {
+                h.e.checkpoint = None;
             }
         }
         self.dirty = end;
@@ -355,8 +359,8 @@ impl Hot {
     fn append(&mut self, at: Timestamp, seq: u64, op: Op, guard: Guard) -> Result<(), OpError> {
         self.clean_to(self.items.len());
         self.state.apply(&op, self.method, seq, guard)?;
-        self.since_checkpoint += 1;
-        let checkpoint = if self.since_checkpoint >= CHECKPOINT_EVERY {
+        self.since_checkpoint = self.since_checkpoint.saturating_add(1);
+        let checkpoint = if checkpoint_due(self.since_checkpoint, &self.state) {
             self.since_checkpoint = 0;
             Some(Box::new(self.state.clone()))
         } else {
