@@ -79,7 +79,7 @@ pub enum LedgerError {
         /// The allowed skew.
         max_skew_ms: i64,
     },
-    /// The id was used before with a different payload (ORACLES.md A9).
+    /// The id was used before with a different payload (docs/oracles.md A9).
     #[error("event {event} was already applied with a different payload")]
     IdempotencyConflict {
         /// The event.

@@ -72,7 +72,7 @@ pub enum NegativeStock {
     /// Refuse any event that would make a quantity negative, now or at a later entry.
     #[default]
     Reject,
-    /// Allow negative quantities (valued as in ORACLES.md A4, A6).
+    /// Allow negative quantities (valued as in docs/oracles.md A4, A6).
     Allow,
 }
 
@@ -864,7 +864,7 @@ impl Ledger {
         Money::from_micros(self.key(item, location).map_or(0, |k| k.value_at(at)))
     }
 
-    /// Quantities of an item summed over every location (ORACLES.md A10, A11).
+    /// Quantities of an item summed over every location (docs/oracles.md A10, A11).
     pub fn levels_across(&self, item: &ItemId) -> Levels {
         self.keys
             .iter()

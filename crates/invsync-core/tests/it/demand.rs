@@ -1,4 +1,4 @@
-//! Demand engine oracles: ORACLES.md D1 and E, exact window distributions, every cascade
+//! Demand engine oracles: docs/oracles.md D1 and E, exact window distributions, every cascade
 //! level, bias, determinism and value stability.
 //!
 //! Monte Carlo tolerances are derived from the estimator's standard error at S scenarios:
