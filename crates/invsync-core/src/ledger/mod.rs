@@ -38,9 +38,10 @@
 //!   entry the event re-posts (the future-negative guard, A2), and cancellations.
 //! * **Atomicity.** An event touching two keys (transfers), and a whole
 //!   [`Ledger::apply_batch`], apply entirely or not at all.
-//! * **Persistence.** The ledger is a pure function of its accepted events in recording
-//!   order: replaying [`Ledger::events`] into a fresh ledger with the same configuration
-//!   reproduces it exactly.
+//! * **Persistence.** The ledger is a pure function of its configuration, its
+//!   registrations and its accepted events in recording order: [`Ledger::replay`] of
+//!   [`Ledger::registrations`] (each in its place among the events) and
+//!   [`Ledger::events`] reproduces it exactly.
 
 mod error;
 mod event;
@@ -48,6 +49,7 @@ mod hot;
 mod index;
 mod key;
 mod levels;
+mod replay;
 mod shared;
 mod valuation;
 
@@ -56,6 +58,7 @@ use foldhash::HashMap;
 pub use error::{BatchError, LedgerError};
 pub use event::{Bucket, Event, Movement, UnknownBucket};
 pub use levels::Levels;
+pub use replay::{Misplacement, Registered, Registration, ReplayError};
 pub use shared::SharedLedger;
 pub use valuation::{Layer, MAX_UNIT_COST_MICROS, ValuationMethod};
 
@@ -291,6 +294,8 @@ pub struct Ledger {
     config: LedgerConfig,
     items: HashMap<ItemId, ValuationMethod>,
     locations: HashMap<LocationId, NegativeStock>,
+    /// Every registration in the order made, with its place among the events.
+    registrations: Vec<Registered>,
     /// Item x location -> position in `keys`.
     index: Index,
     keys: Vec<Slot>,
@@ -315,6 +320,7 @@ impl Ledger {
             config,
             items: HashMap::default(),
             locations: HashMap::default(),
+            registrations: Vec::new(),
             index: Index::default(),
             keys: Vec::new(),
             log: Vec::new(),
@@ -331,16 +337,13 @@ impl Ledger {
     /// Registers an item and its valuation method. The method applies to item x
     /// locations that have no entries yet; existing ones keep theirs.
     pub fn register_item(&mut self, item: ItemId, valuation: ValuationMethod) {
-        self.items.insert(item, valuation);
+        self.register(Registration::Item { item, valuation });
     }
 
     /// Registers a location and its negative-stock policy (effective for events applied
     /// from now on).
     pub fn register_location(&mut self, location: LocationId, negative: NegativeStock) {
-        for slot in self.keys.iter_mut().filter(|s| s.location == location) {
-            slot.negative = negative;
-        }
-        self.locations.insert(location, negative);
+        self.register(Registration::Location { location, negative });
     }
 
     /// Applies one event.
@@ -944,7 +947,7 @@ impl Ledger {
     }
 
     /// Every accepted event in recording order, cancellations included. Replaying them
-    /// into a fresh ledger with the same configuration reproduces this one.
+    /// with [`Ledger::registrations`] ([`Ledger::replay`]) reproduces this ledger.
     pub fn events(&self) -> impl ExactSizeIterator<Item = &Event> + '_ {
         self.log.iter().map(|l| &l.event)
     }

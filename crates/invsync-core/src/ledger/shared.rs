@@ -5,7 +5,8 @@ use std::cell::Cell;
 use std::sync::{Mutex, MutexGuard};
 
 use super::{
-    BatchError, Event, Ledger, LedgerConfig, LedgerError, Levels, Movement, NegativeStock, Outcome, ValuationMethod,
+    BatchError, Event, Ledger, LedgerConfig, LedgerError, Levels, Movement, NegativeStock, Outcome, Registered,
+    ValuationMethod,
 };
 use crate::rng::fnv1a64;
 use crate::{EventId, ItemId, LocationId};
@@ -422,6 +423,12 @@ impl SharedLedger {
         let mut fresh = Ledger::new(old.config.clone());
         fresh.items.clone_from(&old.items);
         fresh.locations.clone_from(&old.locations);
+        // Every registration is in force from the first replayed event: recorded so.
+        fresh.registrations = old
+            .registrations
+            .iter()
+            .map(|r| Registered { before_seq: 0, registration: r.registration.clone() })
+            .collect();
         fresh.max_events = old.max_events;
         // Every id lock, ascending (after the shard lock, as everywhere), held until the
         // index is rebuilt: a rare recovery step, it briefly stops every other apply.
