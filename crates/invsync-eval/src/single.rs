@@ -1,8 +1,8 @@
 //! The single-decision suite: one order at a time, scored by its controllable expected
 //! cost under the true demand against the best integer order ([`crate::score`]).
 
+use crate::truth::stream;
 use invsync_core::policy::StockPosition;
-use invsync_core::rng::stream;
 use rayon::prelude::*;
 
 use crate::rules::{DecisionRule, Settings, SuiteError, decide};

@@ -400,9 +400,11 @@ proptest! {
 /// I.i.d. Normal(100, 20) demand per period (floored at 0, P < 1e-6), `n` scenarios of
 /// `w` periods.
 fn iid_normal(n: usize, w: usize, key: &str) -> ScenarioSet {
+    use rand::SeedableRng;
     use rand::distr::Distribution;
     let d = rand_distr::Normal::<f64>::new(100.0, 20.0).unwrap();
-    let mut rng = rng::stream(20_261_202, key);
+    // The item stream's words as a `rand` generator, for rand_distr.
+    let mut rng = rand_chacha::ChaCha8Rng::from_seed(rng::seed_for(20_261_202, key));
     ScenarioSet::from_values(w, (0..n * w).map(|_| d.sample(&mut rng).max(0.0)).collect()).unwrap()
 }
 

@@ -7,8 +7,7 @@
 
 use invsync_core::demand::{ErrorForm, Family, UncertaintyModel};
 use invsync_core::policy::{normal_loss, z_for_service};
-use invsync_core::rng::{bounded, seed_for, stream, unit_f64};
-use rand::Rng;
+use invsync_core::rng::{seed_for, stream};
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -34,9 +33,9 @@ fn stream_words() {
     let words: Vec<u32> = (0..8).map(|_| r.next_u32()).collect();
     assert_eq!(words, [0x6efe51f3, 0x5e19e373, 0x51000891, 0xa0c6be38, 0x8ceb5e8a, 0x710d8a31, 0xc2b673fb, 0x8db90a40]);
     let mut r = stream(7, "S9/P3");
-    let b: Vec<u32> = (0..4).map(|_| bounded(&mut r, 1000)).collect();
+    let b: Vec<u32> = (0..4).map(|_| r.bounded(1000)).collect();
     assert_eq!(b, [983, 315, 214, 515]);
-    let u: Vec<u64> = (0..2).map(|_| unit_f64(&mut r).to_bits()).collect();
+    let u: Vec<u64> = (0..2).map(|_| r.unit_f64().to_bits()).collect();
     assert_eq!(u, [0x3fc9ce8577337738, 0x3fef21586a292fbd]);
 }
 

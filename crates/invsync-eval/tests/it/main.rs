@@ -5,11 +5,11 @@ use std::convert::Infallible;
 
 use invsync_core::demand::{Calendar, DemandHistory};
 use invsync_core::policy::{StockPosition, normal_newsvendor_cost};
-use invsync_core::rng::stream;
 use invsync_eval::rolling::{self, RollingConfig, best_base_stock, operate};
 use invsync_eval::rules::{DecisionRule, FnRule, Invsync, RuleError, Settings, Textbook};
 use invsync_eval::score::Scorer;
 use invsync_eval::single::{self, StartState};
+use invsync_eval::truth::stream;
 use invsync_eval::truth::{self, Family, MeanPath, Noise, history_start};
 
 /// Standard errors a Monte Carlo estimate may stray from its exact value.
