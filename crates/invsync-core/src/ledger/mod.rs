@@ -55,7 +55,7 @@ mod valuation;
 
 use foldhash::HashMap;
 
-pub use error::{BatchError, LedgerError};
+pub use error::{BatchError, LedgerError, QueryError};
 pub use event::{Bucket, Event, Movement, UnknownBucket};
 pub use levels::Levels;
 pub use replay::{Misplacement, Registered, Registration, ReplayError};
@@ -918,10 +918,10 @@ impl Ledger {
     ///
     /// # Errors
     ///
-    /// [`LedgerError::BucketsNotAscending`] when `ends` does not increase strictly.
-    pub fn atp(&self, item: &ItemId, location: &LocationId, ends: &[Timestamp]) -> Result<Vec<AtpBucket>, LedgerError> {
+    /// [`QueryError::BucketsNotAscending`] when `ends` does not increase strictly.
+    pub fn atp(&self, item: &ItemId, location: &LocationId, ends: &[Timestamp]) -> Result<Vec<AtpBucket>, QueryError> {
         if ends.windows(2).any(|w| w[0] >= w[1]) {
-            return Err(LedgerError::BucketsNotAscending);
+            return Err(QueryError::BucketsNotAscending);
         }
         let Some(k) = self.key(item, location) else {
             return Ok(ends.iter().map(|&end| AtpBucket { end, receipts: 0, cumulative: 0 }).collect());
