@@ -16,7 +16,7 @@ use invsync_core::bridge::{Bridge, PlanningCalendar};
 use invsync_core::demand::{Calendar, DemandHistory};
 use invsync_core::ledger::{Bucket, Event, LedgerConfig, Movement};
 use invsync_core::policy::StockPosition;
-use invsync_core::rng::{bounded, stream};
+use invsync_core::rng::stream;
 use invsync_core::{EventId, ItemId, LocationId, SourceId, Timestamp};
 use invsync_csv::{HistoryReaderBuilder, LongHistoryWriter, StateWriter};
 use invsync_store::{DurableLedger, SqliteStore};
@@ -119,16 +119,16 @@ fn generate(seed: u64) -> World {
     let mut rate = BTreeMap::new();
     for i in &items {
         for s in &stores {
-            rate.insert((i.clone(), s.clone()), 1 + bounded(&mut rng, 8));
+            rate.insert((i.clone(), s.clone()), 1 + rng.bounded(8));
         }
     }
-    let review: Vec<i64> = (0..STORES).map(|_| i64::from(bounded(&mut rng, 7))).collect();
+    let review: Vec<i64> = (0..STORES).map(|_| i64::from(rng.bounded(7))).collect();
     // Opening stock, before the anchor: stock, not demand.
     for i in &items {
         w.post(i, "DC", at(-4, 6, 0), Movement::receipt(1500));
         w.books(i, "DC").available = 1500;
         for s in &stores {
-            let q = 10 + i64::from(bounded(&mut rng, 30));
+            let q = 10 + i64::from(rng.bounded(30));
             w.post(i, s, at(-3, 7, 0), Movement::receipt(q));
             w.books(i, s).available = q;
         }
@@ -182,10 +182,10 @@ fn generate(seed: u64) -> World {
                 }
                 w.books(i, s).lines.retain(|l| l.remaining > 0);
                 // Sales: uniform 0 ..= 2 x the mean, as much as is available.
-                let want = i64::from(bounded(&mut rng, 2 * r as u32 + 1));
+                let want = i64::from(rng.bounded(2 * r as u32 + 1));
                 let qty = want.min(w.books(i, s).available);
                 if qty > 0 {
-                    if bounded(&mut rng, 10) < 3 {
+                    if rng.bounded(10) < 3 {
                         w.post(i, s, at(d, 10, 0), Movement::commit(qty, Bucket::Available));
                         w.books(i, s).available -= qty;
                         w.books(i, s).touch(d);
@@ -198,12 +198,12 @@ fn generate(seed: u64) -> World {
                     w.books(i, s).sold(d, qty);
                 }
                 // A sale posted in error and cancelled: no trace in demand or stock.
-                if w.books(i, s).available >= 1 && bounded(&mut rng, 100) < 4 {
+                if w.books(i, s).available >= 1 && rng.bounded(100) < 4 {
                     let id = w.post(i, s, at(d, 16, 0), Movement::issue(1));
                     w.post(i, s, at(d, 16, 5), Movement::cancel(EventId::new(id).unwrap()));
                 }
                 // Returns: to stock (netted from demand), or to damaged (netted too).
-                match bounded(&mut rng, 100) {
+                match rng.bounded(100) {
                     0..=4 => {
                         w.post(i, s, at(d, 17, 0), Movement::customer_return(1, Bucket::Available));
                         let b = w.books(i, s);
@@ -218,7 +218,7 @@ fn generate(seed: u64) -> World {
                     _ => {}
                 }
                 // Scrap: damaged, then issued from damaged (not demand).
-                if w.books(i, s).available >= 1 && bounded(&mut rng, 100) < 2 {
+                if w.books(i, s).available >= 1 && rng.bounded(100) < 2 {
                     w.post(i, s, at(d, 18, 0), Movement::damage(1, Bucket::Available));
                     w.books(i, s).available -= 1;
                     w.books(i, s).touch(d);
@@ -231,12 +231,12 @@ fn generate(seed: u64) -> World {
                     let position = b.available + b.lines.iter().map(|l| l.remaining).sum::<i64>();
                     if position < 16 * r {
                         let qty = 28 * r - position;
-                        let mode = bounded(&mut rng, 3);
-                        let lead = 3 + i64::from(bounded(&mut rng, 12));
-                        let late = i64::from(bounded(&mut rng, 5)) - 1;
+                        let mode = rng.bounded(3);
+                        let lead = 3 + i64::from(rng.bounded(12));
+                        let late = i64::from(rng.bounded(5)) - 1;
                         let dc_stock = w.books(i, "DC").available;
-                        if bounded(&mut rng, 2) == 0 && dc_stock >= qty {
-                            let dated = bounded(&mut rng, 5) > 0;
+                        if rng.bounded(2) == 0 && dc_stock >= qty {
+                            let dated = rng.bounded(5) > 0;
                             let expected = dated.then_some(d + lead);
                             let m = Movement::TransferOut {
                                 to: LocationId::new(s.as_str()).unwrap(),

@@ -13,5 +13,6 @@ mod ledger_props;
 mod plan;
 mod policy;
 mod reconcile;
+mod stability;
 mod sync;
 mod values;
