@@ -15,7 +15,7 @@ use invsync::bridge::{Bridge, PlannedOrder, PlanningCalendar};
 use invsync::demand::Calendar;
 use invsync::ledger::{Bucket, Event, Ledger, LedgerConfig, Movement};
 use invsync::plan::{ItemInput, PlanConfig, plan_batch};
-use invsync::rng::{bounded, stream};
+use invsync::rng::stream;
 use invsync::{EventId, ItemId, LocationId, MS_PER_DAY, SourceId, Timestamp};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -42,7 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let item = ItemId::new(format!("SKU-{i:05}"))?;
         for s in 0..stores {
             let loc = LocationId::new(format!("S{s:03}"))?;
-            let mean = 1 + i64::from(bounded(&mut rng, 10));
+            let mean = 1 + i64::from(rng.bounded(10));
             let mut available = 20 * mean;
             ev(&item, &loc, at(-3, 8), Movement::receipt(available))?;
             let mut open: Vec<(EventId, i64, i64)> = Vec::new(); // (po, qty, arrives)
@@ -59,9 +59,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     available += qty;
                 }
                 open.retain(|o| o.2 != day);
-                let sale = i64::from(bounded(&mut rng, 2 * mean as u32 + 1)).min(available);
+                let sale = i64::from(rng.bounded(2 * mean as u32 + 1)).min(available);
                 if sale > 0 {
-                    if bounded(&mut rng, 4) == 0 {
+                    if rng.bounded(4) == 0 {
                         ev(&item, &loc, at(day, 10), Movement::commit(sale, Bucket::Available))?;
                         ev(&item, &loc, at(day, 11), Movement::fulfil(sale, Bucket::Committed))?;
                     } else {
@@ -69,20 +69,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     }
                     available -= sale;
                 }
-                if available > 0 && bounded(&mut rng, 50) == 0 {
+                if available > 0 && rng.bounded(50) == 0 {
                     let wrong = ev(&item, &loc, at(day, 13), Movement::issue(1))?;
                     ev(&item, &loc, at(day, 14), Movement::cancel(wrong))?;
                 }
-                if bounded(&mut rng, 30) == 0 {
+                if rng.bounded(30) == 0 {
                     ev(&item, &loc, at(day, 15), Movement::customer_return(1, Bucket::Available))?;
                     available += 1;
                 }
                 let on_order: i64 = open.iter().map(|o| o.1).sum();
                 if day % 7 == 4 && available + on_order < 12 * mean {
                     let qty = 24 * mean - available - on_order;
-                    let lead = 3 + i64::from(bounded(&mut rng, 8));
+                    let lead = 3 + i64::from(rng.bounded(8));
                     let po = ev(&item, &loc, at(day, 18), Movement::schedule_receipt(qty, at(day + lead, 0)))?;
-                    open.push((po, qty, day + lead + i64::from(bounded(&mut rng, 3))));
+                    open.push((po, qty, day + lead + i64::from(rng.bounded(3))));
                 }
             }
         }
