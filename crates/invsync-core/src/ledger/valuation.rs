@@ -6,7 +6,7 @@
 //! issue, rounded half to even; the last unit out takes whatever value remains, so the
 //! value of an empty position is exactly zero.
 //!
-//! Negative stock (where allowed) follows ERPNext (ORACLES.md A4-A6): FIFO keeps a negative
+//! Negative stock (where allowed) follows ERPNext (docs/oracles.md A4-A6): FIFO keeps a negative
 //! layer at the outgoing rate, and the next receipt first fills it; moving average values a
 //! receipt into a non-positive position at the incoming rate.
 

@@ -7,7 +7,7 @@
 //! accuracy        = records within tolerance (match or within) / records compared
 //! ```
 //!
-//! Variances are never netted: +5 and -5 are two wrong records (ORACLES.md A14). ABC
+//! Variances are never netted: +5 and -5 are two wrong records (docs/oracles.md A14). ABC
 //! classes rank item x locations by annual value (cost of goods issued in the 365 days
 //! before the count): the first 80 % of value is A, the next 15 % B, the rest C (a record
 //! straddling a boundary goes by the midpoint of its slice).
@@ -201,7 +201,7 @@ pub enum ReconcileError {
 
 /// Reconciles `counts` against `ledger` as of `at`. Proposals are counts at `at`
 /// (applying one re-anchors the ledger there and replays later movements on top: the
-/// "keep difference" resolution of ORACLES.md A15), with ids `recon-<at ms>-<item>-<loc>`
+/// "keep difference" resolution of docs/oracles.md A15), with ids `recon-<at ms>-<item>-<loc>`
 /// from source `reconcile`.
 ///
 /// # Errors
@@ -340,7 +340,7 @@ pub fn reconcile(
     })
 }
 
-/// How to apply a count when stock moved between counting and applying (ORACLES.md A15).
+/// How to apply a count when stock moved between counting and applying (docs/oracles.md A15).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConflictChoice {
     /// Set the quantity to what was counted.
@@ -354,7 +354,7 @@ pub enum ConflictChoice {
 ///
 /// ```
 /// use invsync_core::sync::{count_adjustment, ConflictChoice};
-/// // ORACLES.md A15: counted 50 while the system said 50; a -5 moved it to 45 since.
+/// // docs/oracles.md A15: counted 50 while the system said 50; a -5 moved it to 45 since.
 /// assert_eq!(count_adjustment(50, 50, 45, ConflictChoice::KeepCounted), 5);
 /// assert_eq!(count_adjustment(50, 50, 45, ConflictChoice::KeepDifference), 0);
 /// ```

@@ -1,4 +1,4 @@
-//! ORACLES.md section A, cases A1-A11, through the public ledger API.
+//! docs/oracles.md section A, cases A1-A11, through the public ledger API.
 
 use invsync_core::Money;
 use invsync_core::ledger::{

@@ -1,4 +1,4 @@
-//! Reconciliation: ORACLES.md A14 and A15, statuses, ABC, proposals.
+//! Reconciliation: docs/oracles.md A14 and A15, statuses, ABC, proposals.
 
 use invsync_core::ledger::{Ledger, LedgerConfig, Movement};
 use invsync_core::sync::*;

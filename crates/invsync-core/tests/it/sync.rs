@@ -1,4 +1,4 @@
-//! Synchronisation: ORACLES.md A12 and A13, duplicates, gaps, the hold window, stale
+//! Synchronisation: docs/oracles.md A12 and A13, duplicates, gaps, the hold window, stale
 //! snapshots, publishing, acknowledgements and the measures; proptests of convergence under
 //! at-least-once delivery and of channel allocation.
 
