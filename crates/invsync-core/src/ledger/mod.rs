@@ -95,6 +95,29 @@ pub struct LedgerConfig {
     pub default_negative: NegativeStock,
 }
 
+/// ```
+/// use std::time::Duration;
+/// use invsync_core::ledger::LedgerConfig;
+/// let config = LedgerConfig::default().with_max_future_skew(Duration::from_secs(60));
+/// assert_eq!(config.max_future_skew_ms, 60_000);
+/// assert_eq!(config.max_future_skew(), Duration::from_secs(60));
+/// ```
+impl LedgerConfig {
+    /// Sets [`max_future_skew_ms`](LedgerConfig::max_future_skew_ms) (whole milliseconds,
+    /// saturating).
+    #[must_use]
+    pub fn with_max_future_skew(mut self, d: std::time::Duration) -> Self {
+        self.max_future_skew_ms = crate::time::saturating_millis(d);
+        self
+    }
+
+    /// [`max_future_skew_ms`](LedgerConfig::max_future_skew_ms) as a `Duration` (zero when
+    /// negative: no event may then lie after its recording).
+    pub fn max_future_skew(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(u64::try_from(self.max_future_skew_ms).unwrap_or(0))
+    }
+}
+
 impl Default for LedgerConfig {
     /// Lenient about registration; 5 minutes of clock skew; quantities up to 10^15;
     /// moving average; negative stock rejected.

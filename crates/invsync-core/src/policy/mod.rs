@@ -333,6 +333,7 @@ pub const MAX_PERIODS: usize = 1_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum PolicyKind {
     /// B = N periods of mean demand.
     Coverage,
@@ -518,6 +519,7 @@ pub struct OverrideOutcome {
 /// the safety stock 16.83 (docs/oracles.md, P1-P3).
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct Recommendation {
     /// The winning policy.
     pub policy: PolicyKind,
