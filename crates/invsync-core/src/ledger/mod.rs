@@ -140,7 +140,10 @@ pub struct Outcome {
     pub seq: u64,
     /// It was posted before existing entries (back-dated or out of order).
     pub late: bool,
-    /// How many later entries were re-posted.
+    /// How many later entries of the item x location had their levels changed by the
+    /// re-post (a late event or a cancellation). Entries past a count that absorbed the
+    /// change keep their levels and are not counted, though their values follow the new
+    /// history (moving average carries a value change on).
     pub reposted: u32,
     /// The event had been applied before; this delivery changed nothing and the fields
     /// above are the original outcome.

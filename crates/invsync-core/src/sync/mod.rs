@@ -65,6 +65,6 @@ pub use kpi::{
     stockout_rate, turnover_inputs,
 };
 pub use reconcile::{
-    Abc, ConflictChoice, CountRecord, MatchStatus, ReconcileConfig, ReconcileLine, ReconcileReport, abc_classes,
-    count_adjustment, reconcile,
+    Abc, ConflictChoice, CountRecord, MatchStatus, ReconcileConfig, ReconcileError, ReconcileLine, ReconcileReport,
+    abc_classes, count_adjustment, reconcile,
 };

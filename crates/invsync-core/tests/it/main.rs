@@ -1,6 +1,7 @@
 //! Integration tests of invsync-core through its public API only.
 
 mod backtest;
+mod bridge;
 mod concurrency;
 mod decision;
 mod demand;
