@@ -15,11 +15,15 @@
 use std::collections::HashMap;
 
 use invsync_core::demand::{DemandConfig, DemandHistory, Seasonality, generate};
+use invsync_core::ledger::{Ledger, LedgerConfig, NegativeStock};
 use invsync_core::plan::{ItemInput, ItemPlan, PlanConfig, SeasonalPool, plan_batch, plan_item};
 use invsync_core::policy::{ItemSettings, Override, StockPosition};
+use invsync_core::sync::{ReconcileConfig, reconcile};
+use invsync_core::{ItemId, LocationId, Timestamp};
 use invsync_csv::{
-    CsvError, HistoryReaderBuilder, HistoryRecord, InStockRecord, Key, LongColumns, PLAN_COLUMNS, PlanWriter,
-    WideColumns, align_in_stock, bounded, key_text, read_item_settings, read_overrides,
+    BalanceWriter, CsvError, EventReaderBuilder, HistoryReaderBuilder, HistoryRecord, HistoryWriter, InStockRecord,
+    Key, LongColumns, PLAN_COLUMNS, PlanWriter, WideColumns, align_in_stock, bounded, key_text, read_counts,
+    read_item_settings, read_overrides, write_reconciliation,
 };
 use numpy::ndarray::Array2;
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
@@ -221,7 +225,10 @@ struct Item {
 struct Prepared {
     key_names: Vec<String>,
     items: Vec<Item>,
+    /// The settings with seasonality pooled over the history (what `plan` uses).
     config: PlanConfig,
+    /// The settings as given (the backtest pools per origin itself).
+    raw_config: PlanConfig,
     threads: usize,
     warnings: Vec<String>,
 }
@@ -334,6 +341,7 @@ fn prepare_items(
     strict: bool,
 ) -> Res<Prepared> {
     let (key_names, records) = read_history(history)?;
+    let raw_config = config.clone();
     // Seasonality pooled over the history as read (before in-stock flags), as the
     // command line's first pass does.
     let config = if config.demand.seasonality == Seasonality::Pooled {
@@ -444,7 +452,7 @@ fn prepare_items(
             "in_stock: {outside} flags of {outside_items} items are dated outside their history's periods (first: line {outside_line}); ignored (strict=True refuses them)"
         ));
     }
-    Ok(Prepared { key_names, items: out, config, threads: 0, warnings })
+    Ok(Prepared { key_names, items: out, config, raw_config, threads: 0, warnings })
 }
 
 /// Reads and checks a plan run's inputs (see the Python `invsync.plan`).
@@ -504,12 +512,16 @@ impl Prepared {
             .collect()
     }
 
-    /// Plans every item on `threads` workers (the GIL released by the caller).
-    fn plan_all(&self) -> Res<Vec<ItemPlan>> {
-        let pool = rayon::ThreadPoolBuilder::new()
+    fn pool(&self) -> Res<rayon::ThreadPool> {
+        rayon::ThreadPoolBuilder::new()
             .num_threads(self.threads)
             .build()
-            .map_err(|e| Failure::new(format!("cannot start {} threads: {e}", self.threads)))?;
+            .map_err(|e| Failure::new(format!("cannot start {} threads: {e}", self.threads)))
+    }
+
+    /// Plans every item on `threads` workers (the GIL released by the caller).
+    fn plan_all(&self) -> Res<Vec<ItemPlan>> {
+        let pool = self.pool()?;
         let inputs = self.inputs();
         let plans = pool.install(|| plan_batch(&inputs, &self.config));
         plans
@@ -613,6 +625,92 @@ impl Prepared {
         Ok((text, list))
     }
 
+    /// Rolling-origin pseudo-competitions over the histories (in-stock flags applied), as
+    /// `invsync backtest`: invsync (the plan's decisions at each origin) against the
+    /// replayed VN2 organizer benchmark, with the GIL released. Returns one dict per rule:
+    /// `rule`, `origins` (period index of each window's origin), `origin_dates`, and per
+    /// window and in total `holding`, `shortage`, `demand`, `sold`, `cost`.
+    #[pyo3(signature = (windows, window_periods, decisions, count_from, warmup))]
+    fn backtest<'py>(
+        &self,
+        py: Python<'py>,
+        windows: usize,
+        window_periods: usize,
+        decisions: usize,
+        count_from: usize,
+        warmup: usize,
+    ) -> PyResult<Bound<'py, PyList>> {
+        use invsync_core::backtest::{OrganizerBenchmark, PlannerRule, Protocol, Report, Rule, Series, run};
+        let p = &self.raw_config.policy;
+        let protocol = Protocol {
+            windows,
+            window_periods,
+            decisions,
+            count_from,
+            warmup,
+            lead_time: p.lead_time,
+            review_period: p.review_period,
+            holding: p.holding,
+            shortage: p.shortage,
+        };
+        let work = || -> Res<Vec<Report>> {
+            protocol.validate().map_err(|e| Failure::new(e.to_string()))?;
+            let Some(needed) = protocol.periods_needed() else {
+                return Err(Failure::new(format!(
+                    "windows {windows} x window_periods {window_periods} + warmup {warmup} is too large for any history"
+                )));
+            };
+            if let Some(first) = self.items.first()
+                && first.history.len() < needed
+            {
+                return Err(Failure::new(format!(
+                    "history: {needed} periods are needed (warmup {warmup} + windows {windows} x window_periods {window_periods} + 1), the history has {}",
+                    first.history.len()
+                ))
+                .at("history", 2, Some(&first.text)));
+            }
+            let series: Vec<Series> =
+                self.items.iter().map(|i| Series { key: i.text.clone(), history: i.history.clone() }).collect();
+            let pool = self.pool()?;
+            let rules: [&dyn Rule; 2] = [&PlannerRule(self.raw_config.clone()), &OrganizerBenchmark::default()];
+            rules
+                .iter()
+                .map(|rule| {
+                    pool.install(|| run(&series, *rule, &protocol)).map_err(|e| Failure::new(format!("history: {e}")))
+                })
+                .collect()
+        };
+        let reports = py.detach(work).map_err(|f| f.into_py(py))?;
+        let start = self.items.first().map(|i| (i.history.start(), i.history.calendar()));
+        let out = PyList::empty(py);
+        for r in reports {
+            let d = PyDict::new(py);
+            d.set_item("rule", &r.rule)?;
+            d.set_item("origins", r.windows.iter().map(|(t, _)| *t).collect::<Vec<_>>())?;
+            d.set_item(
+                "origin_dates",
+                r.windows
+                    .iter()
+                    .map(|(t, _)| {
+                        start.map_or_else(String::new, |(s, c)| {
+                            c.period_start(s, *t as i64).to_string().chars().take(10).collect()
+                        })
+                    })
+                    .collect::<Vec<String>>(),
+            )?;
+            let field = |f: fn(&invsync_core::backtest::Costs) -> f64| -> Vec<f64> {
+                r.windows.iter().map(|(_, c)| f(c)).chain(std::iter::once(f(&r.total))).collect()
+            };
+            d.set_item("holding", field(|c| c.holding))?;
+            d.set_item("shortage", field(|c| c.shortage))?;
+            d.set_item("demand", field(|c| c.demand))?;
+            d.set_item("sold", field(|c| c.sold))?;
+            d.set_item("cost", field(|c| c.cost()))?;
+            out.append(d)?;
+        }
+        Ok(out)
+    }
+
     /// One item's scenario set and decision, with the GIL released while drawing and
     /// planning: a dict with `values` (scenarios x simulated periods L + R + carry-over,
     /// a NumPy array over the planner's own buffer, not copied), `totals` (per scenario,
@@ -708,6 +806,118 @@ impl Prepared {
     }
 }
 
+/// A ledger replayed from event CSV text, as `invsync replay` and `reconcile` do: the
+/// ledger and the refused events' messages (`keep_going`; else the first refusal is an
+/// error at its line).
+fn replay_events(text: &str, allow_negative: bool, keep_going: bool) -> Res<(Ledger, Vec<String>)> {
+    let reader =
+        EventReaderBuilder::new().file("events").from_reader(text.as_bytes()).map_err(|e| Failure::csv(&e, None))?;
+    let negative = if allow_negative { NegativeStock::Allow } else { NegativeStock::Reject };
+    let mut ledger = Ledger::new(LedgerConfig { default_negative: negative, ..LedgerConfig::default() });
+    let mut refused = Vec::new();
+    for rec in reader {
+        let rec = rec.map_err(|e| Failure::csv(&e, None))?;
+        let item = format!("{}/{}", rec.event.item, rec.event.location);
+        if let Err(e) = ledger.apply(rec.event) {
+            let msg = format!("events:{}: {e}", rec.line);
+            if !keep_going {
+                return Err(Failure::new(msg).at("events", rec.line, Some(&item)));
+            }
+            refused.push(msg);
+        }
+    }
+    Ok((ledger, refused))
+}
+
+fn parse_arg<T: std::str::FromStr>(name: &str, text: &str) -> Res<T>
+where
+    T::Err: std::fmt::Display,
+{
+    text.trim().parse().map_err(|e| {
+        let mut f = Failure::new(format!("{name} {:?}: {e}", bounded(text)));
+        f.place.value = Some(text.to_owned());
+        f
+    })
+}
+
+/// Replays events (CSV text) into balances (or one item x location's history), as
+/// `invsync replay`: (the CSV text the command writes, the refused events' messages).
+#[pyfunction]
+#[pyo3(signature = (events, as_of, item, location, allow_negative, keep_going))]
+fn replay_csv(
+    py: Python<'_>,
+    events: &str,
+    as_of: Option<&str>,
+    item: Option<&str>,
+    location: Option<&str>,
+    allow_negative: bool,
+    keep_going: bool,
+) -> PyResult<(String, Vec<String>)> {
+    let run = || -> Res<(String, Vec<String>)> {
+        let as_of: Option<Timestamp> = as_of.map(|t| parse_arg("as_of", t)).transpose()?;
+        let at: Option<(ItemId, LocationId)> = match (item, location) {
+            (Some(i), Some(l)) => Some((parse_arg("item", i)?, parse_arg("location", l)?)),
+            (None, None) => None,
+            _ => return Err(Failure::new("item and location go together: give both or neither")),
+        };
+        let (ledger, refused) = replay_events(events, allow_negative, keep_going)?;
+        let io = |e: CsvError| Failure::new(e.to_string());
+        let mut buf = Vec::new();
+        match at {
+            Some((item, location)) => {
+                let mut w = HistoryWriter::new(&mut buf).map_err(io)?;
+                for h in ledger.history(&item, &location) {
+                    w.write(&h).map_err(io)?;
+                }
+                w.flush().map_err(io)?;
+            }
+            None => {
+                let mut w = BalanceWriter::new(&mut buf).map_err(io)?;
+                let mut keys: Vec<_> = ledger.keys().collect();
+                keys.sort();
+                for (item, location) in keys {
+                    let (levels, value) = match as_of {
+                        Some(t) => (ledger.levels_at(item, location, t), ledger.value_at(item, location, t)),
+                        None => (ledger.levels(item, location), ledger.valuation(item, location).value),
+                    };
+                    w.write(item, location, &levels, value).map_err(io)?;
+                }
+                w.flush().map_err(io)?;
+            }
+        }
+        Ok((String::from_utf8(buf).map_err(|e| Failure::new(e.to_string()))?, refused))
+    };
+    py.detach(run).map_err(|f| f.into_py(py))
+}
+
+/// Counts (CSV text) against the ledger of events (CSV text) as of an instant, as
+/// `invsync reconcile`: (the report's CSV text, accuracy, |variance| units, |variance|
+/// value as text, net variance units).
+#[pyfunction]
+#[pyo3(signature = (events, counts, as_of, approval_threshold, floor))]
+fn reconcile_csv(
+    py: Python<'_>,
+    events: &str,
+    counts: &str,
+    as_of: &str,
+    approval_threshold: &str,
+    floor: i64,
+) -> PyResult<(String, f64, i64, String, i64)> {
+    let run = || -> Res<(String, f64, i64, String, i64)> {
+        let as_of: Timestamp = parse_arg("as_of", as_of)?;
+        let approval_threshold: invsync_core::Money = parse_arg("approval_threshold", approval_threshold)?;
+        let (ledger, _) = replay_events(events, false, false)?;
+        let counts = read_counts(counts.as_bytes(), Some("counts")).map_err(|e| Failure::csv(&e, None))?;
+        let config = ReconcileConfig { approval_threshold, floor, ..ReconcileConfig::default() };
+        let report = reconcile(&ledger, &counts, as_of, &config);
+        let mut buf = Vec::new();
+        write_reconciliation(&mut buf, &report).map_err(|e| Failure::new(e.to_string()))?;
+        let text = String::from_utf8(buf).map_err(|e| Failure::new(e.to_string()))?;
+        Ok((text, report.accuracy, report.absolute_variance, report.absolute_value.to_string(), report.net_variance))
+    };
+    py.detach(run).map_err(|f| f.into_py(py))
+}
+
 /// The plan columns after the key columns, in order.
 #[pyfunction]
 fn plan_columns() -> Vec<&'static str> {
@@ -721,6 +931,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(long_layout, m)?)?;
     m.add_function(wrap_pyfunction!(prepare, m)?)?;
     m.add_function(wrap_pyfunction!(plan_columns, m)?)?;
+    m.add_function(wrap_pyfunction!(replay_csv, m)?)?;
+    m.add_function(wrap_pyfunction!(reconcile_csv, m)?)?;
     m.add_class::<Prepared>()?;
     m.add("InvsyncError", m.py().get_type::<InvsyncError>())?;
     m.add("InputError", m.py().get_type::<InputError>())?;

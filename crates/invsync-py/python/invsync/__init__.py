@@ -26,6 +26,7 @@ it; see docs/python.md.
 from __future__ import annotations
 
 import datetime as _dt
+import io as _io
 import os
 import warnings as _warnings
 from dataclasses import dataclass
@@ -43,8 +44,11 @@ __all__ = [
     "InvsyncWarning",
     "PLAN_COLUMNS",
     "Scenarios",
+    "backtest",
     "plan",
     "plan_csv",
+    "reconcile",
+    "replay",
     "scenarios",
 ]
 
@@ -213,8 +217,20 @@ def _csv_text(table: Any, what: str) -> Optional[str]:
     if isinstance(table, (str, os.PathLike)):
         with open(table, encoding="utf-8") as f:
             return f.read()
-    df = _frame(table, what)
-    df = df.rename(columns=_name)
+    df = _frame(table, what).rename(columns=_name)
+    # A whole-number column with missing cells is float64 in pandas (1.0, NaN): written as
+    # whole numbers, as the file it was read from had them.
+    whole = {}
+    for c in df.columns:
+        col = df[c]
+        if pd.api.types.is_float_dtype(col.dtype):
+            v = col.to_numpy(dtype=np.float64, na_value=np.nan)
+            known = v[~np.isnan(v)]
+            if len(known) and np.all(np.isfinite(known)) and np.all(known == np.round(known)) \
+                    and np.all(np.abs(known) < 2**53):
+                whole[c] = "Int64"
+    if whole:
+        df = df.astype(whole)
     return df.to_csv(index=False, lineterminator="\n")
 
 
@@ -382,6 +398,91 @@ def scenarios(history: Any, item: str, state: Any = None, in_stock: Any = None, 
         reason=d["reason"],
         forecast_method=d["forecast_method"],
     )
+
+
+def backtest(history: Any, in_stock: Any = None, *, lead_time: int = 2, review_period: int = 1,
+             holding_cost: float = 0.2, shortage_cost: float = 1.0, windows: int = 8, window_periods: int = 8,
+             decisions: int = 6, count_from: int = 3, warmup: int = 8, scenarios: int = 1000, seed: int = 42,
+             profile: str = "default", key_columns: Optional[Sequence[str]] = None, strict: bool = False,
+             threads: Optional[int] = None) -> pd.DataFrame:
+    """Rolling-origin pseudo-competitions, as ``invsync backtest`` (protocol in docs/vn2.md).
+
+    invsync (exactly the decisions :func:`plan` would make at each origin) against the
+    replayed VN2 organizer benchmark. One row per window and a last row ``total``:
+    ``window``, ``origin`` (the origin period's date), ``invsync`` and ``benchmark`` (their
+    costs), ``ratio`` (benchmark / invsync, NaN when invsync's cost is 0), and per rule
+    ``*_holding``, ``*_shortage``, ``*_demand``, ``*_sold``. The GIL is released while it runs.
+    """
+    prepared = _prepare(history, None, in_stock, None, None, lead_time=lead_time, review_period=review_period,
+                        holding_cost=holding_cost, shortage_cost=shortage_cost, scenarios=scenarios, seed=seed,
+                        profile=profile, key_columns=key_columns, sorted=False, strict=strict, threads=threads)
+    ours, theirs = prepared.backtest(_whole(windows, "windows"), _whole(window_periods, "window_periods"),
+                                     _whole(decisions, "decisions"), _whole(count_from, "count_from"),
+                                     _whole(warmup, "warmup"))
+    n = len(ours["origins"])
+    out = pd.DataFrame({
+        "window": [str(k + 1) for k in range(n)] + ["total"],
+        "origin": list(ours["origin_dates"]) + [""],
+        "invsync": ours["cost"],
+        "benchmark": theirs["cost"],
+    })
+    cost = out["invsync"].to_numpy()
+    out["ratio"] = np.where(cost > 0, out["benchmark"].to_numpy() / np.where(cost > 0, cost, 1.0), np.nan)
+    for name, r in (("invsync", ours), ("benchmark", theirs)):
+        for f in ("holding", "shortage", "demand", "sold"):
+            out[f"{name}_{f}"] = r[f]
+    return out
+
+
+def _report_frame(text: str) -> pd.DataFrame:
+    return pd.read_csv(_io.StringIO(text), keep_default_na=False, na_values=[""],
+                       dtype={"item": str, "location": str})
+
+
+def replay(events: Any, *, as_of: Any = None, item: Optional[str] = None, location: Optional[str] = None,
+           allow_negative: bool = False, keep_going: bool = False) -> pd.DataFrame:
+    """Replays ledger events into balances, as ``invsync replay``.
+
+    ``events`` is a table or a CSV path in the event format of docs/cli.md (read a CSV
+    with ``dtype=str`` so identifiers and numbers stay as written). Returns one row per
+    item x location (quantity states and value, as of ``as_of`` when given: an RFC 3339
+    text or a datetime), or with ``item`` and ``location`` that pair's audited running
+    history. A refused event is an :class:`InputError` at its line, or with
+    ``keep_going=True`` an :class:`InvsyncWarning`.
+    """
+    text, refused = _native.replay_csv(_csv_text(events, "events"), _instant(as_of), item, location,
+                                       bool(allow_negative), bool(keep_going))
+    for r in refused:
+        _warnings.warn(f"refused: {r}", InvsyncWarning, stacklevel=2)
+    return _report_frame(text)
+
+
+def reconcile(events: Any, counts: Any, as_of: Any, *, approval_threshold: Any = "1000",
+              floor: int = 0) -> pd.DataFrame:
+    """Counts against the ledger of ``events`` as of ``as_of``, as ``invsync reconcile``.
+
+    One row per record (system and counted quantities, variance in units and value, ABC
+    class, status, whether the correction needs approval); ``attrs`` holds ``accuracy``,
+    ``absolute_variance``, ``absolute_value`` and ``net_variance``.
+    """
+    text, accuracy, absolute, value, net = _native.reconcile_csv(
+        _csv_text(events, "events"), _csv_text(counts, "counts"), _instant(as_of), str(approval_threshold),
+        _whole(floor, "floor"))
+    out = _report_frame(text)
+    out.attrs.update(accuracy=accuracy, absolute_variance=absolute, absolute_value=value, net_variance=net)
+    return out
+
+
+def _instant(t: Any) -> Optional[str]:
+    if t is None:
+        return None
+    if isinstance(t, _dt.datetime):
+        ts = pd.Timestamp(t)
+        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+        return ts.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    if isinstance(t, _dt.date):
+        return t.isoformat()
+    return str(t)
 
 
 for _f in (plan, plan_csv, scenarios):

@@ -109,3 +109,41 @@ def scenarios(
     sorted: bool = False,
     strict: bool = False,
 ) -> Scenarios: ...
+
+def backtest(
+    history: Table,
+    in_stock: Optional[Table] = None,
+    *,
+    lead_time: int = 2,
+    review_period: int = 1,
+    holding_cost: float = 0.2,
+    shortage_cost: float = 1.0,
+    windows: int = 8,
+    window_periods: int = 8,
+    decisions: int = 6,
+    count_from: int = 3,
+    warmup: int = 8,
+    scenarios: int = 1000,
+    seed: int = 42,
+    profile: str = "default",
+    key_columns: Optional[Sequence[str]] = None,
+    strict: bool = False,
+    threads: Optional[int] = None,
+) -> pd.DataFrame: ...
+def replay(
+    events: SideTable,
+    *,
+    as_of: Any = None,
+    item: Optional[str] = None,
+    location: Optional[str] = None,
+    allow_negative: bool = False,
+    keep_going: bool = False,
+) -> pd.DataFrame: ...
+def reconcile(
+    events: SideTable,
+    counts: SideTable,
+    as_of: Any,
+    *,
+    approval_threshold: Any = "1000",
+    floor: int = 0,
+) -> pd.DataFrame: ...
