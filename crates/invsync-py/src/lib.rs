@@ -69,6 +69,13 @@ impl Failure {
         self
     }
 
+    /// An error of one item as a whole (the planner's): the history, no line.
+    fn of_item(mut self, item: &str) -> Self {
+        self.place.file = Some("history".to_owned());
+        self.place.item = Some(item.to_owned());
+        self
+    }
+
     /// A reader's error; `keys` are the table's row keys (to name the item at the line).
     fn csv(e: &CsvError, keys: Option<&[Key]>) -> Self {
         let line = (e.line() > 0).then_some(e.line());
@@ -527,7 +534,7 @@ impl Prepared {
         plans
             .into_iter()
             .zip(&self.items)
-            .map(|(p, item)| p.map_err(|e| Failure::new(format!("history: {e}")).at("history", 0, Some(&item.text))))
+            .map(|(p, item)| p.map_err(|e| Failure::new(format!("history: {e}")).of_item(&item.text)))
             .collect()
     }
 
@@ -731,7 +738,7 @@ impl Prepared {
                 planner_override: found.planner_override.clone(),
             };
             let plan = plan_item(&input, &self.config)
-                .map_err(|e| Failure::new(format!("history: {e}")).at("history", 0, Some(&found.text)))?;
+                .map_err(|e| Failure::new(format!("history: {e}")).of_item(&found.text))?;
             // The draws plan_item made: the item's own stream, the item's window.
             let policy = match &found.settings {
                 Some(s) if !s.is_empty() => s.apply(&self.config.policy).map_err(|e| Failure::new(e.to_string()))?,

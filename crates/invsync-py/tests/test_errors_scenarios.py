@@ -136,3 +136,12 @@ def test_a_blocked_item_has_no_scenarios():
     h = pd.read_csv(io.StringIO("store,2024-01-01,2024-01-08\nA,,\n"))
     s = invsync.scenarios(h, "A", **SETTINGS)
     assert s.values is None and s.policy == "blocked" and s.order_qty == 0 and s.cascade_level == 0
+
+
+def test_a_planner_error_names_the_item(sample):
+    state = sample["state"].copy()
+    state["arriving_3"] = 0
+    state.loc[4, "arriving_3"] = 5  # beyond the lead time of 2: refused by the planner
+    e = raises(lambda: invsync.plan(sample["history"], state, **SETTINGS),
+               file="history", line=None, row=None, item=key(state, 4))
+    assert key(state, 4) in str(e)
