@@ -916,7 +916,7 @@ fn reconcile_csv(
         let (ledger, _) = replay_events(events, false, false)?;
         let counts = read_counts(counts.as_bytes(), Some("counts")).map_err(|e| Failure::csv(&e, None))?;
         let config = ReconcileConfig { approval_threshold, floor, ..ReconcileConfig::default() };
-        let report = reconcile(&ledger, &counts, as_of, &config);
+        let report = reconcile(&ledger, &counts, as_of, &config).map_err(|e| Failure::new(e.to_string()))?;
         let mut buf = Vec::new();
         write_reconciliation(&mut buf, &report).map_err(|e| Failure::new(e.to_string()))?;
         let text = String::from_utf8(buf).map_err(|e| Failure::new(e.to_string()))?;
