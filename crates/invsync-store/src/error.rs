@@ -101,6 +101,10 @@ pub enum StoreError {
     /// The store was opened read-only.
     #[error("the store is open read-only")]
     ReadOnly,
+    /// Writing the group an append was part of ([`GroupCommit`](crate::GroupCommit))
+    /// failed; every append of the group gets the same error, and the ledger is poisoned.
+    #[error("the group commit failed: {0}")]
+    GroupFailed(#[source] std::sync::Arc<StoreError>),
     /// An earlier write failed after the ledger in memory had accepted its events: the
     /// ledger refuses every further change. Reopen the store.
     #[error("the store is unusable after a failed write; reopen it")]
