@@ -86,6 +86,16 @@ pub enum StoreError {
         /// What is wrong with it.
         message: String,
     },
+    /// The store's hub state does not fit the request: a hub started on a store with
+    /// events or twice, opened where none was started, or whose replayed ledger does not
+    /// match the stored events.
+    #[error("store {}: hub: {message}", path.display())]
+    HubState {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// A stored event was refused on replay, or landed elsewhere than its stored
     /// sequence number: the store does not describe a ledger this build rebuilds.
     #[error("replaying stored event {seq}: {message}")]

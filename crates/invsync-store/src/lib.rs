@@ -36,10 +36,12 @@
 
 mod error;
 mod group;
+mod hub;
 mod sqlite;
 
 pub use error::StoreError;
 pub use group::{GroupCommit, GroupConfig, GroupStats};
+pub use hub::{DurableHub, HubTx};
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 
 use invsync_core::ledger::{BatchError, Event, Ledger, LedgerConfig, NegativeStock, Outcome, ValuationMethod};
@@ -184,6 +186,11 @@ impl<S: Store> DurableLedger<S> {
     /// The ledger, leaving the store.
     pub fn into_ledger(self) -> Ledger {
         self.ledger
+    }
+
+    /// The store and the ledger.
+    pub fn into_parts(self) -> (S, Ledger) {
+        (self.store, self.ledger)
     }
 
     /// Applies `events` as one batch ([`Ledger::apply_batch`]: all or nothing) and stores

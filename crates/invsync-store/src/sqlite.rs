@@ -10,12 +10,16 @@
 //!                                     one row per appended batch: its events as JSON
 //!                                     lines (`count` of them, separated by '\n'),
 //!                                     sequence numbers first_seq .. first_seq + count
+//! hub_config(id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT)  a DurableHub's HubConfig
+//! hub_log(first INTEGER PRIMARY KEY, count INTEGER, commands BLOB)
+//!                                     a DurableHub's commands, one row per transaction,
+//!                                     as JSON lines, numbered first .. first + count
 //! ```
 //!
 //! JSON is the core's serde form (the field names of [`Event`], snake_case). Version 1
 //! kept one row per event (`events(seq INTEGER PRIMARY KEY, event TEXT)`); version 2 keeps
 //! one per batch (a B-tree insert per batch instead of per event), and the migration
-//! turns each version-1 event into a batch of one.
+//! turns each version-1 event into a batch of one. Version 3 adds the hub tables.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
@@ -28,13 +32,13 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction,
 use crate::{Record, Registration, Store, StoreError};
 
 /// The schema version this build writes, and the newest it reads.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// A migration step: `MIGRATIONS[v]` takes a store from version `v` to `v + 1`.
 type Migration = fn(&Transaction<'_>) -> rusqlite::Result<()>;
 
 /// The steps from an empty file to [`SCHEMA_VERSION`].
-const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [create_v1, v1_to_v2];
+const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [create_v1, v1_to_v2, v2_to_v3];
 
 fn create_v1(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch(
@@ -49,6 +53,17 @@ fn create_v1(tx: &Transaction<'_>) -> rusqlite::Result<()> {
              policy TEXT NOT NULL
          );
          CREATE TABLE events (seq INTEGER PRIMARY KEY, event TEXT NOT NULL);",
+    )
+}
+
+fn v2_to_v3(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE hub_config (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);
+         CREATE TABLE hub_log (
+             first INTEGER PRIMARY KEY,
+             count INTEGER NOT NULL CHECK (count > 0),
+             commands BLOB NOT NULL
+         );",
     )
 }
 
@@ -344,44 +359,177 @@ impl Store for SqliteStore {
     }
 
     fn append_events(&mut self, first_seq: u64, events: &mut dyn Iterator<Item = &Event>) -> Result<(), StoreError> {
-        let path = self.path.clone();
         self.writable()?;
         let mut buf = std::mem::take(&mut self.buf);
-        let op = "storing events";
-        let key = i64::try_from(first_seq).map_err(|_| StoreError::BadRecord {
-            path: path.clone(),
-            table: "event_batches",
-            row: -1,
-            message: format!("sequence number {first_seq} out of range"),
-        })?;
-        buf.clear();
-        let mut count: i64 = 0;
-        for event in events {
-            if count > 0 {
-                buf.push(b'\n');
-            }
-            serde_json::to_writer(&mut buf, event).map_err(|e| StoreError::BadRecord {
-                path: path.clone(),
-                table: "event_batches",
-                row: key,
-                message: format!("event {}: {e}", key + count),
-            })?;
-            count += 1;
-        }
+        let count = encode_events(&self.path, first_seq, events, &mut buf)?;
         if count == 0 {
             self.buf = buf;
             return Ok(());
         }
+        let path = self.path.clone();
+        let op = "storing events";
         let conn = self.writable()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql(&path, op))?;
-        tx.prepare_cached("INSERT INTO event_batches (first_seq, count, events) VALUES (?1, ?2, ?3)")
-            .and_then(|mut stmt| stmt.execute(rusqlite::params![key, count, &buf[..]]))
-            .map_err(sql(&path, op))?;
+        insert_batch(&tx, &path, first_seq, count, &buf)?;
         // Dropping an uncommitted transaction rolls it back: nothing half-stored.
         tx.commit().map_err(sql(&path, op))?;
         self.buf = buf;
         Ok(())
     }
+}
+
+/// What [`SqliteStore::load_hub`] calls with each command: its number and JSON.
+pub(crate) type VisitCommand<'a> = dyn FnMut(u64, &[u8]) -> Result<(), StoreError> + 'a;
+
+/// Hub state ([`DurableHub`](crate::DurableHub)).
+impl SqliteStore {
+    /// The stored hub configuration (JSON), if a hub was started on this store.
+    pub(crate) fn hub_config(&mut self) -> Result<Option<String>, StoreError> {
+        let path = &self.path;
+        let conn = self.conn.get_mut().map_err(|_| StoreError::Poisoned)?;
+        conn.query_row("SELECT json FROM hub_config WHERE id = 1", [], |r| r.get(0))
+            .optional()
+            .map_err(sql(path, "reading the hub configuration"))
+    }
+
+    /// Starts a hub on this store: stores its configuration. The store must hold no event
+    /// and no hub yet.
+    pub(crate) fn init_hub(&mut self, json: &str) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let op = "starting a hub";
+        let conn = self.writable()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql(&path, op))?;
+        let (events, hubs): (i64, i64) = tx
+            .query_row("SELECT (SELECT count(*) FROM event_batches), (SELECT count(*) FROM hub_config)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(sql(&path, op))?;
+        if events > 0 || hubs > 0 {
+            return Err(StoreError::HubState {
+                path,
+                message: if hubs > 0 {
+                    "a hub was already started on it (open it with DurableHub::open)".into()
+                } else {
+                    "it holds events: a hub starts on a store without events".into()
+                },
+            });
+        }
+        tx.execute("INSERT INTO hub_config (id, json) VALUES (1, ?1)", [json]).map_err(sql(&path, op))?;
+        tx.commit().map_err(sql(&path, op))
+    }
+
+    /// Calls `visit` with every stored hub command (number, JSON) in order.
+    pub(crate) fn load_hub(&mut self, visit: &mut VisitCommand<'_>) -> Result<(), StoreError> {
+        let path = &self.path;
+        let op = "reading the hub's commands";
+        let conn = self.conn.get_mut().map_err(|_| StoreError::Poisoned)?;
+        let tx = conn.transaction().map_err(sql(path, op))?;
+        {
+            let mut stmt =
+                tx.prepare("SELECT first, count, commands FROM hub_log ORDER BY first").map_err(sql(path, op))?;
+            let mut rows = stmt.query([]).map_err(sql(path, op))?;
+            let mut expected: i64 = 0;
+            while let Some(row) = rows.next().map_err(sql(path, op))? {
+                let first: i64 = row.get(0).map_err(sql(path, op))?;
+                let count: i64 = row.get(1).map_err(sql(path, op))?;
+                let bad = |message: String| StoreError::BadRecord {
+                    path: path.clone(),
+                    table: "hub_log",
+                    row: first,
+                    message,
+                };
+                if first != expected {
+                    return Err(bad(format!("expected command {expected} (a gap in the hub's commands)")));
+                }
+                let bytes = row.get_ref(2).map_err(sql(path, op))?.as_bytes().map_err(|e| bad(e.to_string()))?;
+                let mut lines = bytes.split(|&b| b == b'\n');
+                for n in first..first.saturating_add(count) {
+                    let line = lines.next().ok_or_else(|| bad(format!("{count} commands stored, {n} missing")))?;
+                    visit(n as u64, line)?;
+                }
+                if count < 1 || lines.next().is_some() {
+                    return Err(bad(format!("the row does not hold the {count} commands it says")));
+                }
+                expected = first + count;
+            }
+        }
+        tx.commit().map_err(sql(path, op))
+    }
+
+    /// Stores `count` hub commands (JSON lines in `commands`, numbered from `first`) and
+    /// the ledger events they led to (from sequence number `first_seq`) as one
+    /// transaction, durably.
+    pub(crate) fn append_hub(
+        &mut self,
+        first: u64,
+        commands: &[u8],
+        count: i64,
+        first_seq: u64,
+        events: &mut dyn Iterator<Item = &Event>,
+    ) -> Result<(), StoreError> {
+        self.writable()?;
+        let mut buf = std::mem::take(&mut self.buf);
+        let n = encode_events(&self.path, first_seq, events, &mut buf)?;
+        let path = self.path.clone();
+        let op = "storing hub commands";
+        let conn = self.writable()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql(&path, op))?;
+        if count > 0 {
+            let key = i64::try_from(first).map_err(|_| StoreError::BadRecord {
+                path: path.clone(),
+                table: "hub_log",
+                row: -1,
+                message: format!("command number {first} out of range"),
+            })?;
+            tx.prepare_cached("INSERT INTO hub_log (first, count, commands) VALUES (?1, ?2, ?3)")
+                .and_then(|mut stmt| stmt.execute(rusqlite::params![key, count, commands]))
+                .map_err(sql(&path, op))?;
+        }
+        if n > 0 {
+            insert_batch(&tx, &path, first_seq, n, &buf)?;
+        }
+        tx.commit().map_err(sql(&path, op))?;
+        self.buf = buf;
+        Ok(())
+    }
+}
+
+/// Serialises `events` as JSON lines into `buf` (cleared first); their count.
+fn encode_events(
+    path: &Path,
+    first_seq: u64,
+    events: &mut dyn Iterator<Item = &Event>,
+    buf: &mut Vec<u8>,
+) -> Result<i64, StoreError> {
+    buf.clear();
+    let mut count: i64 = 0;
+    for event in events {
+        if count > 0 {
+            buf.push(b'\n');
+        }
+        serde_json::to_writer(&mut *buf, event).map_err(|e| StoreError::BadRecord {
+            path: path.to_path_buf(),
+            table: "event_batches",
+            row: first_seq as i64,
+            message: format!("event {}: {e}", first_seq as i64 + count),
+        })?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// Inserts one batch row: `count` events encoded in `buf` from `first_seq`.
+fn insert_batch(tx: &Transaction<'_>, path: &Path, first_seq: u64, count: i64, buf: &[u8]) -> Result<(), StoreError> {
+    let key = i64::try_from(first_seq).map_err(|_| StoreError::BadRecord {
+        path: path.to_path_buf(),
+        table: "event_batches",
+        row: -1,
+        message: format!("sequence number {first_seq} out of range"),
+    })?;
+    tx.prepare_cached("INSERT INTO event_batches (first_seq, count, events) VALUES (?1, ?2, ?3)")
+        .and_then(|mut stmt| stmt.execute(rusqlite::params![key, count, buf]))
+        .map_err(sql(path, "storing events"))?;
+    Ok(())
 }
 
 /// Every stored registration as (position, events before it, registration), in order.
@@ -533,7 +681,7 @@ mod tests {
         assert_eq!(version, SCHEMA_VERSION);
         let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
-        for table in ["schema_version", "config", "registrations", "event_batches"] {
+        for table in ["schema_version", "config", "registrations", "event_batches", "hub_config", "hub_log"] {
             let n: i64 = conn
                 .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", [table], |r| {
                     r.get(0)
