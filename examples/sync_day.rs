@@ -386,7 +386,8 @@ fn run_kept(seed: u64, store: Option<&Path>) -> Day {
         .flat_map(|i| (0..3).map(move |l| (i, l)))
         .map(|(i, l)| CountRecord { item: items[i].clone(), location: locs[l].clone(), counted: closing[i][l] })
         .collect();
-    let reconciliation = reconcile(hub.hub().ledger(), &counts, close, &ReconcileConfig::default());
+    let reconciliation = reconcile(hub.hub().ledger(), &counts, close, &ReconcileConfig::default())
+        .expect("one count per item x location");
     hub.with(|h| h.raise_mismatches(&reconciliation));
     let hub = match hub {
         Kept::Memory(h) => h,
