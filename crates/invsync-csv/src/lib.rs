@@ -20,6 +20,7 @@
 #![deny(missing_docs)]
 
 mod balances;
+mod columns;
 mod counts;
 mod error;
 mod events;
@@ -29,6 +30,7 @@ mod items;
 mod plan;
 
 pub use balances::{BALANCE_COLUMNS, BalanceWriter, HISTORY_COLUMNS, HistoryWriter};
+pub use columns::{LongColumns, WideColumns, row_line};
 pub use counts::{RECONCILE_COLUMNS, read_counts, write_reconciliation};
 pub use error::{CsvError, CsvErrorKind, MAX_QUOTED, bounded};
 pub use events::{EVENT_COLUMNS, EventReader, EventReaderBuilder, EventRecord, EventWriter};

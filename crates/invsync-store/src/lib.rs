@@ -49,24 +49,8 @@ pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 use invsync_core::ledger::{BatchError, Event, Ledger, LedgerConfig, NegativeStock, Outcome, ValuationMethod};
 use invsync_core::{ItemId, LocationId};
 
-/// A registration of an item or a location, as the ledger takes them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Registration {
-    /// [`Ledger::register_item`].
-    Item {
-        /// The item.
-        item: ItemId,
-        /// Its valuation method.
-        valuation: ValuationMethod,
-    },
-    /// [`Ledger::register_location`].
-    Location {
-        /// The location.
-        location: LocationId,
-        /// Its negative-stock policy.
-        negative: NegativeStock,
-    },
-}
+/// A registration of an item or a location, as the ledger takes and records them.
+pub use invsync_core::ledger::Registration;
 
 /// One stored record, as [`Store::load`] gives them.
 // Passed by value once per record and never held in bulk: boxing the event would cost an
@@ -287,8 +271,5 @@ impl<S: Store> DurableLedger<S> {
 }
 
 fn register(ledger: &mut Ledger, registration: Registration) {
-    match registration {
-        Registration::Item { item, valuation } => ledger.register_item(item, valuation),
-        Registration::Location { location, negative } => ledger.register_location(location, negative),
-    }
+    ledger.register(registration);
 }

@@ -97,6 +97,19 @@ impl ScenarioSet {
         &self.values
     }
 
+    /// The values (scenario-major) and the window totals, taken out of the set without
+    /// copying them (for callers that hand the buffers on, as the Python package does).
+    ///
+    /// ```
+    /// # use invsync_core::demand::ScenarioSet;
+    /// let set = ScenarioSet::from_values(2, vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+    /// let (values, totals) = set.into_parts();
+    /// assert_eq!((values, totals), (vec![1.0, 2.0, 3.0, 4.0], vec![3.0, 7.0]));
+    /// ```
+    pub fn into_parts(self) -> (Vec<f64>, Vec<f64>) {
+        (self.values, self.totals)
+    }
+
     /// Window totals, one per scenario.
     pub fn totals(&self) -> &[f64] {
         &self.totals
