@@ -8,7 +8,9 @@
 //! opening replays the store into a fresh ledger.
 //!
 //! [`SqliteStore`] is the embedded backend (SQLite, compiled in; WAL mode,
-//! `synchronous=FULL`, one writer at a time, readers concurrent).
+//! `synchronous=FULL`, one writer at a time, readers concurrent). [`GroupCommit`] shares a
+//! `DurableLedger` between threads and writes their appends in groups (one transaction
+//! and one fsync per group); [`DurableHub`] keeps a sync hub's whole state in the store.
 //!
 //! ```
 //! use invsync_core::ledger::{Event, LedgerConfig, Movement};
