@@ -226,7 +226,7 @@ impl HistoryReaderBuilder {
         })
     }
 
-    fn layout(&self, headers: &csv::StringRecord) -> Result<Layout, CsvError> {
+    pub(crate) fn layout(&self, headers: &csv::StringRecord) -> Result<Layout, CsvError> {
         let names: Vec<String> = headers.iter().map(|h| h.trim().to_owned()).collect();
         let date_of = |h: &str| parse_date(h);
         let (keys, periods): (Vec<usize>, Vec<usize>) = match &self.key_columns {
@@ -274,12 +274,12 @@ impl HistoryReaderBuilder {
 
 /// Column layout of a wide file.
 #[derive(Debug, Clone)]
-struct Layout {
-    names: Vec<String>,
-    keys: Vec<usize>,
-    periods: Vec<usize>,
-    start: Timestamp,
-    calendar: Calendar,
+pub(crate) struct Layout {
+    pub(crate) names: Vec<String>,
+    pub(crate) keys: Vec<usize>,
+    pub(crate) periods: Vec<usize>,
+    pub(crate) start: Timestamp,
+    pub(crate) calendar: Calendar,
 }
 
 impl Layout {
@@ -288,7 +288,7 @@ impl Layout {
     }
 }
 
-fn parse_date(h: &str) -> Option<Timestamp> {
+pub(crate) fn parse_date(h: &str) -> Option<Timestamp> {
     let h = h.trim();
     if h.len() != 10 {
         return None;
@@ -329,7 +329,7 @@ fn calendar_of_step(step: i64) -> Option<Calendar> {
 }
 
 /// The date part (`YYYY-MM-DD`) of a period start.
-fn day(t: Timestamp) -> String {
+pub(crate) fn day(t: Timestamp) -> String {
     let s = t.to_string();
     s.get(..10).map_or_else(|| s.clone(), str::to_owned)
 }
@@ -723,7 +723,7 @@ impl<R: io::Read> LongReader<R> {
 /// an earlier item showed, else the one the item's two closest dates show (1 day, 7 days
 /// or a month apart, as for a wide header; anything else is an error). Dates between
 /// rows are missing periods; a date off the calendar is an error at its row.
-fn assemble(
+pub(crate) fn assemble(
     line: u64,
     key: Key,
     rows: &[(u64, Timestamp, f64, bool)],

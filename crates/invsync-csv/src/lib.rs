@@ -20,17 +20,21 @@
 #![deny(missing_docs)]
 
 mod balances;
+mod columns;
 mod counts;
 mod error;
 mod events;
+mod export;
 mod history;
 mod items;
 mod plan;
 
 pub use balances::{BALANCE_COLUMNS, BalanceWriter, HISTORY_COLUMNS, HistoryWriter};
+pub use columns::{LongColumns, WideColumns, row_line};
 pub use counts::{RECONCILE_COLUMNS, read_counts, write_reconciliation};
 pub use error::{CsvError, CsvErrorKind, MAX_QUOTED, bounded};
 pub use events::{EVENT_COLUMNS, EventReader, EventReaderBuilder, EventRecord, EventWriter};
+pub use export::{LongHistoryWriter, StateWriter};
 pub use history::{
     Aligned, HistoryReaderBuilder, HistoryRecord, InStockReader, InStockRecord, Key, LongReader, StateReader,
     StateRecord, WideReader, align_in_stock, apply_in_stock, key_text,

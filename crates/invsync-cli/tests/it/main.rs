@@ -1,5 +1,6 @@
 //! The `invsync` binary end to end: bundled data, golden output, bad input, VN2 files.
 
+mod bridge;
 mod per_item;
 
 use std::path::{Path, PathBuf};
@@ -445,3 +446,4 @@ fn overlapped_reading_gives_the_serial_plan_and_errors() {
     }
     assert_eq!(messages[0], messages[1]);
 }
+mod store;

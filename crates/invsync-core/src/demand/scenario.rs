@@ -5,7 +5,7 @@ use rand_distr::{Distribution, Gamma as GammaD, LogNormal as LogNormalD, Poisson
 
 use super::fit::{Family, lognormal_params};
 use crate::float::round_nonnegative;
-use crate::rng::{PREFETCH_CHUNK, Prefetched, bounded, unit_f64};
+use crate::rng::{ItemStream, PREFETCH_CHUNK, Prefetched, bounded, unit_f64};
 
 /// S scenarios x W periods of demand, stored contiguously (scenario-major), with their
 /// window totals.
@@ -95,6 +95,19 @@ impl ScenarioSet {
     /// All values, scenario-major.
     pub fn values(&self) -> &[f64] {
         &self.values
+    }
+
+    /// The values (scenario-major) and the window totals, taken out of the set without
+    /// copying them (for callers that hand the buffers on, as the Python package does).
+    ///
+    /// ```
+    /// # use invsync_core::demand::ScenarioSet;
+    /// let set = ScenarioSet::from_values(2, vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+    /// let (values, totals) = set.into_parts();
+    /// assert_eq!((values, totals), (vec![1.0, 2.0, 3.0, 4.0], vec![3.0, 7.0]));
+    /// ```
+    pub fn into_parts(self) -> (Vec<f64>, Vec<f64>) {
+        (self.values, self.totals)
     }
 
     /// Window totals, one per scenario.
@@ -235,13 +248,7 @@ impl UncertaintyModel {
     }
 
     /// Draws `s` scenarios around `forecast` (W values). `None` when blocked.
-    pub fn simulate<R: Rng + ?Sized>(
-        &self,
-        forecast: &[f64],
-        s: usize,
-        round: bool,
-        rng: &mut R,
-    ) -> Option<ScenarioSet> {
+    pub fn simulate(&self, forecast: &[f64], s: usize, round: bool, rng: &mut ItemStream) -> Option<ScenarioSet> {
         let mut out = ScenarioSet::default();
         self.simulate_into(forecast, s, round, rng, &mut out).then_some(out)
     }
@@ -251,14 +258,15 @@ impl UncertaintyModel {
     /// level-3 bootstraps' lookup tables live in a per-thread buffer that is reused too).
     /// Returns `false`, leaving `out` empty, when blocked. The values are bit-identical to
     /// [`simulate`](Self::simulate)'s and the generator ends in the same state.
-    pub fn simulate_into<R: Rng + ?Sized>(
+    pub fn simulate_into(
         &self,
         forecast: &[f64],
         s: usize,
         round: bool,
-        rng: &mut R,
+        rng: &mut ItemStream,
         out: &mut ScenarioSet,
     ) -> bool {
+        let rng = rng.rng();
         let w = forecast.len();
         if w == 0 || s == 0 {
             out.clear();

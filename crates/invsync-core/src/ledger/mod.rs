@@ -38,9 +38,10 @@
 //!   entry the event re-posts (the future-negative guard, A2), and cancellations.
 //! * **Atomicity.** An event touching two keys (transfers), and a whole
 //!   [`Ledger::apply_batch`], apply entirely or not at all.
-//! * **Persistence.** The ledger is a pure function of its accepted events in recording
-//!   order: replaying [`Ledger::events`] into a fresh ledger with the same configuration
-//!   reproduces it exactly.
+//! * **Persistence.** The ledger is a pure function of its configuration, its
+//!   registrations and its accepted events in recording order: [`Ledger::replay`] of
+//!   [`Ledger::registrations`] (each in its place among the events) and
+//!   [`Ledger::events`] reproduces it exactly.
 
 mod error;
 mod event;
@@ -48,14 +49,16 @@ mod hot;
 mod index;
 mod key;
 mod levels;
+mod replay;
 mod shared;
 mod valuation;
 
 use foldhash::HashMap;
 
-pub use error::{BatchError, LedgerError};
+pub use error::{BatchError, LedgerError, QueryError};
 pub use event::{Bucket, Event, Movement, UnknownBucket};
 pub use levels::Levels;
+pub use replay::{Misplacement, Registered, Registration, ReplayError};
 pub use shared::SharedLedger;
 pub use valuation::{Layer, MAX_UNIT_COST_MICROS, ValuationMethod};
 
@@ -72,7 +75,7 @@ pub enum NegativeStock {
     /// Refuse any event that would make a quantity negative, now or at a later entry.
     #[default]
     Reject,
-    /// Allow negative quantities (valued as in ORACLES.md A4, A6).
+    /// Allow negative quantities (valued as in docs/oracles.md A4, A6).
     Allow,
 }
 
@@ -90,6 +93,29 @@ pub struct LedgerConfig {
     pub default_valuation: ValuationMethod,
     /// Negative-stock policy of locations that were not registered.
     pub default_negative: NegativeStock,
+}
+
+/// ```
+/// use std::time::Duration;
+/// use invsync_core::ledger::LedgerConfig;
+/// let config = LedgerConfig::default().with_max_future_skew(Duration::from_secs(60));
+/// assert_eq!(config.max_future_skew_ms, 60_000);
+/// assert_eq!(config.max_future_skew(), Duration::from_secs(60));
+/// ```
+impl LedgerConfig {
+    /// Sets [`max_future_skew_ms`](LedgerConfig::max_future_skew_ms) (whole milliseconds,
+    /// saturating).
+    #[must_use]
+    pub fn with_max_future_skew(mut self, d: std::time::Duration) -> Self {
+        self.max_future_skew_ms = crate::time::saturating_millis(d);
+        self
+    }
+
+    /// [`max_future_skew_ms`](LedgerConfig::max_future_skew_ms) as a `Duration` (zero when
+    /// negative: no event may then lie after its recording).
+    pub fn max_future_skew(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(u64::try_from(self.max_future_skew_ms).unwrap_or(0))
+    }
 }
 
 impl Default for LedgerConfig {
@@ -114,7 +140,10 @@ pub struct Outcome {
     pub seq: u64,
     /// It was posted before existing entries (back-dated or out of order).
     pub late: bool,
-    /// How many later entries were re-posted.
+    /// How many later entries of the item x location had their levels changed by the
+    /// re-post (a late event or a cancellation). Entries past a count that absorbed the
+    /// change keep their levels and are not counted, though their values follow the new
+    /// history (moving average carries a value change on).
     pub reposted: u32,
     /// The event had been applied before; this delivery changed nothing and the fields
     /// above are the original outcome.
@@ -180,6 +209,31 @@ struct LogEntry {
     dependents: u32,
     /// It was posted before existing entries.
     late: bool,
+}
+
+/// The kinds of event another event may refer to: a receipt fills a scheduled receipt, a
+/// transfer receipt receives a transfer out.
+#[derive(Debug, Clone, Copy)]
+enum Referenced {
+    ScheduledReceipt,
+    TransferOut,
+}
+
+impl Referenced {
+    fn is(self, m: &Movement) -> bool {
+        match self {
+            Referenced::ScheduledReceipt => matches!(m, Movement::ScheduleReceipt { .. }),
+            Referenced::TransferOut => matches!(m, Movement::TransferOut { .. }),
+        }
+    }
+
+    /// Why an event of another kind is refused.
+    fn otherwise(self) -> &'static str {
+        match self {
+            Referenced::ScheduledReceipt => "it is not a scheduled receipt",
+            Referenced::TransferOut => "it is not a transfer out",
+        }
+    }
 }
 
 /// The "none" of a stored key.
@@ -291,6 +345,8 @@ pub struct Ledger {
     config: LedgerConfig,
     items: HashMap<ItemId, ValuationMethod>,
     locations: HashMap<LocationId, NegativeStock>,
+    /// Every registration in the order made, with its place among the events.
+    registrations: Vec<Registered>,
     /// Item x location -> position in `keys`.
     index: Index,
     keys: Vec<Slot>,
@@ -315,6 +371,7 @@ impl Ledger {
             config,
             items: HashMap::default(),
             locations: HashMap::default(),
+            registrations: Vec::new(),
             index: Index::default(),
             keys: Vec::new(),
             log: Vec::new(),
@@ -331,16 +388,13 @@ impl Ledger {
     /// Registers an item and its valuation method. The method applies to item x
     /// locations that have no entries yet; existing ones keep theirs.
     pub fn register_item(&mut self, item: ItemId, valuation: ValuationMethod) {
-        self.items.insert(item, valuation);
+        self.register(Registration::Item { item, valuation });
     }
 
     /// Registers a location and its negative-stock policy (effective for events applied
     /// from now on).
     pub fn register_location(&mut self, location: LocationId, negative: NegativeStock) {
-        for slot in self.keys.iter_mut().filter(|s| s.location == location) {
-            slot.negative = negative;
-        }
-        self.locations.insert(location, negative);
+        self.register(Registration::Location { location, negative });
     }
 
     /// Applies one event.
@@ -694,22 +748,21 @@ impl Ledger {
         }
     }
 
-    /// The live event `id` refers to, checked against `want` (a movement kind).
-    fn target(
-        &self,
-        e: &Event,
-        target: &EventId,
-        want: &'static str,
-        reason: &'static str,
-    ) -> Result<u32, LedgerError> {
+    /// The logged event `target` that `e` names (a cancellation's, a fill's or a transfer
+    /// receipt's), with its position.
+    fn logged(&self, e: &Event, target: &EventId) -> Result<(u32, &LogEntry), LedgerError> {
         // The id map already holds this event's own (claimed) id: only logged events count.
-        let (t, entry) = self
-            .position_of(target)
+        self.position_of(target)
             .and_then(|t| Some((t, self.log.get(t as usize)?)))
-            .ok_or_else(|| LedgerError::UnknownTarget { event: e.id.clone(), target: target.clone() })?;
+            .ok_or_else(|| LedgerError::UnknownTarget { event: e.id.clone(), target: target.clone() })
+    }
+
+    /// The live event `target` refers to, checked to be a `want`.
+    fn target(&self, e: &Event, target: &EventId, want: Referenced) -> Result<u32, LedgerError> {
+        let (t, entry) = self.logged(e, target)?;
         let bad = |reason| LedgerError::InvalidTarget { event: e.id.clone(), target: target.clone(), reason };
-        if entry.event.movement.kind() != want {
-            return Err(bad(reason));
+        if !want.is(&entry.event.movement) {
+            return Err(bad(want.otherwise()));
         }
         if entry.cancelled {
             return Err(bad("it is cancelled"));
@@ -742,7 +795,7 @@ impl Ledger {
             Movement::Receipt { qty, unit_cost, to, against, close } => {
                 let line = match against {
                     Some(s) => {
-                        let t = self.target(e, s, "schedule_receipt", "it is not a scheduled receipt")?;
+                        let t = self.target(e, s, Referenced::ScheduledReceipt)?;
                         if self.log[t as usize].event.location != e.location {
                             return Err(LedgerError::InvalidTarget {
                                 event: e.id.clone(),
@@ -796,7 +849,7 @@ impl Ledger {
                 ));
             }
             Movement::TransferIn { transfer, qty, close } => {
-                let t = self.target(e, transfer, "transfer_out", "it is not a transfer out")?;
+                let t = self.target(e, transfer, Referenced::TransferOut)?;
                 let out = &self.log[t as usize];
                 let (Movement::TransferOut { to, .. }, carried) = (&out.event.movement, out.carried_rate()) else {
                     return Err(LedgerError::InvalidTarget {
@@ -817,10 +870,7 @@ impl Ledger {
                 (Op::Add { bucket: Bucket::Available, qty: *qty, rate: carried, line }, None)
             }
             Movement::Cancel { target } => {
-                let (t, entry) = self
-                    .position_of(target)
-                    .and_then(|t| Some((t, self.log.get(t as usize)?)))
-                    .ok_or_else(|| LedgerError::UnknownTarget { event: e.id.clone(), target: target.clone() })?;
+                let (t, entry) = self.logged(e, target)?;
                 let bad = |reason| LedgerError::InvalidTarget { event: e.id.clone(), target: target.clone(), reason };
                 // First, so that the answer does not depend on where the target lives
                 // (`SharedLedger` answers it before looking into the target's shard).
@@ -864,7 +914,7 @@ impl Ledger {
         Money::from_micros(self.key(item, location).map_or(0, |k| k.value_at(at)))
     }
 
-    /// Quantities of an item summed over every location (ORACLES.md A10, A11).
+    /// Quantities of an item summed over every location (docs/oracles.md A10, A11).
     pub fn levels_across(&self, item: &ItemId) -> Levels {
         self.keys
             .iter()
@@ -915,10 +965,10 @@ impl Ledger {
     ///
     /// # Errors
     ///
-    /// [`LedgerError::BucketsNotAscending`] when `ends` does not increase strictly.
-    pub fn atp(&self, item: &ItemId, location: &LocationId, ends: &[Timestamp]) -> Result<Vec<AtpBucket>, LedgerError> {
+    /// [`QueryError::BucketsNotAscending`] when `ends` does not increase strictly.
+    pub fn atp(&self, item: &ItemId, location: &LocationId, ends: &[Timestamp]) -> Result<Vec<AtpBucket>, QueryError> {
         if ends.windows(2).any(|w| w[0] >= w[1]) {
-            return Err(LedgerError::BucketsNotAscending);
+            return Err(QueryError::BucketsNotAscending);
         }
         let Some(k) = self.key(item, location) else {
             return Ok(ends.iter().map(|&end| AtpBucket { end, receipts: 0, cumulative: 0 }).collect());
@@ -944,7 +994,7 @@ impl Ledger {
     }
 
     /// Every accepted event in recording order, cancellations included. Replaying them
-    /// into a fresh ledger with the same configuration reproduces this one.
+    /// with [`Ledger::registrations`] ([`Ledger::replay`]) reproduces this ledger.
     pub fn events(&self) -> impl ExactSizeIterator<Item = &Event> + '_ {
         self.log.iter().map(|l| &l.event)
     }

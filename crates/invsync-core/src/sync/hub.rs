@@ -217,6 +217,7 @@ pub struct Snapshot {
 
 /// What became of one delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Ingest {
     /// Held in the out-of-order window; applied when the window passes it.
     Held,
@@ -703,7 +704,7 @@ impl Hub {
 
     /// Receives a snapshot from `endpoint`. It is held like an event and processed, in
     /// capture-time order with the events around it, when the window passes its capture
-    /// time: compared with the ledger as of the capture (ORACLES.md A12), a difference
+    /// time: compared with the ledger as of the capture (docs/oracles.md A12), a difference
     /// becomes a variance (posted as a count at the capture time, or left for review), a
     /// stale one is ignored and queued as an exception. The report is in
     /// [`Hub::snapshot_reports`].
@@ -961,7 +962,7 @@ impl Hub {
     }
 
     /// Brings on hand of `item` at `location` to `target` as of `at` by posting only the
-    /// difference, as an adjustment of available guarded by compare-and-set (ORACLES.md
+    /// difference, as an adjustment of available guarded by compare-and-set (docs/oracles.md
     /// A13). Returns `None` when the quantity already matches: nothing is posted.
     ///
     /// # Errors
