@@ -1,6 +1,11 @@
 //! Full plan per item: level-3 cascade, 1,000 scenarios, every policy and the whole k grid,
 //! for W = 3 and W = 13, 512 items per iteration (the command line's chunk); one thread,
 //! and (feature `parallel`) a one-thread pool, a plain sequential loop and two threads.
+//! These use `PolicyConfig::default()` (no carry-over). At W = 3 the same group also plans
+//! the items with what `invsync plan` runs without `--profile` (`invsync_plan_default`:
+//! `PlanConfig::default()`, carry-over E = L - 1 = 1, its pooled seasonal indices resolved
+//! over the items by `for_batch`), one thread, so the two configurations are compared in
+//! one run.
 //! Then the stages of one item at W = 3, in the same run: the demand engine (forecast,
 //! rolling-origin backtest, cascade, 1,000 scenarios) and the optimizer (every candidate
 //! on those scenarios); the scenario draw alone is in `benches/scenarios.rs`.
@@ -45,6 +50,15 @@ fn bench(c: &mut Criterion) {
             let pool = rayon_pool(1);
             b.iter(|| black_box(run(&pool, &inputs, &config)))
         });
+        if (l, r) == (2, 1) {
+            let cli = PlanConfig::default().for_batch(hs.iter());
+            assert_eq!(cli.policy.simulated_periods(), 4, "W = 3 and one carry-over period");
+            g.bench_function("invsync_plan_default", |b| {
+                b.iter(|| {
+                    black_box(inputs.iter().map(|i| invsync::plan::plan_item(i, &cli)).filter(Result::is_ok).count())
+                })
+            });
+        }
         // The same items planned one after another on the bench's own thread, beside the
         // one-thread pool in the same run. Each plan is dropped as soon as it is made,
         // where `plan_batch` returns the batch's plans together (about 5 % of the pool's

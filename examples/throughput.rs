@@ -11,6 +11,15 @@
 //! p = 1.0), 1,000 scenarios per item, every policy and the whole k grid, one thread. The
 //! example counts heap allocations (its global allocator is the system one with a counter)
 //! and prints them per item.
+//!
+//! Two configurations, side by side on the same items (each chunk planned by both, in
+//! turn, so both see the same machine):
+//!
+//! * `invsync plan`: what the command runs without `--profile`, `PlanConfig::default()`
+//!   with its pooled seasonal indices resolved over the items planned together
+//!   ([`PlanConfig::for_batch`], here each chunk of 1,000), carry-over E = L - 1 = 1;
+//! * `library`: `PlanConfig::default()` handed to `plan_item` as it is (pooled seasonality
+//!   left unresolved falls back to each item's own indices).
 
 use std::time::Instant;
 
@@ -24,22 +33,33 @@ mod common;
 #[path = "../benches/common/counting_alloc.rs"]
 mod counting_alloc;
 
-fn main() {
-    let items: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
-    let config = PlanConfig::default();
-    let w = config.policy.window();
-    let mut seq = common::SplitMix::new(3);
-    let start = Timestamp::from_date(2021, 4, 12).expect("a valid date");
-
-    // Generate the histories in chunks so memory stays flat for any item count.
-    let mut planned = 0usize;
-    let mut values = 0u64;
-    let mut elapsed = 0.0f64;
+/// Per-configuration totals.
+#[derive(Default)]
+struct Totals {
+    planned: usize,
+    values: u64,
+    elapsed: f64,
     // The fastest full chunk: what the planner does when nothing else on the machine
     // interferes (a shared machine's slow spells drag the overall figure down).
-    let mut best_chunk = f64::INFINITY;
-    let mut checksum = 0.0f64;
-    let mut allocations = 0u64;
+    best_chunk: f64,
+    checksum: f64,
+    allocations: u64,
+}
+
+fn main() {
+    let items: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let library = PlanConfig::default();
+    let w = library.policy.window();
+    let sim_w = library.policy.simulated_periods();
+    let mut seq = common::SplitMix::new(3);
+    let start = Timestamp::from_date(2021, 4, 12).expect("a valid date");
+    let names = ["invsync plan", "library"];
+    let mut totals: [Totals; 2] = Default::default();
+    for t in &mut totals {
+        t.best_chunk = f64::INFINITY;
+    }
+
+    // Generate the histories in chunks so memory stays flat for any item count.
     let chunk = 1000;
     let mut done = 0;
     while done < items {
@@ -54,43 +74,68 @@ fn main() {
                 )
             })
             .collect();
-        let allocations_before = counting_alloc::allocations();
-        let t = Instant::now();
-        for (key, h) in &hs {
-            let input =
-                ItemInput::new(key, h, StockPosition { on_hand: 10.0, arrivals: vec![5.0; config.policy.lead_time] });
-            let plan = plan_item(&input, &config).expect("valid settings");
-            if plan.recommendation.is_some() {
-                planned += 1;
-                values += (config.demand.scenarios * w) as u64;
+        let cli = library.for_batch(hs.iter().map(|(_, h)| h));
+        for (config, t) in [&cli, &library].into_iter().zip(&mut totals) {
+            let allocations_before = counting_alloc::allocations();
+            let started = Instant::now();
+            for (key, h) in &hs {
+                let input = ItemInput::new(
+                    key,
+                    h,
+                    StockPosition { on_hand: 10.0, arrivals: vec![5.0; config.policy.lead_time] },
+                );
+                let plan = plan_item(&input, config).expect("valid settings");
+                if plan.recommendation.is_some() {
+                    t.planned += 1;
+                    t.values += (config.demand.scenarios * sim_w) as u64;
+                }
+                t.checksum += plan.order_qty();
             }
-            checksum += plan.order_qty();
+            let dt = started.elapsed().as_secs_f64();
+            t.elapsed += dt;
+            if n == chunk {
+                t.best_chunk = t.best_chunk.min(dt);
+            }
+            t.allocations += counting_alloc::allocations() - allocations_before;
         }
-        let dt = t.elapsed().as_secs_f64();
-        elapsed += dt;
-        if n == chunk {
-            best_chunk = best_chunk.min(dt);
-        }
-        allocations += counting_alloc::allocations() - allocations_before;
         done += n;
     }
 
     // The RNG floor: seconds per 32-bit ChaCha8 draw, measured now.
     let per_draw = common::chacha_floor_secs(50_000_000);
-    let per_value = elapsed / values.max(1) as f64;
 
-    println!("items             {items} ({planned} planned), W = {w}, {} scenarios", config.demand.scenarios);
-    println!("items/s           {:>14.0}", items as f64 / elapsed);
-    if best_chunk.is_finite() {
-        println!("items/s, best     {:>14.0}  (fastest chunk of {chunk} items)", chunk as f64 / best_chunk);
-    }
-    println!("values/s          {:>14.0}  (simulated demand values)", values as f64 / elapsed);
-    println!("ns per value      {:>14.2}  (whole plan, per simulated value)", per_value * 1e9);
-    println!("ns per draw       {:>14.2}  (ChaCha8 next_u32, this run)", per_draw * 1e9);
-    println!("rng-floor ratio   {:>14.1}  (ns per value / ns per draw)", per_value / per_draw);
     println!(
-        "allocations/item  {:>14.1}  (heap allocations and reallocations while planning, outputs included)",
-        allocations as f64 / items.max(1) as f64
+        "items             {items}, W = {w} + carry-over {} = {sim_w} simulated periods, {} scenarios",
+        library.policy.carryover, library.demand.scenarios
     );
-    println!("checksum          {checksum:>14.0}  (sum of order quantities)");
+    println!("                  {:>14}  {:>14}", names[0], names[1]);
+    let row = |label: &str, f: &dyn Fn(&Totals) -> String, note: &str| {
+        println!("{label:<18}{:>14}  {:>14}  {note}", f(&totals[0]), f(&totals[1]));
+    };
+    row("planned", &|t| t.planned.to_string(), "");
+    row("items/s", &|t| format!("{:.0}", items as f64 / t.elapsed), "");
+    row(
+        "items/s, best",
+        &|t| if t.best_chunk.is_finite() { format!("{:.0}", chunk as f64 / t.best_chunk) } else { "-".into() },
+        "(fastest chunk of 1,000 items)",
+    );
+    row("values/s", &|t| format!("{:.0}", t.values as f64 / t.elapsed), "(simulated demand values)");
+    row(
+        "ns per value",
+        &|t| format!("{:.2}", t.elapsed / t.values.max(1) as f64 * 1e9),
+        "(whole plan, per simulated value)",
+    );
+    println!("ns per draw       {:>14.2}  (ChaCha8 next_u32, this run)", per_draw * 1e9);
+    row(
+        "rng-floor ratio",
+        &|t| format!("{:.1}", t.elapsed / t.values.max(1) as f64 / per_draw),
+        "(ns per value / ns per draw)",
+    );
+    row(
+        "allocations/item",
+        &|t| format!("{:.1}", t.allocations as f64 / items.max(1) as f64),
+        "(heap allocations and reallocations while planning, outputs included)",
+    );
+    row("checksum", &|t| format!("{:.0}", t.checksum), "(sum of order quantities)");
+    println!("time ratio        {:>14.2}  (invsync plan / library, same items)", totals[0].elapsed / totals[1].elapsed);
 }

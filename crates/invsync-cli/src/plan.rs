@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use invsync_core::bridge::{Bridge, BridgeItem, PlannedOrder, PlanningCalendar};
-use invsync_core::demand::{Calendar, Seasonality};
+use invsync_core::demand::{Calendar, DemandHistory, Seasonality};
 use invsync_core::ledger::LedgerError;
-use invsync_core::plan::{ItemInput, SeasonalPool, plan_batch};
-use invsync_core::policy::{ItemSettings, Override, StockPosition};
+use invsync_core::plan::{ItemInput, ItemPlan, PlanConfig, PlanError, SeasonalPool, plan_batch};
+use invsync_core::policy::{ItemSettings, Override, PolicyConfig, StockPosition};
 use invsync_core::{ItemId, LocationId, Timestamp};
 use invsync_csv::{HistoryReaderBuilder, HistoryRecord, Key, LongHistoryWriter, PlanWriter, StateWriter, key_text};
 use invsync_store::{DurableLedger, SqliteStore};
@@ -118,7 +118,14 @@ pub(crate) enum CalendarArg {
     Month,
 }
 
-type Records = Box<dyn Iterator<Item = Result<HistoryRecord, invsync_csv::CsvError>>>;
+type Records = Box<dyn Iterator<Item = Result<HistoryRecord, invsync_csv::CsvError>> + Send>;
+
+/// One item read and ready to plan: key, key text, history (flags applied), position,
+/// line, settings and override.
+type Row = (Key, String, DemandHistory, StockPosition, u64, Option<ItemSettings>, Option<Override>);
+
+/// A chunk's plans, in its order.
+type Plans = Vec<Result<ItemPlan, PlanError>>;
 
 /// The plan's inputs from a store: every item x location's history, its position, and
 /// what `--commit` needs.
@@ -284,62 +291,151 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     }
     let history = args.history.as_deref().ok_or_else(|| Failure::Input("--history or --store is required".into()))?;
 
-    // History: streamed (twice when seasonality is pooled over the file).
+    // History: streamed (twice when seasonality is pooled over the file). With two threads
+    // or more the pooling pass runs beside the loading of the side files (in-stock flags,
+    // state, per-item settings); errors are reported in the order of a serial run.
     let long = is_long(history)?;
-    // The calendar of `--pool-history` (and the line that showed it): every item of the
-    // history must be on it.
-    let mut pool_calendar: Option<(invsync_core::demand::Calendar, u64)> = None;
     let mut hb = builder(history, &args.key_columns);
     hb.sorted(args.sorted);
-    let config = if config.demand.seasonality == Seasonality::Pooled {
-        let mut pool = SeasonalPool::default();
-        let source = args.pool_history.as_deref().unwrap_or(history);
-        let mut pb = builder(source, &args.key_columns);
-        pb.sorted(args.sorted && args.pool_history.is_none());
-        let records: Box<dyn Iterator<Item = Result<HistoryRecord, invsync_csv::CsvError>>> = if is_long(source)? {
-            Box::new(pb.long(open_input(source)?).map_err(input)?)
+    let open_items = || -> Result<(Vec<String>, Records), Failure> {
+        if long {
+            let r = hb.long(open_input(history)?).map_err(input)?;
+            Ok((r.key_names(), Box::new(r)))
         } else {
-            Box::new(pb.wide(open_input(source)?).map_err(input)?)
-        };
-        let mut calendar = None;
-        for rec in records {
-            let rec = rec.map_err(input)?;
-            calendar.get_or_insert((rec.history.calendar(), rec.line));
-            pool.add(&rec.history);
+            let r = hb.wide(open_input(history)?).map_err(input)?;
+            Ok((r.key_names(), Box::new(r)))
         }
-        pool_calendar = calendar.filter(|_| args.pool_history.is_some());
-        config.with_pool(&pool)
+    };
+    let policy = config.policy.clone();
+    let ((config, pool_calendar), (key_names, items), (in_stock, state, mut per_item)) = if threads > 1 {
+        let (pooling, opened, loaded) = std::thread::scope(|s| {
+            let pooling = s.spawn(|| pooled(args, history, config));
+            let opened = open_items();
+            let loaded = opened.as_ref().ok().map(|(names, _)| load_beside(args, names, &policy));
+            (pooling.join(), opened, loaded)
+        });
+        let pooling = pooling.map_err(|_| Failure::Other("the pooling thread panicked".into()))??;
+        let opened = opened?;
+        let loaded = loaded.ok_or_else(|| Failure::Other("the side files were not loaded".into()))??;
+        (pooling, opened, loaded)
     } else {
-        config
+        let pooling = pooled(args, history, config)?;
+        let opened = open_items()?;
+        let loaded = load_beside(args, &opened.0, &policy)?;
+        (pooling, opened, loaded)
     };
-    let (key_names, items): (Vec<String>, Records) = if long {
-        let r = hb.long(open_input(history)?).map_err(input)?;
-        (r.key_names(), Box::new(r))
-    } else {
-        let r = hb.wide(open_input(history)?).map_err(input)?;
-        (r.key_names(), Box::new(r))
-    };
-
-    // In-stock flags and state: per item, keyed.
-    let in_stock = match &args.files.in_stock {
-        None => None,
-        Some(p) => Some(InStock::load(p, &key_names, args.strict)?),
-    };
-    let state = match &args.files.state {
-        None => None,
-        Some(p) => Some(inputs::load_state(p, &key_names)?),
-    };
-
-    let mut per_item = crate::items::PerItem::load(
-        args.files.items.as_deref(),
-        args.files.overrides.as_deref(),
-        &key_names,
-        &config.policy,
-    )?;
     let source = Source { label: history.display().to_string(), key_names, items, in_stock, state, pool_calendar };
     let mut done = Vec::new();
     plan_items(args, &config, &pool, source, &mut per_item, &mut done, started)?;
     output::commit(done)
+}
+
+/// The pooling pass over the history (or `--pool-history`): the configuration with its
+/// seasonal indices resolved, and the calendar of `--pool-history`.
+fn pooled(args: &Args, history: &Path, config: PlanConfig) -> Result<(PlanConfig, Option<(Calendar, u64)>), Failure> {
+    if config.demand.seasonality != Seasonality::Pooled {
+        return Ok((config, None));
+    }
+    let input = |e: invsync_csv::CsvError| Failure::Input(e.to_string());
+    let mut pool = SeasonalPool::default();
+    let source = args.pool_history.as_deref().unwrap_or(history);
+    let mut pb = builder(source, &args.key_columns);
+    pb.sorted(args.sorted && args.pool_history.is_none());
+    let records: Records = if is_long(source)? {
+        Box::new(pb.long(open_input(source)?).map_err(input)?)
+    } else {
+        Box::new(pb.wide(open_input(source)?).map_err(input)?)
+    };
+    let mut calendar = None;
+    for rec in records {
+        let rec = rec.map_err(input)?;
+        calendar.get_or_insert((rec.history.calendar(), rec.line));
+        pool.add(&rec.history);
+    }
+    Ok((config.with_pool(&pool), calendar.filter(|_| args.pool_history.is_some())))
+}
+
+/// The files read beside the history, keyed by its key columns.
+type Loaded = (Option<InStock>, Option<HashMap<Key, (u64, StockPosition)>>, crate::items::PerItem);
+
+fn load_beside(args: &Args, key_names: &[String], policy: &PolicyConfig) -> Result<Loaded, Failure> {
+    let in_stock = match &args.files.in_stock {
+        None => None,
+        Some(p) => Some(InStock::load(p, key_names, args.strict)?),
+    };
+    let state = match &args.files.state {
+        None => None,
+        Some(p) => Some(inputs::load_state(p, key_names)?),
+    };
+    let per_item =
+        crate::items::PerItem::load(args.files.items.as_deref(), args.files.overrides.as_deref(), key_names, policy)?;
+    Ok((in_stock, state, per_item))
+}
+
+/// The items of a [`Source`] in chunks, with in-stock flags, state and per-item settings
+/// applied. Runs on the reading thread when reading is overlapped.
+struct ChunkReader<'a> {
+    args: &'a Args,
+    config: &'a PlanConfig,
+    label: &'a str,
+    items: Records,
+    in_stock: Option<InStock>,
+    state: Option<HashMap<Key, (u64, StockPosition)>>,
+    pool_calendar: Option<(Calendar, u64)>,
+    per_item: &'a mut crate::items::PerItem,
+}
+
+impl ChunkReader<'_> {
+    /// The next (up to) `CHUNK` items; empty after the last one.
+    fn next_chunk(&mut self) -> Result<Vec<Row>, Failure> {
+        let (args, label) = (self.args, self.label);
+        let input = |e: invsync_csv::CsvError| Failure::Input(e.to_string());
+        let whence = |line: u64| if line == 0 { label.to_owned() } else { format!("{label}:{line}") };
+        let mut chunk: Vec<Row> = Vec::with_capacity(CHUNK);
+        for rec in self.items.by_ref().take(CHUNK) {
+            let rec = rec.map_err(input)?;
+            if let Some((cal, line)) = self.pool_calendar
+                && rec.history.calendar() != cal
+            {
+                return Err(Failure::Input(format!(
+                    "{}: item {} is on {} periods, --pool-history {} (line {line}) on {} periods: pool over a history on the same calendar",
+                    whence(rec.line),
+                    invsync_csv::bounded(&key_text(&rec.key)),
+                    format!("{:?}", rec.history.calendar()).to_lowercase(),
+                    args.pool_history.as_deref().map(Path::display).map(|d| d.to_string()).unwrap_or_default(),
+                    format!("{cal:?}").to_lowercase(),
+                )));
+            }
+            let history = match &mut self.in_stock {
+                Some(flags) => flags.apply(&rec.key, rec.history)?,
+                None => rec.history,
+            };
+            let mut position = match &self.state {
+                None => StockPosition::empty(),
+                Some(m) => m.get(&rec.key).map(|(_, p)| p.clone()).ok_or_else(|| {
+                    Failure::Input(format!(
+                        "{}: no state row for item {} (history {})",
+                        args.files.state.as_deref().map(Path::display).map(|d| d.to_string()).unwrap_or_default(),
+                        invsync_csv::bounded(&key_text(&rec.key)),
+                        whence(rec.line)
+                    ))
+                })?,
+            };
+            let text = key_text(&rec.key);
+            let (settings, planner_override) = self.per_item.take(&rec.key, &self.config.policy, &mut position);
+            chunk.push((rec.key, text, history, position, rec.line, settings, planner_override));
+        }
+        Ok(chunk)
+    }
+
+    /// After the last item: settings, overrides and in-stock rows no item used.
+    fn finish(self) -> Result<(), Failure> {
+        self.per_item.finish()?;
+        if let Some(flags) = self.in_stock {
+            flags.finish()?;
+        }
+        Ok(())
+    }
 }
 
 /// Where the items come from: a history file (with its side files) or a store.
@@ -365,8 +461,7 @@ fn plan_items(
     done: &mut Vec<Output>,
     started: Instant,
 ) -> Result<Vec<(Key, f64, usize)>, Failure> {
-    let input = |e: invsync_csv::CsvError| Failure::Input(e.to_string());
-    let Source { label, key_names, mut items, mut in_stock, state, pool_calendar } = source;
+    let Source { label, key_names, items, in_stock, state, pool_calendar } = source;
     let whence = |line: u64| if line == 0 { label.clone() } else { format!("{label}:{line}") };
     let threads = pool.current_num_threads();
     let mut orders = Vec::new();
@@ -390,58 +485,8 @@ fn plan_items(
     );
     let (mut planned, mut blocked, mut cost) = (0usize, 0usize, 0.0f64);
 
-    loop {
-        // Read a chunk of items with their positions.
-        type Row = (
-            Key,
-            String,
-            invsync_core::demand::DemandHistory,
-            StockPosition,
-            u64,
-            Option<ItemSettings>,
-            Option<Override>,
-        );
-        let mut chunk: Vec<Row> = Vec::with_capacity(CHUNK);
-        for rec in items.by_ref().take(CHUNK) {
-            let rec = rec.map_err(input)?;
-            if let Some((cal, line)) = pool_calendar
-                && rec.history.calendar() != cal
-            {
-                return Err(Failure::Input(format!(
-                    "{}: item {} is on {} periods, --pool-history {} (line {line}) on {} periods: pool over a history on the same calendar",
-                    whence(rec.line),
-                    invsync_csv::bounded(&key_text(&rec.key)),
-                    format!("{:?}", rec.history.calendar()).to_lowercase(),
-                    args.pool_history.as_deref().map(Path::display).map(|d| d.to_string()).unwrap_or_default(),
-                    format!("{cal:?}").to_lowercase(),
-                )));
-            }
-            let history = match &mut in_stock {
-                Some(flags) => flags.apply(&rec.key, rec.history)?,
-                None => rec.history,
-            };
-            let mut position = match &state {
-                None => StockPosition::empty(),
-                Some(m) => m.get(&rec.key).map(|(_, p)| p.clone()).ok_or_else(|| {
-                    Failure::Input(format!(
-                        "{}: no state row for item {} (history {})",
-                        args.files.state.as_deref().map(Path::display).map(|d| d.to_string()).unwrap_or_default(),
-                        invsync_csv::bounded(&key_text(&rec.key)),
-                        whence(rec.line)
-                    ))
-                })?,
-            };
-            let text = key_text(&rec.key);
-            let (settings, planner_override) = per_item.take(&rec.key, &config.policy, &mut position);
-            if args.commit {
-                let lead_time = settings.as_ref().and_then(|s| s.lead_time).unwrap_or(config.policy.lead_time);
-                orders.push((rec.key.clone(), 0.0, lead_time));
-            }
-            chunk.push((rec.key, text, history, position, rec.line, settings, planner_override));
-        }
-        if chunk.is_empty() {
-            break;
-        }
+    let mut reader = ChunkReader { args, config, label: &label, items, in_stock, state, pool_calendar, per_item };
+    let plan_chunk = |chunk: &[Row]| {
         let inputs: Vec<ItemInput<'_>> = chunk
             .iter()
             .map(|(_, text, h, p, _, settings, o)| ItemInput {
@@ -453,12 +498,14 @@ fn plan_items(
                 planner_override: o.clone(),
             })
             .collect();
-        let plans = pool.install(|| plan_batch(&inputs, config));
-        let first = orders.len().saturating_sub(chunk.len());
-        for (n, ((key, text, _, _, line, ..), plan)) in chunk.iter().zip(plans).enumerate() {
+        plan_batch(&inputs, config)
+    };
+    let mut write_chunk = |chunk: &[Row], plans: Plans| -> Result<(), Failure> {
+        for ((key, text, _, _, line, settings, _), plan) in chunk.iter().zip(plans) {
             let plan = plan.map_err(|e| Failure::Input(format!("{}: {e}", whence(*line))))?;
-            if let Some(o) = orders.get_mut(first + n) {
-                o.1 = plan.order_qty();
+            if args.commit {
+                let lead_time = settings.as_ref().and_then(|s| s.lead_time).unwrap_or(config.policy.lead_time);
+                orders.push((key.clone(), plan.order_qty(), lead_time));
             }
             match &plan.recommendation {
                 Some(r) => {
@@ -480,12 +527,68 @@ fn plan_items(
         if bar.is_hidden() && started.elapsed() > Duration::from_secs(1) {
             bar.set_draw_target(ProgressDrawTarget::stderr());
         }
+        Ok(())
+    };
+
+    if threads > 1 {
+        // Three stages: the reader thread parses chunk k + 2 (at most one finished chunk
+        // waits in the channel, so memory stays bounded) while the pool plans chunk k + 1
+        // and this thread writes chunk k. Chunks are written in file order, and a failure
+        // is the one a serial run reports first: a chunk's reading errors before its
+        // planning errors, those before the next chunk's reading errors.
+        std::thread::scope(|s| -> Result<(), Failure> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Row>, Failure>>(1);
+            let producer = s.spawn(move || {
+                loop {
+                    let chunk = reader.next_chunk();
+                    let last = !matches!(&chunk, Ok(c) if !c.is_empty());
+                    if tx.send(chunk).is_err() || last {
+                        return reader;
+                    }
+                }
+            });
+            let mut pending: Option<(Vec<Row>, Plans)> = None;
+            loop {
+                let (next, failed) = match rx.recv() {
+                    Ok(Ok(c)) if !c.is_empty() => (Some(c), None),
+                    Ok(Ok(_)) => (None, None),
+                    Ok(Err(e)) => (None, Some(e)),
+                    Err(_) => (None, Some(Failure::Other("the reading thread stopped".into()))),
+                };
+                let mut plans = None;
+                let mut wrote = Ok(());
+                pool.in_place_scope(|sc| {
+                    if let Some(c) = &next {
+                        sc.spawn(|_| plans = Some(plan_chunk(c)));
+                    }
+                    if let Some((c, p)) = pending.take() {
+                        wrote = write_chunk(&c, p);
+                    }
+                });
+                wrote?;
+                if let Some(e) = failed {
+                    return Err(e);
+                }
+                match (next, plans) {
+                    (Some(c), Some(p)) => pending = Some((c, p)),
+                    _ => break,
+                }
+            }
+            drop(rx);
+            producer.join().map_err(|_| Failure::Other("the reading thread panicked".into()))?.finish()
+        })?;
+    } else {
+        loop {
+            let chunk = reader.next_chunk()?;
+            if chunk.is_empty() {
+                break;
+            }
+            let plans = pool.install(|| plan_chunk(&chunk));
+            write_chunk(&chunk, plans)?;
+        }
+        reader.finish()?;
     }
     bar.finish_and_clear();
-    per_item.finish()?;
-    if let Some(flags) = in_stock {
-        flags.finish()?;
-    }
     writer.flush().map_err(|e| Failure::Other(e.to_string()))?;
     drop(writer);
     done.push(out);

@@ -564,6 +564,9 @@ pub fn align_in_stock(history: &DemandHistory, flags: &InStockRecord, file: Opti
 /// One row of a long file: (line, key, date, quantity, in stock).
 type LongRow = (u64, Key, Timestamp, f64, bool);
 
+/// A row as read: its key `None` when it is the current item's (`LongReader::row`).
+type ReadRow = (u64, Option<Key>, Timestamp, f64, bool);
+
 /// Streams a long history, one item at a time.
 #[derive(Debug)]
 pub struct LongReader<R> {
@@ -597,14 +600,20 @@ impl<R: io::Read> LongReader<R> {
         self.key_names.clone()
     }
 
-    fn row(&mut self) -> Option<Result<LongRow, CsvError>> {
+    /// The next row. Its key is `None` when it equals `current` (the item being read), so
+    /// the rows of one item after its first allocate no key.
+    fn row(&mut self, current: Option<&Key>) -> Option<Result<ReadRow, CsvError>> {
         match self.inner.read_record(&mut self.record) {
             Ok(false) => None,
             Err(e) => Some(Err(e.into())),
             Ok(true) => {
                 let line = self.record.position().map_or(0, csv::Position::line);
                 let r = &self.record;
-                let key: Key = self.key_idx.iter().map(|&i| r.get(i).unwrap_or("").trim().to_owned()).collect();
+                let field = |i: usize| r.get(i).unwrap_or("").trim();
+                let same = current.is_some_and(|k| {
+                    k.len() == self.key_idx.len() && self.key_idx.iter().zip(k).all(|(&i, v)| field(i) == v)
+                });
+                let key: Option<Key> = (!same).then(|| self.key_idx.iter().map(|&i| field(i).to_owned()).collect());
                 let raw_date = r.get(self.date).unwrap_or("");
                 let date = match parse_date(raw_date) {
                     Some(d) => d,
@@ -651,8 +660,9 @@ impl<R: io::Read> LongReader<R> {
     fn next_item(&mut self) -> Option<Result<HistoryRecord, CsvError>> {
         let first = match self.pending.take() {
             Some(p) => p,
-            None => match self.row()? {
-                Ok(r) => r,
+            // Without a current item the row's key is always read (`Some`).
+            None => match self.row(None)? {
+                Ok((line, key, date, q, flag)) => (line, key.unwrap_or_default(), date, q, flag),
                 Err(e) => return Some(Err(e)),
             },
         };
@@ -678,12 +688,12 @@ impl<R: io::Read> LongReader<R> {
         }
         let mut rows = vec![(line, start, q0, f0)];
         loop {
-            match self.row() {
+            match self.row(Some(&key)) {
                 None => break,
                 Some(Err(e)) => return Some(Err(e)),
                 Some(Ok(r)) => {
-                    if r.1 != key {
-                        self.pending = Some(r);
+                    if let Some(other) = r.1 {
+                        self.pending = Some((r.0, other, r.2, r.3, r.4));
                         break;
                     }
                     let prev = rows.last().map_or(start, |x| x.1);

@@ -362,4 +362,88 @@ fn reconcile_reports_and_refuses_bad_counts() {
 
 mod props;
 mod reliability;
+
+/// A wide history of `items` items over 20 weeks, its in-stock flags and state, in `dir`;
+/// `bad_line` (1-based file line, header = 1), if any, gets a negative demand.
+fn many_items(dir: &Path, items: usize, bad_line: Option<usize>) -> [PathBuf; 3] {
+    // 20 Mondays from 2024-01-01.
+    let days_in = [31, 29, 31, 30, 31];
+    let dates: Vec<String> = (0..20)
+        .map(|w| {
+            let (mut m, mut d) = (0, w * 7);
+            while d >= days_in[m] {
+                d -= days_in[m];
+                m += 1;
+            }
+            format!("2024-{:02}-{:02}", m + 1, d + 1)
+        })
+        .collect();
+    let header = format!("store,product,{}\n", dates.join(","));
+    let (mut sales, mut flags) = (header.clone(), header);
+    let mut state = String::from("store,product,on_hand,arriving_1,arriving_2\n");
+    for i in 0..items {
+        let row: Vec<String> = (0..20)
+            .map(|w| if bad_line == Some(i + 2) && w == 7 { "-3".into() } else { ((i * 7 + w * 3) % 11).to_string() })
+            .collect();
+        sales.push_str(&format!("S{},P{i:05},{}\n", i % 13, row.join(",")));
+        let f: Vec<&str> = (0..20).map(|w| if (i + w) % 9 == 0 { "False" } else { "True" }).collect();
+        flags.push_str(&format!("S{},P{i:05},{}\n", i % 13, f.join(",")));
+        state.push_str(&format!("S{},P{i:05},{},{},1\n", i % 13, i % 5, i % 3));
+    }
+    let paths = [dir.join("sales.csv"), dir.join("instock.csv"), dir.join("state.csv")];
+    for (p, text) in paths.iter().zip([sales, flags, state]) {
+        std::fs::write(p, text).unwrap();
+    }
+    paths
+}
+
+/// With two threads the history is read on its own thread, chunks of 512 items ahead of
+/// the planning and the writing: the plan is byte for byte the one-thread plan, and a bad
+/// row in a later chunk fails the run as a serial run does (same message, no output).
+#[test]
+fn overlapped_reading_gives_the_serial_plan_and_errors() {
+    let dir = scratch();
+    let [sales, flags, state] = many_items(dir.path(), 1100, None);
+    let run = |sales: &Path, threads: &str, out: &Path| {
+        plan(
+            sales,
+            &[
+                "--in-stock",
+                flags.to_str().unwrap(),
+                "--state",
+                state.to_str().unwrap(),
+                "--scenarios",
+                "20",
+                "--threads",
+                threads,
+            ],
+            out,
+        )
+    };
+    let (one, two) = (dir.path().join("one.csv"), dir.path().join("two.csv"));
+    let o = run(&sales, "1", &one);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("planned 1100 items"), "{}", stderr(&o));
+    let o = run(&sales, "2", &two);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&one).unwrap();
+    assert_eq!(text.lines().count(), 1101);
+    assert_eq!(text, std::fs::read_to_string(&two).unwrap());
+
+    // A negative demand on line 1,050 (the third chunk): refused at that line whatever the
+    // thread count, after the first two chunks were planned, and nothing is written.
+    let bad_dir = dir.path().join("bad");
+    std::fs::create_dir(&bad_dir).unwrap();
+    let [bad, ..] = many_items(&bad_dir, 1100, Some(1050));
+    let mut messages = Vec::new();
+    for threads in ["1", "2"] {
+        let out = bad_dir.join(format!("plan{threads}.csv"));
+        let o = run(&bad, threads, &out);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(":1050"), "{}", stderr(&o));
+        assert!(!out.exists());
+        messages.push(stderr(&o));
+    }
+    assert_eq!(messages[0], messages[1]);
+}
 mod store;

@@ -133,40 +133,42 @@ impl Window<'_> {
         // ones, kept once.
         let shared = !self.backorders && post == 1;
         debug_assert!(!shared || charged == 1, "R >= 1 is validated by the caller");
-        // The one-period loop writes every element of its sized columns by index: they come
-        // sized, not zeroed again; the general loop pushes.
-        let column = |n: usize| if shared { pool::take_len(n) } else { pool::take(n) };
+        // Under lost sales (one period or several: carry-over, R > 1) the loops write every
+        // element of their sized columns by index: they come sized, not zeroed again; with
+        // backorders the general loop pushes.
+        let direct = !self.backorders;
+        let column = |n: usize| if direct { pool::take_len(n) } else { pool::take(n) };
         let mut holding_bps = column(s * post);
-        let mut shortage_bps = pool::take(if shared {
-            0
+        let mut shortage_bps = if shared {
+            pool::take(0)
         } else if self.backorders {
-            s * post
+            pool::take(s * post)
         } else {
-            s
-        });
+            column(s)
+        };
         let (mut pre_h, mut pre_s) = (0.0, 0.0);
         let (mut xs, mut pre_cost, mut cum) = (column(s), column(s), column(s * post));
-        let mut pre_flow: Buf<Flow> = if shared { pool::take_len(s) } else { pool::take(s) };
+        let mut pre_flow: Buf<Flow> = if direct { pool::take_len(s) } else { pool::take(s) };
         let mut post_demand = column(s * post);
         // The caller validated R >= 1, so there is at least one post-arrival period.
         debug_assert!(post >= 1, "the window has no post-arrival period");
         let mut arrivals = pool::take(self.lead_time);
         arrivals.extend((0..self.lead_time).map(|i| self.arrivals.get(i).copied().unwrap_or(0.0)));
         let l = self.lead_time;
+        // The usual lead times get a copy of the loop with the trip count known, so the
+        // period loop unrolls (the same operations).
+        let pre = |path: &[f64]| match l {
+            1 => self.pre(&path[..1], &arrivals[..1]),
+            2 => self.pre(&path[..2], &arrivals[..2]),
+            3 => self.pre(&path[..3], &arrivals[..3]),
+            _ => self.pre(&path[..l], &arrivals),
+        };
         if shared {
             // One post-arrival period under lost sales (the VN2 case): the general loop
             // below, unrolled (the same operations), writing sized columns by index so the
             // column pointers stay in registers.
             let (xs, pre_cost, pre_flow) = (&mut xs[..s], &mut pre_cost[..s], &mut pre_flow[..s]);
             let (cum, bps, post_demand) = (&mut cum[..s], &mut holding_bps[..s], &mut post_demand[..s]);
-            // The usual lead times get a copy of the loop with the trip count known, so the
-            // period loop unrolls (the same operations).
-            let pre = |path: &[f64]| match l {
-                1 => self.pre(&path[..1], &arrivals[..1]),
-                2 => self.pre(&path[..2], &arrivals[..2]),
-                3 => self.pre(&path[..3], &arrivals[..3]),
-                _ => self.pre(&path[..l], &arrivals),
-            };
             for i in 0..s {
                 let path = &values[i * w..i * w + w];
                 let (x, h, sh, flow) = pre(path);
@@ -176,6 +178,35 @@ impl Window<'_> {
                 let d = path[l];
                 let c = 0.0 + d;
                 (cum[i], bps[i], post_demand[i]) = (c, c - x, d);
+            }
+        } else if direct {
+            // Lost sales over several post-arrival periods (carry-over, R > 1): the general
+            // loop below (the same operations in the same order), by index. One shortage
+            // breakpoint per scenario, at the last charged period; the usual two periods
+            // (R = 1 and one carry-over period, the default at L = 2) get their own copy of
+            // the inner loop with the trip count known.
+            let (xs, pre_cost, pre_flow, sbs) =
+                (&mut xs[..s], &mut pre_cost[..s], &mut pre_flow[..s], &mut shortage_bps[..s]);
+            let (cum, hbs, post_demand) =
+                (&mut cum[..s * post], &mut holding_bps[..s * post], &mut post_demand[..s * post]);
+            let mut scenario = |i: usize, path: &[f64], post: usize| {
+                let (x, h, sh, flow) = pre(path);
+                pre_h += h;
+                pre_s += sh;
+                (xs[i], pre_cost[i], pre_flow[i]) = (x, h + sh, flow);
+                let mut c = 0.0;
+                for (k, &d) in path[l..l + post].iter().enumerate() {
+                    c += d;
+                    let at = i * post + k;
+                    (cum[at], hbs[at], post_demand[at]) = (c, c - x, d);
+                    if k + 1 == charged {
+                        sbs[i] = c - x;
+                    }
+                }
+            };
+            for i in 0..s {
+                let path = &values[i * w..i * w + w];
+                if post == 2 { scenario(i, path, 2) } else { scenario(i, path, post) }
             }
         } else {
             for path in values.chunks_exact(w) {
@@ -286,14 +317,20 @@ impl Window<'_> {
         if holding_jumps.iter().chain(shortage_jumps.iter()).any(|j| !j.is_finite()) {
             return None;
         }
-        sort_total(&mut holding_jumps);
-        sort_total(&mut shortage_jumps);
-        let (hb, sb) = (&holding_jumps[..], &shortage_jumps[..]);
+        let n_short = shortage_jumps.len();
         let turns =
-            |i: usize, j: usize| self.holding * ((always + i) as f64) - self.shortage * ((sb.len() - j) as f64) >= 0.0;
+            |i: usize, j: usize| self.holding * ((always + i) as f64) - self.shortage * ((n_short - j) as f64) >= 0.0;
         if turns(0, 0) {
             return None;
         }
+        // Whole-unit jumps (the usual case) are walked by their counts, without sorting:
+        // every shortage jump is also a holding jump, so one range holds both.
+        if let Some(t) = counted_first_turn(&holding_jumps, &shortage_jumps, turns) {
+            return t;
+        }
+        sort_total(&mut holding_jumps);
+        sort_total(&mut shortage_jumps);
+        let (hb, sb) = (&holding_jumps[..], &shortage_jumps[..]);
         // The merged walk of [`walk_minimizer`], offset by the always-held count.
         first_turn(hb, sb, turns).or_else(|| hb.last().copied())
     }
@@ -632,6 +669,53 @@ fn first_turn(hb: &[f64], sb: &[f64], turns: impl Fn(usize, usize) -> bool) -> O
     None
 }
 
+/// `first_turn(sorted hb, sorted sb, turns)`, falling back to the largest of `hb` when it
+/// never turns, computed from the counts of each whole value instead of sorted lists:
+/// `Some(result)` when `hb` qualifies for [`whole_counts`] (so its values are whole, finite
+/// and not `-0.0`) and every value of `sb` is one of `hb`'s (the holding and shortage
+/// jumps of [`Window::saa_threshold`]); `None` otherwise, for the caller to sort and walk.
+/// The walk visits the same distinct values in the same order with the same counts, and
+/// each value is the bits the counting sort would have written (tested).
+fn counted_first_turn(hb: &[f64], sb: &[f64], turns: impl Fn(usize, usize) -> bool) -> Option<Option<f64>> {
+    use crate::float::TWO_52 as LIMIT;
+    if hb.len() < 128 {
+        return None;
+    }
+    let (base, holding) = whole_counts(hb)?;
+    let lo = base as f64;
+    let mut shortage: Buf<u32> = pool::take(holding.len());
+    shortage.resize(holding.len(), 0);
+    // Adding and taking back 1.5 x 2^52 gives a value under 2^51 in magnitude back with
+    // the same bits exactly when it is whole and not `-0.0` (see `whole_counts`).
+    const SHIFT: f64 = 1.5 * LIMIT;
+    for &x in sb {
+        // Checked, not assumed: a value outside `hb`'s range (NaN included), not whole, or
+        // not among `hb`'s values is refused.
+        let offset = x - lo;
+        if !(offset >= 0.0 && offset < holding.len() as f64) || ((x + SHIFT) - SHIFT).to_bits() != x.to_bits() {
+            return None;
+        }
+        let offset = ((offset + LIMIT).to_bits() & ((1u64 << 52) - 1)) as usize;
+        if holding[offset] == 0 {
+            return None;
+        }
+        shortage[offset] += 1;
+    }
+    let (mut i, mut j) = (0usize, 0usize);
+    for (offset, (&h, &s)) in holding.iter().zip(shortage.iter()).enumerate() {
+        if h == 0 {
+            continue;
+        }
+        i += h as usize;
+        j += s as usize;
+        if turns(i, j) {
+            return Some(Some((base + offset as i64) as f64));
+        }
+    }
+    // Never turns: the largest holding jump (the last count is never zero).
+    Some(Some((base + holding.len() as i64 - 1) as f64))
+}
+
 /// [`walk_minimizer`] when the holding and shortage breakpoints are one sorted, finite list
 /// `b` (one charged period under lost sales): exactly the walk's result, by bisection.
 ///
@@ -841,7 +925,7 @@ mod minimizer_tests {
 mod outcome_tests {
     use proptest::prelude::*;
 
-    use super::Window;
+    use super::{Window, counted_first_turn, first_turn};
 
     proptest! {
         /// The one-period fast path of `outcome` gives exactly the general loop's bits
@@ -868,6 +952,33 @@ mod outcome_tests {
             let bits = |d: super::Direct| [d.holding, d.shortage, d.cost_se, d.fill_rate, d.covered_fill_rate, d.committed, d.cycle_service, d.stockout_probability].map(f64::to_bits);
             prop_assert_eq!(bits(a), bits(b));
 
+        }
+
+        /// The counted walk of `saa_threshold` (whole jumps) visits the same values with the
+        /// same counts as the merged walk over the sorted lists, for any turning rule.
+        #[test]
+        fn counted_first_turn_is_the_sorted_walk(
+            hb in proptest::collection::vec((-40i32..60).prop_map(f64::from), 128..400),
+            picks in proptest::collection::vec(0usize..400, 0..300),
+            holding in 0.0f64..2.0,
+            shortage in 0.0f64..5.0,
+            always in 0usize..50,
+        ) {
+            let sb: Vec<f64> = picks.iter().map(|&i| hb[i % hb.len()]).collect();
+            let turns = |i: usize, j: usize| holding * ((always + i) as f64) - shortage * ((sb.len() - j) as f64) >= 0.0;
+            let got = counted_first_turn(&hb, &sb, turns).expect("whole values in range");
+            let (mut h, mut s) = (hb.clone(), sb.clone());
+            h.sort_unstable_by(f64::total_cmp);
+            s.sort_unstable_by(f64::total_cmp);
+            let want = first_turn(&h, &s, turns).or_else(|| h.last().copied());
+            prop_assert_eq!(got.map(f64::to_bits), want.map(f64::to_bits));
+            // A shortage value that is no holding value, a fraction or -0.0: not counted.
+            for odd in [1000.0, 0.5, -0.0, f64::NAN] {
+                let mut sb = sb.clone();
+                sb.push(odd);
+                let hb: Vec<f64> = hb.iter().map(|&x| if x == 0.0 { 1.0 } else { x }).collect();
+                prop_assert!(counted_first_turn(&hb, &sb, |_, _| true).is_none());
+            }
         }
 
         /// The sample-average optimum's reorder threshold is exact: just below it the
