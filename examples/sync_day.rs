@@ -8,19 +8,25 @@
 //! 20:00 the stores and the DC are counted and reconciled.
 //!
 //! ```sh
-//! cargo run --release --example sync_day [seed]
+//! cargo run --release --features store --example sync_day [seed] [--restart]
 //! ```
 //!
+//! With `--restart`, the hub is kept in a store (`invsync_store::DurableHub`, in the
+//! system's temporary directory) and the process's hub is dropped at noon and reopened
+//! from the file, as after a crash; the report is the same as without.
+//!
 //! `tests/sync_day.rs` runs the same day and asserts the final state, the exceptions and
-//! the measures.
+//! the measures, and that the day with a restart ends in exactly the same state.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use invsync::ledger::{Event, Ledger, LedgerConfig, Movement, NegativeStock};
+use invsync::store::{DurableHub, DurableLedger, HubTx, SqliteStore};
 use invsync::sync::{
-    Allocation, Channel, CountRecord, Endpoint, EndpointKind, EndpointStats, Exception, Hub, HubConfig, LatencySummary,
-    ReconcileConfig, ReconcileReport, Snapshot, fill_rate, inventory_turnover, reconcile, stockout_rate,
-    turnover_inputs,
+    Allocation, Channel, CountRecord, Endpoint, EndpointKind, EndpointStats, Exception, Hub, HubConfig, Ingest,
+    LatencySummary, Publication, ReconcileConfig, ReconcileReport, Snapshot, SnapshotIngest, SyncError, fill_rate,
+    inventory_turnover, reconcile, stockout_rate, turnover_inputs,
 };
 use invsync::{EventId, ItemId, LocationId, Money, SourceId, Timestamp};
 
@@ -87,6 +93,16 @@ fn at(ms: i64) -> Timestamp {
 
 /// Runs the day with `seed`.
 pub fn run(seed: u64) -> Day {
+    run_kept(seed, None)
+}
+
+/// The day with its hub kept in a new store at `path`, dropped after the action at noon
+/// and reopened from the file (as a process restarting after a crash).
+pub fn run_with_restart(seed: u64, path: &Path) -> Day {
+    run_kept(seed, Some(path))
+}
+
+fn run_kept(seed: u64, store: Option<&Path>) -> Day {
     let mut rng = common::SplitMix::new(seed);
     let names = ["erp", "wms", "pos"];
     let kinds = [EndpointKind::Erp, EndpointKind::Wms, EndpointKind::Pos];
@@ -271,58 +287,112 @@ pub fn run(seed: u64) -> Day {
         ledger.register_location(store.clone(), NegativeStock::Allow);
     }
     let config = HubConfig { hold_window_ms: WINDOW_MS, ..HubConfig::default() };
-    let mut hub = Hub::new(ledger, config);
-    for (s, kind) in sources.iter().zip(kinds) {
-        hub.add_endpoint(Endpoint::new(s.clone(), kind)).expect("distinct endpoints");
-    }
+    let mut hub = match store {
+        None => Kept::Memory(Hub::new(ledger, config)),
+        Some(path) => {
+            let mut durable =
+                DurableLedger::open(SqliteStore::create(path, ledger.config()).expect("a new store")).expect("empty");
+            for store in &locs[1..] {
+                durable.register_location(store.clone(), NegativeStock::Allow).expect("stored");
+            }
+            Kept::Store(DurableHub::create(durable, config).expect("a hub on an empty store"))
+        }
+    };
     let web = Channel::new(SourceId::new("web").expect("valid")).with_buffer(2);
     let market = Channel::new(SourceId::new("marketplace").expect("valid"))
         .with_allocation(Allocation::Share { basis_points: 5_000 })
         .with_priority(1);
-    hub.set_channels(vec![web, market]).expect("distinct channels");
+    match &mut hub {
+        Kept::Memory(h) => {
+            for (s, kind) in sources.iter().zip(kinds) {
+                h.add_endpoint(Endpoint::new(s.clone(), kind)).expect("distinct endpoints");
+            }
+            h.set_channels(vec![web, market]).expect("distinct channels");
+        }
+        Kept::Store(d) => d
+            .apply(|tx| -> Result<(), SyncError> {
+                for (s, kind) in sources.iter().zip(kinds) {
+                    tx.add_endpoint(Endpoint::new(s.clone(), kind))?;
+                }
+                tx.set_channels(vec![web, market])
+            })
+            .expect("stored")
+            .expect("distinct endpoints and channels"),
+    }
+    let noon = at(360 * MIN);
+    let mut restarted = false;
     let deliveries = actions.iter().filter(|a| matches!(a.2, Action::Event(..))).count();
     let (mut publications, mut never_oversold) = (0, true);
     let mut told: BTreeMap<(ItemId, LocationId, SourceId), i64> = BTreeMap::new();
+    // The actions of each hour go to the hub as one `with` (with a store: one transaction
+    // and fsync per hour rather than per action).
+    let mut hours: Vec<Vec<(Timestamp, Action)>> = Vec::new();
+    let mut hour_of_last = None;
     for (t, _, action) in actions {
-        match action {
-            Action::Event(ep, e) => {
-                hub.receive(&sources[ep], e, t).expect("known endpoints, matching sources");
-            }
-            Action::Snapshot(ep, s) => {
-                hub.receive_snapshot(&sources[ep], s, t).expect("known endpoint");
-            }
-            Action::Ack(ep) => {
-                hub.advance(t);
-                let v = hub.version();
-                hub.acknowledge(&sources[ep], v, t).expect("a version the ledger has");
-            }
-            Action::Publish => {
-                hub.advance(t);
-                let p = hub.publish();
-                publications += p.len();
-                for x in p {
-                    told.insert((x.item, x.location, x.channel), x.quantity);
-                }
-                let mut promised: BTreeMap<(&ItemId, &LocationId), i64> = BTreeMap::new();
-                for ((i, l, _), q) in &told {
-                    *promised.entry((i, l)).or_default() += q;
-                }
-                never_oversold &= promised.iter().all(|((i, l), &q)| q <= hub.ledger().levels(i, l).available.max(0));
-            }
+        let hour = t.as_millis().div_euclid(60 * MIN);
+        if hour_of_last != Some(hour) {
+            hours.push(Vec::new());
+            hour_of_last = Some(hour);
         }
+        hours.last_mut().expect("pushed").push((t, action));
+    }
+    for hour in hours {
+        if let (Some(path), false, true) = (store, restarted, hour[0].0 >= noon) {
+            // A restart: everything in memory is gone; the hub comes back from the file.
+            drop(hub);
+            hub = Kept::Store(DurableHub::open(SqliteStore::open(path).expect("the store")).expect("the hub"));
+            restarted = true;
+        }
+        hub.with(|h| {
+            for (t, action) in hour {
+                match action {
+                    Action::Event(ep, e) => {
+                        h.receive(&sources[ep], e, t).expect("known endpoints, matching sources");
+                    }
+                    Action::Snapshot(ep, s) => {
+                        h.receive_snapshot(&sources[ep], s, t).expect("known endpoint");
+                    }
+                    Action::Ack(ep) => {
+                        h.advance(t);
+                        let v = h.hub().version();
+                        h.acknowledge(&sources[ep], v, t).expect("a version the ledger has");
+                    }
+                    Action::Publish => {
+                        h.advance(t);
+                        let p = h.publish();
+                        publications += p.len();
+                        for x in p {
+                            told.insert((x.item, x.location, x.channel), x.quantity);
+                        }
+                        let mut promised: BTreeMap<(&ItemId, &LocationId), i64> = BTreeMap::new();
+                        for ((i, l, _), q) in &told {
+                            *promised.entry((i, l)).or_default() += q;
+                        }
+                        let ledger = h.hub().ledger();
+                        never_oversold &= promised.iter().all(|((i, l), &q)| q <= ledger.levels(i, l).available.max(0));
+                    }
+                }
+            }
+        });
     }
     let close = at(720 * MIN);
-    hub.advance(close.add_millis(WINDOW_MS + 1));
-    hub.flush();
+    hub.with(|h| {
+        h.advance(close.add_millis(WINDOW_MS + 1));
+        h.flush();
+    });
 
     // Closing count and measures.
     let counts: Vec<CountRecord> = (0..ITEMS)
         .flat_map(|i| (0..3).map(move |l| (i, l)))
         .map(|(i, l)| CountRecord { item: items[i].clone(), location: locs[l].clone(), counted: closing[i][l] })
         .collect();
-    let reconciliation =
-        reconcile(hub.ledger(), &counts, close, &ReconcileConfig::default()).expect("one count per item x location");
-    hub.raise_mismatches(&reconciliation);
+    let reconciliation = reconcile(hub.hub().ledger(), &counts, close, &ReconcileConfig::default())
+        .expect("one count per item x location");
+    hub.with(|h| h.raise_mismatches(&reconciliation));
+    let hub = match hub {
+        Kept::Memory(h) => h,
+        Kept::Store(d) => d.into_hub(),
+    };
     let ledger = hub.ledger();
     let mut hourly = Vec::new();
     for h in 1..=12 {
@@ -360,6 +430,94 @@ pub fn run(seed: u64) -> Day {
     }
 }
 
+/// The hub calls the day makes, on a hub in memory or inside a `DurableHub::apply`.
+trait Ops {
+    fn hub(&self) -> &Hub;
+    fn receive(&mut self, ep: &SourceId, e: Event, t: Timestamp) -> Result<Ingest, SyncError>;
+    fn receive_snapshot(&mut self, ep: &SourceId, s: Snapshot, t: Timestamp) -> Result<SnapshotIngest, SyncError>;
+    fn advance(&mut self, t: Timestamp);
+    fn flush(&mut self);
+    fn acknowledge(&mut self, ep: &SourceId, v: u64, t: Timestamp) -> Result<(), SyncError>;
+    fn publish(&mut self) -> Vec<Publication>;
+    fn raise_mismatches(&mut self, r: &ReconcileReport);
+}
+
+macro_rules! ops {
+    ($t:ty) => {
+        impl Ops for $t {
+            fn hub(&self) -> &Hub {
+                self.hub_ref()
+            }
+            fn receive(&mut self, ep: &SourceId, e: Event, t: Timestamp) -> Result<Ingest, SyncError> {
+                <$t>::receive(self, ep, e, t)
+            }
+            fn receive_snapshot(
+                &mut self,
+                ep: &SourceId,
+                s: Snapshot,
+                t: Timestamp,
+            ) -> Result<SnapshotIngest, SyncError> {
+                <$t>::receive_snapshot(self, ep, s, t)
+            }
+            fn advance(&mut self, t: Timestamp) {
+                <$t>::advance(self, t)
+            }
+            fn flush(&mut self) {
+                <$t>::flush(self)
+            }
+            fn acknowledge(&mut self, ep: &SourceId, v: u64, t: Timestamp) -> Result<(), SyncError> {
+                <$t>::acknowledge(self, ep, v, t)
+            }
+            fn publish(&mut self) -> Vec<Publication> {
+                <$t>::publish(self)
+            }
+            fn raise_mismatches(&mut self, r: &ReconcileReport) {
+                <$t>::raise_mismatches(self, r)
+            }
+        }
+    };
+}
+
+trait HubRef {
+    fn hub_ref(&self) -> &Hub;
+}
+impl HubRef for Hub {
+    fn hub_ref(&self) -> &Hub {
+        self
+    }
+}
+impl HubRef for HubTx<'_> {
+    fn hub_ref(&self) -> &Hub {
+        HubTx::hub(self)
+    }
+}
+ops!(Hub);
+ops!(HubTx<'_>);
+
+/// The day's hub: in memory, or in a store. One per day: the size difference does not
+/// matter.
+#[allow(clippy::large_enum_variant)]
+enum Kept {
+    Memory(Hub),
+    Store(DurableHub),
+}
+
+impl Kept {
+    fn with<T>(&mut self, f: impl FnOnce(&mut dyn Ops) -> T) -> T {
+        match self {
+            Kept::Memory(h) => f(h),
+            Kept::Store(d) => d.apply(|tx| f(tx)).expect("the store takes the day's commands"),
+        }
+    }
+
+    fn hub(&self) -> &Hub {
+        match self {
+            Kept::Memory(h) => h,
+            Kept::Store(d) => d.hub(),
+        }
+    }
+}
+
 fn pct(x: Option<f64>) -> String {
     x.map_or("n/a".into(), |x| format!("{:.2} %", 100.0 * x))
 }
@@ -385,8 +543,21 @@ fn describe(e: &Exception) -> String {
 }
 
 fn main() {
-    let seed = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(7);
-    let day = run(seed);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let seed = args.iter().find_map(|s| s.parse().ok()).unwrap_or(7);
+    let day = if args.iter().any(|a| a == "--restart") {
+        let path = std::env::temp_dir().join(format!("invsync-sync-day-{}.db", std::process::id()));
+        let day = run_with_restart(seed, &path);
+        for suffix in ["", "-wal", "-shm", "-lock"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            let _ = std::fs::remove_file(std::path::PathBuf::from(p));
+        }
+        println!("(hub kept in a store and reopened from it at noon)");
+        day
+    } else {
+        run(seed)
+    };
     let hub = &day.hub;
     println!("invsync sync day (seed {seed})");
     println!(

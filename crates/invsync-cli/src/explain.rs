@@ -18,18 +18,8 @@ pub(crate) struct Args {
     /// Demand history (wide).
     #[arg(long)]
     history: PathBuf,
-    /// In-stock flags (wide).
-    #[arg(long)]
-    in_stock: Option<PathBuf>,
-    /// Stock state.
-    #[arg(long)]
-    state: Option<PathBuf>,
-    /// Per-item settings (as `invsync plan --items`).
-    #[arg(long)]
-    items: Option<PathBuf>,
-    /// Planner overrides (as `invsync plan --overrides`).
-    #[arg(long)]
-    overrides: Option<PathBuf>,
+    #[command(flatten)]
+    files: crate::inputs::SideFiles,
     /// Refuse what is otherwise a warning (in-stock rows matching no item, flags dated
     /// outside the history).
     #[arg(long)]
@@ -47,14 +37,14 @@ fn item_key(item: &str, keys: &[String]) -> Vec<String> {
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let config = args.planner.config()?;
     // Every series: seasonality is pooled over the file, as `invsync plan` does.
-    let (keys, series) = crate::backtest::load(&args.history, args.in_stock.as_deref(), args.strict)?;
+    let (keys, series) = crate::backtest::load(&args.history, args.files.in_stock.as_deref(), args.strict)?;
     let config = config.for_batch(series.iter().map(|s| &s.history));
     let item = series.iter().find(|s| s.key == args.item).ok_or_else(|| {
         Failure::Input(format!("{}: no item {}", args.history.display(), invsync_csv::bounded(&args.item)))
     })?;
     // The whole state file is read and checked as `invsync plan` reads it (a duplicate
     // row is an error), then the item's row is taken.
-    let mut position = match &args.state {
+    let mut position = match &args.files.state {
         None => StockPosition::empty(),
         Some(p) => crate::inputs::load_state(p, &keys)?
             .into_iter()
@@ -64,8 +54,12 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
                 Failure::Input(format!("{}: no state row for item {}", p.display(), invsync_csv::bounded(&args.item)))
             })?,
     };
-    let mut per_item =
-        crate::items::PerItem::load(args.items.as_deref(), args.overrides.as_deref(), &keys, &config.policy)?;
+    let mut per_item = crate::items::PerItem::load(
+        args.files.items.as_deref(),
+        args.files.overrides.as_deref(),
+        &keys,
+        &config.policy,
+    )?;
     let key: Vec<String> = item_key(&args.item, &keys);
     let (settings, planner_override) = per_item.take(&key, &config.policy, &mut position);
     let policy = match &settings {

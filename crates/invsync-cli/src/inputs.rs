@@ -16,6 +16,29 @@ use invsync_csv::{HistoryReaderBuilder, InStockRecord, Key, align_in_stock, boun
 
 use crate::{Failure, open_input};
 
+/// The side files of one planning run, shared by `plan` and `explain` (read the same way
+/// by both).
+#[derive(Debug, clap::Args)]
+pub(crate) struct SideFiles {
+    /// In-stock flags in the history's wide shape (false = out of stock, censored).
+    #[arg(long)]
+    pub(crate) in_stock: Option<PathBuf>,
+    /// Stock state: key columns, `on_hand`, `arriving_1` .. `arriving_L`. Without it every
+    /// item starts empty.
+    #[arg(long)]
+    pub(crate) state: Option<PathBuf>,
+    /// Per-item settings: key columns, then any of `lead_time`, `review_period`,
+    /// `holding_cost`, `shortage_cost`, `moq`, `pack_size`, `max_order`, `lost_sales` or
+    /// `backorders` (empty cells and absent columns keep the flags' values).
+    #[arg(long)]
+    pub(crate) items: Option<PathBuf>,
+    /// Planner overrides: key columns, `order_qty`, `who`, `why` (and optionally `at`).
+    /// The override is the order placed; the optimum and the cost difference are shown
+    /// beside it.
+    #[arg(long)]
+    pub(crate) overrides: Option<PathBuf>,
+}
+
 fn input(e: invsync_csv::CsvError) -> Failure {
     Failure::Input(e.to_string())
 }

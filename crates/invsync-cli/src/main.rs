@@ -7,6 +7,7 @@
 
 mod backtest;
 mod explain;
+mod ingest;
 mod inputs;
 mod items;
 mod output;
@@ -35,9 +36,13 @@ enum Command {
     /// One item's recommendation in words: cascade level and why, sigma_W, cost versus k,
     /// classic versus scenario safety stock.
     Explain(explain::Args),
-    /// Reconcile a count file against the ledger of an event file as of an instant.
+    /// Add the events of a CSV or JSON Lines file to a durable store (duplicates are not
+    /// stored twice; a refused event stores nothing).
+    Ingest(ingest::Args),
+    /// Reconcile a count file against the ledger of an event file or a store as of an
+    /// instant.
     Reconcile(reconcile::Args),
-    /// Replay a ledger event file into balances (or one item x location's history).
+    /// Replay a ledger event file or a store into balances (or one item x location's history).
     Replay(replay::Args),
 }
 
@@ -188,6 +193,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan::run(&args),
         Command::Backtest(args) => backtest::run_cmd(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Ingest(args) => ingest::run(&args),
         Command::Reconcile(args) => reconcile::run(&args),
         Command::Replay(args) => replay::run(&args),
     };

@@ -55,23 +55,8 @@ pub(crate) struct Args {
     /// DIR/state.csv` plans them alike.
     #[arg(long, requires = "store")]
     export_dir: Option<PathBuf>,
-    /// In-stock flags in the history's wide shape (false = out of stock, censored).
-    #[arg(long)]
-    in_stock: Option<PathBuf>,
-    /// Stock state: key columns, `on_hand`, `arriving_1` .. `arriving_L`. Without it every
-    /// item starts empty.
-    #[arg(long)]
-    state: Option<PathBuf>,
-    /// Per-item settings: key columns, then any of `lead_time`, `review_period`,
-    /// `holding_cost`, `shortage_cost`, `moq`, `pack_size`, `max_order`, `lost_sales` or
-    /// `backorders` (empty cells and absent columns keep the flags' values).
-    #[arg(long)]
-    items: Option<PathBuf>,
-    /// Planner overrides: key columns, `order_qty`, `who`, `why` (and optionally `at`).
-    /// The override is the order placed; the optimum and the cost difference are shown
-    /// beside it.
-    #[arg(long)]
-    overrides: Option<PathBuf>,
+    #[command(flatten)]
+    files: inputs::SideFiles,
     /// Lead time L in periods.
     #[arg(long)]
     lead_time: usize,
@@ -244,11 +229,11 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let mut inputs: Vec<(&str, &Path)> = Vec::new();
     inputs.extend(args.history.as_deref().map(|p| ("--history", p)));
     inputs.extend(args.store.as_deref().map(|p| ("--store", p)));
-    inputs.extend(args.in_stock.as_deref().map(|p| ("--in-stock", p)));
-    inputs.extend(args.state.as_deref().map(|p| ("--state", p)));
+    inputs.extend(args.files.in_stock.as_deref().map(|p| ("--in-stock", p)));
+    inputs.extend(args.files.state.as_deref().map(|p| ("--state", p)));
     inputs.extend(args.pool_history.as_deref().map(|p| ("--pool-history", p)));
-    inputs.extend(args.items.as_deref().map(|p| ("--items", p)));
-    inputs.extend(args.overrides.as_deref().map(|p| ("--overrides", p)));
+    inputs.extend(args.files.items.as_deref().map(|p| ("--items", p)));
+    inputs.extend(args.files.overrides.as_deref().map(|p| ("--overrides", p)));
     let mut outputs = vec![("--out", args.out.as_path())];
     outputs.extend(args.json.as_deref().map(|p| ("--json", p)));
     let exports = args.export_dir.as_ref().map(|d| (d.join("history.csv"), d.join("state.csv")));
@@ -260,8 +245,8 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     if let Some(db) = &args.store {
         let from = open_store(args, db)?;
         let mut per_item = crate::items::PerItem::load(
-            args.items.as_deref(),
-            args.overrides.as_deref(),
+            args.files.items.as_deref(),
+            args.files.overrides.as_deref(),
             &store_key_names(),
             &config.policy,
         )?;
@@ -336,17 +321,21 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     };
 
     // In-stock flags and state: per item, keyed.
-    let in_stock = match &args.in_stock {
+    let in_stock = match &args.files.in_stock {
         None => None,
         Some(p) => Some(InStock::load(p, &key_names, args.strict)?),
     };
-    let state = match &args.state {
+    let state = match &args.files.state {
         None => None,
         Some(p) => Some(inputs::load_state(p, &key_names)?),
     };
 
-    let mut per_item =
-        crate::items::PerItem::load(args.items.as_deref(), args.overrides.as_deref(), &key_names, &config.policy)?;
+    let mut per_item = crate::items::PerItem::load(
+        args.files.items.as_deref(),
+        args.files.overrides.as_deref(),
+        &key_names,
+        &config.policy,
+    )?;
     let source = Source { label: history.display().to_string(), key_names, items, in_stock, state, pool_calendar };
     let mut done = Vec::new();
     plan_items(args, &config, &pool, source, &mut per_item, &mut done, started)?;
@@ -436,7 +425,7 @@ fn plan_items(
                 Some(m) => m.get(&rec.key).map(|(_, p)| p.clone()).ok_or_else(|| {
                     Failure::Input(format!(
                         "{}: no state row for item {} (history {})",
-                        args.state.as_deref().map(Path::display).map(|d| d.to_string()).unwrap_or_default(),
+                        args.files.state.as_deref().map(Path::display).map(|d| d.to_string()).unwrap_or_default(),
                         invsync_csv::bounded(&key_text(&rec.key)),
                         whence(rec.line)
                     ))

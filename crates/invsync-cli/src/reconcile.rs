@@ -18,8 +18,11 @@ pub(crate) struct Args {
     #[arg(long)]
     counts: PathBuf,
     /// Ledger events (as for `invsync replay`).
+    #[arg(long, required_unless_present = "store", conflicts_with = "store")]
+    events: Option<PathBuf>,
+    /// A store (`invsync ingest`, docs/store.md) instead of an events file.
     #[arg(long)]
-    events: PathBuf,
+    store: Option<PathBuf>,
     /// The count instant: the ledger is compared as of it.
     #[arg(long)]
     as_of: Timestamp,
@@ -37,15 +40,25 @@ pub(crate) struct Args {
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let input = |e: invsync_csv::CsvError| Failure::Input(e.to_string());
     let outputs: Vec<_> = args.out.as_deref().map(|p| ("--out", p)).into_iter().collect();
-    output::check_paths(&[("--counts", &args.counts), ("--events", &args.events)], &outputs)?;
-    let events_name = args.events.display().to_string();
-    let mut ledger = Ledger::new(LedgerConfig::default());
-    for rec in
-        EventReaderBuilder::new().file(events_name.clone()).from_reader(open_input(&args.events)?).map_err(input)?
-    {
-        let rec = rec.map_err(input)?;
-        ledger.apply(rec.event).map_err(|e| Failure::Input(format!("{events_name}:{}: {e}", rec.line)))?;
-    }
+    let mut inputs = vec![("--counts", args.counts.as_path())];
+    inputs.extend(args.events.as_deref().map(|p| ("--events", p)));
+    inputs.extend(args.store.as_deref().map(|p| ("--store", p)));
+    output::check_paths(&inputs, &outputs)?;
+    let ledger = match (&args.events, &args.store) {
+        (_, Some(store)) => crate::ingest::load_store(store)?,
+        (Some(events), None) => {
+            let events_name = events.display().to_string();
+            let mut ledger = Ledger::new(LedgerConfig::default());
+            for rec in
+                EventReaderBuilder::new().file(events_name.clone()).from_reader(open_input(events)?).map_err(input)?
+            {
+                let rec = rec.map_err(input)?;
+                ledger.apply(rec.event).map_err(|e| Failure::Input(format!("{events_name}:{}: {e}", rec.line)))?;
+            }
+            ledger
+        }
+        (None, None) => return Err(Failure::Input("--events or --store is required".into())),
+    };
     let counts = read_counts(open_input(&args.counts)?, Some(&args.counts.display().to_string())).map_err(input)?;
     let config = ReconcileConfig {
         approval_threshold: args.approval_threshold,

@@ -16,8 +16,12 @@ use crate::output::{self, Output};
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Ledger events, one per row (see the invsync-csv docs for the columns).
-    #[arg(long)]
-    events: PathBuf,
+    #[arg(long, required_unless_present = "store", conflicts_with = "store")]
+    events: Option<PathBuf>,
+    /// A store (`invsync ingest`, docs/store.md) instead of an events file: its ledger,
+    /// with the configuration it was created with.
+    #[arg(long, conflicts_with_all = ["allow_negative", "keep_going"])]
+    store: Option<PathBuf>,
     /// Report balances as of this instant (RFC 3339 or a date) instead of the latest.
     #[arg(long)]
     as_of: Option<Timestamp>,
@@ -41,9 +45,41 @@ pub(crate) struct Args {
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let started = Instant::now();
     let outputs: Vec<_> = args.out.as_deref().map(|p| ("--out", p)).into_iter().collect();
-    output::check_paths(&[("--events", &args.events)], &outputs)?;
-    let name = args.events.display().to_string();
-    let file = File::open(&args.events).map_err(|e| Failure::Input(format!("{name}: {e}")))?;
+    let inputs: Vec<_> = args
+        .events
+        .as_deref()
+        .map(|p| ("--events", p))
+        .into_iter()
+        .chain(args.store.as_deref().map(|p| ("--store", p)))
+        .collect();
+    output::check_paths(&inputs, &outputs)?;
+    let (ledger, refused) = match (&args.events, &args.store) {
+        (_, Some(store)) => (crate::ingest::load_store(store)?, 0),
+        (Some(events), None) => replay_file(args, events)?,
+        (None, None) => return Err(Failure::Input("--events or --store is required".into())),
+    };
+    match &args.out {
+        Some(p) => {
+            let mut out = Output::create(p)?;
+            write_report(args, &ledger, &mut out)?;
+            output::commit(vec![out])?;
+        }
+        None => write_report(args, &ledger, BufWriter::new(io::stdout().lock()))
+            .map_err(|e| Failure::Other(format!("standard output: {}", failure_text(e))))?,
+    }
+    eprintln!(
+        "replayed {} events ({refused} refused) over {} item x locations in {:.1} ms",
+        ledger.len(),
+        ledger.keys().count(),
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
+/// The ledger of an events file, and the number of events refused (`--keep-going`).
+fn replay_file(args: &Args, events: &std::path::Path) -> Result<(Ledger, usize), Failure> {
+    let name = events.display().to_string();
+    let file = File::open(events).map_err(|e| Failure::Input(format!("{name}: {e}")))?;
     let reader = EventReaderBuilder::new()
         .file(name.clone())
         .from_reader(BufReader::new(file))
@@ -62,22 +98,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
             refused += 1;
         }
     }
-    match &args.out {
-        Some(p) => {
-            let mut out = Output::create(p)?;
-            write_report(args, &ledger, &mut out)?;
-            output::commit(vec![out])?;
-        }
-        None => write_report(args, &ledger, BufWriter::new(io::stdout().lock()))
-            .map_err(|e| Failure::Other(format!("standard output: {}", failure_text(e))))?,
-    }
-    eprintln!(
-        "replayed {} events ({refused} refused) over {} item x locations in {:.1} ms",
-        ledger.len(),
-        ledger.keys().count(),
-        started.elapsed().as_secs_f64() * 1e3
-    );
-    Ok(())
+    Ok((ledger, refused))
 }
 
 fn failure_text(f: Failure) -> String {

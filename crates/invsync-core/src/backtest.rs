@@ -206,40 +206,35 @@ pub enum BacktestError {
     },
 }
 
-/// Decides at the end of period `t` for every item (when `decide`), then sells period
-/// `t + 1`, adding costs to `costs` when given.
-#[allow(clippy::too_many_arguments)]
-fn step(
+/// Places every item's order at the end of period `t`, as `rule` decides.
+fn decide(
     series: &[Series],
     rule: &dyn Rule,
     t: usize,
     states: &mut [SimState],
-    decide: bool,
     lead: usize,
-    costs: Option<&mut Costs>,
-    p: &Protocol,
 ) -> Result<(), BacktestError> {
-    if decide {
-        let positions: Vec<StockPosition> = states.iter().map(|s| s.position(lead)).collect();
-        let views: Vec<ItemView<'_>> = series
-            .iter()
-            .zip(&positions)
-            .map(|(s, pos)| ItemView { key: &s.key, history: &s.history, position: pos })
-            .collect();
-        let orders =
-            rule.orders(t, &views).map_err(|source| BacktestError::Rule { rule: rule.name(), period: t, source })?;
-        for (s, q) in states.iter_mut().zip(orders) {
-            s.place(lead, q);
-        }
+    let positions: Vec<StockPosition> = states.iter().map(|s| s.position(lead)).collect();
+    let views: Vec<ItemView<'_>> = series
+        .iter()
+        .zip(&positions)
+        .map(|(s, pos)| ItemView { key: &s.key, history: &s.history, position: pos })
+        .collect();
+    let orders =
+        rule.orders(t, &views).map_err(|source| BacktestError::Rule { rule: rule.name(), period: t, source })?;
+    for (s, q) in states.iter_mut().zip(orders) {
+        s.place(lead, q);
     }
+    Ok(())
+}
+
+/// Sells period `t + 1` for every item; its costs.
+fn sell(series: &[Series], t: usize, states: &mut [SimState], p: &Protocol) -> Costs {
     let mut c = Costs::default();
     for (s, item) in states.iter_mut().zip(series) {
         c.add(&s.sell_period(recorded_demand(&item.history, t + 1), p.holding, p.shortage));
     }
-    if let Some(total) = costs {
-        total.add(&c);
-    }
-    Ok(())
+    c
 }
 
 /// Runs `rule` over the protocol's windows.
@@ -267,16 +262,23 @@ pub fn run(series: &[Series], rule: &dyn Rule, p: &Protocol) -> Result<Report, B
     let mut t = start;
     for &t0 in &origins {
         while t < t0 {
-            step(series, rule, t, &mut states, (t - start).is_multiple_of(r), lead, None, p)?;
+            if (t - start).is_multiple_of(r) {
+                decide(series, rule, t, &mut states, lead)?;
+            }
+            sell(series, t, &mut states, p);
             t += 1;
         }
         // The window, from a copy of the continuous run's state at t0.
         let mut w = states.clone();
         let mut costs = Costs::default();
         for k in 0..p.window_periods {
-            let count = k + 1 >= p.count_from;
-            let decide = k.is_multiple_of(r) && k / r < p.decisions;
-            step(series, rule, t0 + k, &mut w, decide, lead, count.then_some(&mut costs), p)?;
+            if k.is_multiple_of(r) && k / r < p.decisions {
+                decide(series, rule, t0 + k, &mut w, lead)?;
+            }
+            let sold = sell(series, t0 + k, &mut w, p);
+            if k + 1 >= p.count_from {
+                costs.add(&sold);
+            }
         }
         report.total.add(&costs);
         report.windows.push((t0, costs));

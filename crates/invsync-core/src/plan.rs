@@ -431,6 +431,7 @@ pub enum PlanError {
 /// `diagnostics.reason`.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct ItemPlan {
     /// The item's key.
     pub key: String,
@@ -574,9 +575,29 @@ pub(crate) fn plan_batch_orders(inputs: &[ItemInput<'_>], config: &PlanConfig) -
     }
 }
 
-/// Plans many items. With the `parallel` feature the items run on rayon's pool; results
-/// are in input order and bit-identical to the sequential run whatever the thread count,
-/// because every item draws only from its own stream.
+/// Plans many items. With the `parallel` feature the items run on the rayon pool current
+/// at the call: rayon's global pool, or the caller's own when called inside
+/// `ThreadPool::install` (it never builds a pool). Results are in input order and
+/// bit-identical to the sequential run whatever the pool and thread count, because every
+/// item draws only from its own stream.
+///
+/// ```
+/// # #[cfg(feature = "parallel")]
+/// # {
+/// use invsync_core::demand::{Calendar, DemandHistory};
+/// use invsync_core::plan::{ItemInput, PlanConfig, plan_batch};
+/// use invsync_core::policy::StockPosition;
+/// use invsync_core::Timestamp;
+/// let start = Timestamp::from_date(2024, 1, 1).unwrap();
+/// let h = DemandHistory::uncensored(start, Calendar::Week, vec![5.0, 7.0, 6.0, 8.0, 5.0, 9.0]).unwrap();
+/// let items = [ItemInput::new("S1/A", &h, StockPosition::empty()), ItemInput::new("S1/B", &h, StockPosition::empty())];
+/// let config = PlanConfig::default();
+/// // A service's own pool (here 2 threads) instead of the global one.
+/// let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+/// let plans = pool.install(|| plan_batch(&items, &config));
+/// assert_eq!(plans, plan_batch(&items, &config));
+/// # }
+/// ```
 pub fn plan_batch(inputs: &[ItemInput<'_>], config: &PlanConfig) -> Vec<Result<ItemPlan, PlanError>> {
     #[cfg(feature = "parallel")]
     {

@@ -86,6 +86,16 @@ pub enum StoreError {
         /// What is wrong with it.
         message: String,
     },
+    /// The store's hub state does not fit the request: a hub started on a store with
+    /// events or twice, opened where none was started, or whose replayed ledger does not
+    /// match the stored events.
+    #[error("store {}: hub: {message}", path.display())]
+    HubState {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// A stored event was refused on replay, or landed elsewhere than its stored
     /// sequence number: the store does not describe a ledger this build rebuilds.
     #[error("replaying stored event {seq}: {message}")]
@@ -101,6 +111,10 @@ pub enum StoreError {
     /// The store was opened read-only.
     #[error("the store is open read-only")]
     ReadOnly,
+    /// Writing the group an append was part of ([`GroupCommit`](crate::GroupCommit))
+    /// failed; every append of the group gets the same error, and the ledger is poisoned.
+    #[error("the group commit failed: {0}")]
+    GroupFailed(#[source] std::sync::Arc<StoreError>),
     /// An earlier write failed after the ledger in memory had accepted its events: the
     /// ledger refuses every further change. Reopen the store.
     #[error("the store is unusable after a failed write; reopen it")]

@@ -35,32 +35,20 @@
 #![deny(missing_docs)]
 
 mod error;
+mod group;
+mod hub;
 mod sqlite;
 
 pub use error::StoreError;
+pub use group::{GroupCommit, GroupConfig, GroupStats};
+pub use hub::{DurableHub, HubTx};
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 
-use invsync_core::ledger::{Event, Ledger, LedgerConfig, NegativeStock, Outcome, ValuationMethod};
+use invsync_core::ledger::{BatchError, Event, Ledger, LedgerConfig, NegativeStock, Outcome, ValuationMethod};
 use invsync_core::{ItemId, LocationId};
 
-/// A registration of an item or a location, as the ledger takes them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Registration {
-    /// [`Ledger::register_item`].
-    Item {
-        /// The item.
-        item: ItemId,
-        /// Its valuation method.
-        valuation: ValuationMethod,
-    },
-    /// [`Ledger::register_location`].
-    Location {
-        /// The location.
-        location: LocationId,
-        /// Its negative-stock policy.
-        negative: NegativeStock,
-    },
-}
+/// A registration of an item or a location, as the ledger takes and records them.
+pub use invsync_core::ledger::Registration;
 
 /// One stored record, as [`Store::load`] gives them.
 // Passed by value once per record and never held in bulk: boxing the event would cost an
@@ -184,6 +172,11 @@ impl<S: Store> DurableLedger<S> {
         self.ledger
     }
 
+    /// The store and the ledger.
+    pub fn into_parts(self) -> (S, Ledger) {
+        (self.store, self.ledger)
+    }
+
     /// Applies `events` as one batch ([`Ledger::apply_batch`]: all or nothing) and stores
     /// the events it accepted as one transaction; returns when they are durable.
     /// Duplicates of stored events are acknowledged with their original outcome and not
@@ -205,6 +198,37 @@ impl<S: Store> DurableLedger<S> {
             return Err(e);
         }
         Ok(outcomes)
+    }
+
+    /// Applies each batch in turn (each all or nothing, as [`DurableLedger::append`]) and
+    /// stores the events they accepted as **one** transaction: one result per batch, a
+    /// refused batch leaving the others unaffected.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::ReadOnly`], [`StoreError::Poisoned`]; or the store's error when
+    /// writing failed (this `DurableLedger` is then poisoned, and none of the batches is
+    /// stored).
+    pub(crate) fn append_group(
+        &mut self,
+        batches: Vec<Vec<Event>>,
+    ) -> Result<Vec<Result<Vec<Outcome>, BatchError>>, StoreError> {
+        self.writable()?;
+        let before = self.ledger.len();
+        let results: Vec<_> = batches.into_iter().map(|b| self.ledger.apply_batch(b)).collect();
+        if self.ledger.len() > before
+            && let Err(e) = self.store.append_events(before as u64, &mut self.ledger.events().skip(before))
+        {
+            self.poisoned = true;
+            return Err(e);
+        }
+        Ok(results)
+    }
+
+    /// Whether a failed write left the ledger ahead of the store (every change is then
+    /// refused with [`StoreError::Poisoned`]).
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned
     }
 
     /// Registers an item ([`Ledger::register_item`]) once the registration is durable.
@@ -245,8 +269,5 @@ impl<S: Store> DurableLedger<S> {
 }
 
 fn register(ledger: &mut Ledger, registration: Registration) {
-    match registration {
-        Registration::Item { item, valuation } => ledger.register_item(item, valuation),
-        Registration::Location { location, negative } => ledger.register_location(location, negative),
-    }
+    ledger.register(registration);
 }

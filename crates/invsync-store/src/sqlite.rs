@@ -6,10 +6,20 @@
 //! schema_version(version INTEGER NOT NULL)                      one row
 //! config(id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT)      the LedgerConfig as JSON
 //! registrations(pos INTEGER PRIMARY KEY, at_seq INTEGER, kind TEXT, id TEXT, policy TEXT)
-//! events(seq INTEGER PRIMARY KEY, event TEXT)                   each event as JSON
+//! event_batches(first_seq INTEGER PRIMARY KEY, count INTEGER, events BLOB)
+//!                                     one row per appended batch: its events as JSON
+//!                                     lines (`count` of them, separated by '\n'),
+//!                                     sequence numbers first_seq .. first_seq + count
+//! hub_config(id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT)  a DurableHub's HubConfig
+//! hub_log(first INTEGER PRIMARY KEY, count INTEGER, commands BLOB)
+//!                                     a DurableHub's commands, one row per transaction,
+//!                                     as JSON lines, numbered first .. first + count
 //! ```
 //!
-//! JSON is the core's serde form (the field names of [`Event`], snake_case).
+//! JSON is the core's serde form (the field names of [`Event`], snake_case). Version 1
+//! kept one row per event (`events(seq INTEGER PRIMARY KEY, event TEXT)`); version 2 keeps
+//! one per batch (a B-tree insert per batch instead of per event), and the migration
+//! turns each version-1 event into a batch of one. Version 3 adds the hub tables.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
@@ -22,13 +32,13 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction,
 use crate::{Record, Registration, Store, StoreError};
 
 /// The schema version this build writes, and the newest it reads.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// A migration step: `MIGRATIONS[v]` takes a store from version `v` to `v + 1`.
 type Migration = fn(&Transaction<'_>) -> rusqlite::Result<()>;
 
 /// The steps from an empty file to [`SCHEMA_VERSION`].
-const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [create_v1];
+const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [create_v1, v1_to_v2, v2_to_v3];
 
 fn create_v1(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch(
@@ -43,6 +53,30 @@ fn create_v1(tx: &Transaction<'_>) -> rusqlite::Result<()> {
              policy TEXT NOT NULL
          );
          CREATE TABLE events (seq INTEGER PRIMARY KEY, event TEXT NOT NULL);",
+    )
+}
+
+fn v2_to_v3(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE hub_config (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);
+         CREATE TABLE hub_log (
+             first INTEGER PRIMARY KEY,
+             count INTEGER NOT NULL CHECK (count > 0),
+             commands BLOB NOT NULL
+         );",
+    )
+}
+
+fn v1_to_v2(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE event_batches (
+             first_seq INTEGER PRIMARY KEY,
+             count INTEGER NOT NULL CHECK (count > 0),
+             events BLOB NOT NULL
+         );
+         INSERT INTO event_batches (first_seq, count, events)
+             SELECT seq, 1, CAST(event AS BLOB) FROM events ORDER BY seq;
+         DROP TABLE events;",
     )
 }
 
@@ -176,7 +210,7 @@ impl SqliteStore {
                 row: 1,
                 message: "no version row".into(),
             })?;
-        if version > SCHEMA_VERSION || version < 1 || (read_only && version < SCHEMA_VERSION) {
+        if !(1..=SCHEMA_VERSION).contains(&version) || (read_only && version < SCHEMA_VERSION) {
             return Err(StoreError::UnsupportedVersion { path, found: version, supported: SCHEMA_VERSION });
         }
         if version < SCHEMA_VERSION {
@@ -215,8 +249,9 @@ impl SqliteStore {
     pub fn event_count(&mut self) -> Result<u64, StoreError> {
         let path = &self.path;
         let conn = self.conn.get_mut().map_err(|_| StoreError::Poisoned)?;
-        let n: i64 =
-            conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).map_err(sql(path, "counting events"))?;
+        let n: i64 = conn
+            .query_row("SELECT coalesce(sum(count), 0) FROM event_batches", [], |r| r.get(0))
+            .map_err(sql(path, "counting events"))?;
         Ok(n as u64)
     }
 
@@ -246,23 +281,38 @@ impl Store for SqliteStore {
         let mut registrations = read_registrations(&tx, path)?.into_iter().peekable();
         {
             let op = "reading events";
-            let mut stmt = tx.prepare("SELECT seq, event FROM events ORDER BY seq").map_err(sql(path, op))?;
+            let mut stmt = tx
+                .prepare("SELECT first_seq, count, events FROM event_batches ORDER BY first_seq")
+                .map_err(sql(path, op))?;
             let mut rows = stmt.query([]).map_err(sql(path, op))?;
             let mut expected: i64 = 0;
             while let Some(row) = rows.next().map_err(sql(path, op))? {
-                let seq: i64 = row.get(0).map_err(sql(path, op))?;
-                let bad =
-                    |message: String| StoreError::BadRecord { path: path.clone(), table: "events", row: seq, message };
-                if seq != expected {
+                let first: i64 = row.get(0).map_err(sql(path, op))?;
+                let count: i64 = row.get(1).map_err(sql(path, op))?;
+                let bad = |message: String| StoreError::BadRecord {
+                    path: path.clone(),
+                    table: "event_batches",
+                    row: first,
+                    message,
+                };
+                if first != expected {
                     return Err(bad(format!("expected sequence number {expected} (a gap in the events)")));
                 }
-                let text = row.get_ref(1).map_err(sql(path, op))?.as_str().map_err(|e| bad(e.to_string()))?;
-                let event: Event = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
-                while let Some((_, _, r)) = registrations.next_if(|(_, at, _)| *at <= seq as u64) {
-                    visit(Record::Registration(r))?;
+                let bytes = row.get_ref(2).map_err(sql(path, op))?.as_bytes().map_err(|e| bad(e.to_string()))?;
+                let mut lines = bytes.split(|&b| b == b'\n');
+                for seq in first..first.saturating_add(count) {
+                    let line =
+                        lines.next().ok_or_else(|| bad(format!("{count} events stored, event {seq} missing")))?;
+                    let event: Event = serde_json::from_slice(line).map_err(|e| bad(format!("event {seq}: {e}")))?;
+                    while let Some((_, _, r)) = registrations.next_if(|(_, at, _)| *at <= seq as u64) {
+                        visit(Record::Registration(r))?;
+                    }
+                    visit(Record::Event { seq: seq as u64, event })?;
                 }
-                visit(Record::Event { seq: seq as u64, event })?;
-                expected += 1;
+                if count < 1 || lines.next().is_some() {
+                    return Err(bad(format!("the batch does not hold the {count} events it says")));
+                }
+                expected = first + count;
             }
             for (pos, at, r) in registrations {
                 if at > expected as u64 {
@@ -309,35 +359,177 @@ impl Store for SqliteStore {
     }
 
     fn append_events(&mut self, first_seq: u64, events: &mut dyn Iterator<Item = &Event>) -> Result<(), StoreError> {
-        let path = self.path.clone();
+        self.writable()?;
         let mut buf = std::mem::take(&mut self.buf);
-        let conn = self.writable()?;
-        let op = "storing events";
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql(&path, op))?;
-        {
-            let mut stmt =
-                tx.prepare_cached("INSERT INTO events (seq, event) VALUES (?1, ?2)").map_err(sql(&path, op))?;
-            for (i, event) in events.enumerate() {
-                let seq = first_seq + i as u64;
-                let key = i64::try_from(seq).map_err(|_| StoreError::BadRecord {
-                    path: path.clone(),
-                    table: "events",
-                    row: -1,
-                    message: format!("sequence number {seq} out of range"),
-                })?;
-                buf.clear();
-                let bad =
-                    |message: String| StoreError::BadRecord { path: path.clone(), table: "events", row: key, message };
-                serde_json::to_writer(&mut buf, event).map_err(|e| bad(e.to_string()))?;
-                let json = std::str::from_utf8(&buf).map_err(|e| bad(e.to_string()))?;
-                stmt.execute(rusqlite::params![key, json]).map_err(sql(&path, op))?;
-            }
+        let count = encode_events(&self.path, first_seq, events, &mut buf)?;
+        if count == 0 {
+            self.buf = buf;
+            return Ok(());
         }
+        let path = self.path.clone();
+        let op = "storing events";
+        let conn = self.writable()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql(&path, op))?;
+        insert_batch(&tx, &path, first_seq, count, &buf)?;
         // Dropping an uncommitted transaction rolls it back: nothing half-stored.
         tx.commit().map_err(sql(&path, op))?;
         self.buf = buf;
         Ok(())
     }
+}
+
+/// What [`SqliteStore::load_hub`] calls with each command: its number and JSON.
+pub(crate) type VisitCommand<'a> = dyn FnMut(u64, &[u8]) -> Result<(), StoreError> + 'a;
+
+/// Hub state ([`DurableHub`](crate::DurableHub)).
+impl SqliteStore {
+    /// The stored hub configuration (JSON), if a hub was started on this store.
+    pub(crate) fn hub_config(&mut self) -> Result<Option<String>, StoreError> {
+        let path = &self.path;
+        let conn = self.conn.get_mut().map_err(|_| StoreError::Poisoned)?;
+        conn.query_row("SELECT json FROM hub_config WHERE id = 1", [], |r| r.get(0))
+            .optional()
+            .map_err(sql(path, "reading the hub configuration"))
+    }
+
+    /// Starts a hub on this store: stores its configuration. The store must hold no event
+    /// and no hub yet.
+    pub(crate) fn init_hub(&mut self, json: &str) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let op = "starting a hub";
+        let conn = self.writable()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql(&path, op))?;
+        let (events, hubs): (i64, i64) = tx
+            .query_row("SELECT (SELECT count(*) FROM event_batches), (SELECT count(*) FROM hub_config)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(sql(&path, op))?;
+        if events > 0 || hubs > 0 {
+            return Err(StoreError::HubState {
+                path,
+                message: if hubs > 0 {
+                    "a hub was already started on it (open it with DurableHub::open)".into()
+                } else {
+                    "it holds events: a hub starts on a store without events".into()
+                },
+            });
+        }
+        tx.execute("INSERT INTO hub_config (id, json) VALUES (1, ?1)", [json]).map_err(sql(&path, op))?;
+        tx.commit().map_err(sql(&path, op))
+    }
+
+    /// Calls `visit` with every stored hub command (number, JSON) in order.
+    pub(crate) fn load_hub(&mut self, visit: &mut VisitCommand<'_>) -> Result<(), StoreError> {
+        let path = &self.path;
+        let op = "reading the hub's commands";
+        let conn = self.conn.get_mut().map_err(|_| StoreError::Poisoned)?;
+        let tx = conn.transaction().map_err(sql(path, op))?;
+        {
+            let mut stmt =
+                tx.prepare("SELECT first, count, commands FROM hub_log ORDER BY first").map_err(sql(path, op))?;
+            let mut rows = stmt.query([]).map_err(sql(path, op))?;
+            let mut expected: i64 = 0;
+            while let Some(row) = rows.next().map_err(sql(path, op))? {
+                let first: i64 = row.get(0).map_err(sql(path, op))?;
+                let count: i64 = row.get(1).map_err(sql(path, op))?;
+                let bad = |message: String| StoreError::BadRecord {
+                    path: path.clone(),
+                    table: "hub_log",
+                    row: first,
+                    message,
+                };
+                if first != expected {
+                    return Err(bad(format!("expected command {expected} (a gap in the hub's commands)")));
+                }
+                let bytes = row.get_ref(2).map_err(sql(path, op))?.as_bytes().map_err(|e| bad(e.to_string()))?;
+                let mut lines = bytes.split(|&b| b == b'\n');
+                for n in first..first.saturating_add(count) {
+                    let line = lines.next().ok_or_else(|| bad(format!("{count} commands stored, {n} missing")))?;
+                    visit(n as u64, line)?;
+                }
+                if count < 1 || lines.next().is_some() {
+                    return Err(bad(format!("the row does not hold the {count} commands it says")));
+                }
+                expected = first + count;
+            }
+        }
+        tx.commit().map_err(sql(path, op))
+    }
+
+    /// Stores `count` hub commands (JSON lines in `commands`, numbered from `first`) and
+    /// the ledger events they led to (from sequence number `first_seq`) as one
+    /// transaction, durably.
+    pub(crate) fn append_hub(
+        &mut self,
+        first: u64,
+        commands: &[u8],
+        count: i64,
+        first_seq: u64,
+        events: &mut dyn Iterator<Item = &Event>,
+    ) -> Result<(), StoreError> {
+        self.writable()?;
+        let mut buf = std::mem::take(&mut self.buf);
+        let n = encode_events(&self.path, first_seq, events, &mut buf)?;
+        let path = self.path.clone();
+        let op = "storing hub commands";
+        let conn = self.writable()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql(&path, op))?;
+        if count > 0 {
+            let key = i64::try_from(first).map_err(|_| StoreError::BadRecord {
+                path: path.clone(),
+                table: "hub_log",
+                row: -1,
+                message: format!("command number {first} out of range"),
+            })?;
+            tx.prepare_cached("INSERT INTO hub_log (first, count, commands) VALUES (?1, ?2, ?3)")
+                .and_then(|mut stmt| stmt.execute(rusqlite::params![key, count, commands]))
+                .map_err(sql(&path, op))?;
+        }
+        if n > 0 {
+            insert_batch(&tx, &path, first_seq, n, &buf)?;
+        }
+        tx.commit().map_err(sql(&path, op))?;
+        self.buf = buf;
+        Ok(())
+    }
+}
+
+/// Serialises `events` as JSON lines into `buf` (cleared first); their count.
+fn encode_events(
+    path: &Path,
+    first_seq: u64,
+    events: &mut dyn Iterator<Item = &Event>,
+    buf: &mut Vec<u8>,
+) -> Result<i64, StoreError> {
+    buf.clear();
+    let mut count: i64 = 0;
+    for event in events {
+        if count > 0 {
+            buf.push(b'\n');
+        }
+        serde_json::to_writer(&mut *buf, event).map_err(|e| StoreError::BadRecord {
+            path: path.to_path_buf(),
+            table: "event_batches",
+            row: first_seq as i64,
+            message: format!("event {}: {e}", first_seq as i64 + count),
+        })?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// Inserts one batch row: `count` events encoded in `buf` from `first_seq`.
+fn insert_batch(tx: &Transaction<'_>, path: &Path, first_seq: u64, count: i64, buf: &[u8]) -> Result<(), StoreError> {
+    let key = i64::try_from(first_seq).map_err(|_| StoreError::BadRecord {
+        path: path.to_path_buf(),
+        table: "event_batches",
+        row: -1,
+        message: format!("sequence number {first_seq} out of range"),
+    })?;
+    tx.prepare_cached("INSERT INTO event_batches (first_seq, count, events) VALUES (?1, ?2, ?3)")
+        .and_then(|mut stmt| stmt.execute(rusqlite::params![key, count, buf]))
+        .map_err(sql(path, "storing events"))?;
+    Ok(())
 }
 
 /// Every stored registration as (position, events before it, registration), in order.
@@ -467,6 +659,15 @@ mod tests {
         (dir, path)
     }
 
+    /// Stores `events` (JSON texts) as one batch from `first`.
+    fn insert_batch(conn: &Connection, first: i64, events: &[&str]) {
+        conn.execute(
+            "INSERT INTO event_batches (first_seq, count, events) VALUES (?1, ?2, ?3)",
+            rusqlite::params![first, events.len() as i64, events.join("\n").as_bytes()],
+        )
+        .unwrap();
+    }
+
     fn set_version(path: &Path, version: i64) {
         let conn = Connection::open(path).unwrap();
         conn.execute("UPDATE schema_version SET version = ?1", [version]).unwrap();
@@ -480,7 +681,7 @@ mod tests {
         assert_eq!(version, SCHEMA_VERSION);
         let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
-        for table in ["schema_version", "config", "registrations", "events"] {
+        for table in ["schema_version", "config", "registrations", "event_batches", "hub_config", "hub_log"] {
             let n: i64 = conn
                 .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", [table], |r| {
                     r.get(0)
@@ -519,7 +720,7 @@ mod tests {
     fn bad_rows_are_reported_with_their_table_and_key() {
         let (_dir, path) = created();
         let conn = Connection::open(&path).unwrap();
-        conn.execute("INSERT INTO events (seq, event) VALUES (0, '{\"id\":')", []).unwrap();
+        insert_batch(&conn, 0, &["{\"id\":"]);
         conn.execute("INSERT INTO registrations (at_seq, kind, id, policy) VALUES (0, 'item', 'A', '\"lifo\"')", [])
             .unwrap();
         drop(conn);
@@ -532,7 +733,7 @@ mod tests {
         }
         Connection::open(&path).unwrap().execute("DELETE FROM registrations", []).unwrap();
         let r = store.load(&mut |_| Ok(()));
-        assert!(matches!(r, Err(StoreError::BadRecord { table: "events", row: 0, .. })), "{r:?}");
+        assert!(matches!(r, Err(StoreError::BadRecord { table: "event_batches", row: 0, .. })), "{r:?}");
     }
 
     #[test]
@@ -570,10 +771,7 @@ mod tests {
         ] {
             let (_dir, path) = created();
             let conn = Connection::open(&path).unwrap();
-            for (seq, json) in events.iter().enumerate() {
-                conn.execute("INSERT INTO events (seq, event) VALUES (?1, ?2)", rusqlite::params![seq as i64, json])
-                    .unwrap();
-            }
+            insert_batch(&conn, 0, &events.iter().map(String::as_str).collect::<Vec<_>>());
             drop(conn);
             match crate::DurableLedger::open(SqliteStore::open(&path).unwrap()) {
                 Err(StoreError::Replay { seq, .. }) => assert_eq!(seq, bad_seq),
@@ -586,9 +784,121 @@ mod tests {
     fn a_gap_in_the_events_is_reported() {
         let (_dir, path) = created();
         let conn = Connection::open(&path).unwrap();
-        conn.execute("INSERT INTO events (seq, event) VALUES (1, '{}')", []).unwrap();
+        insert_batch(&conn, 1, &["{}"]);
         drop(conn);
         let r = SqliteStore::open(&path).unwrap().load(&mut |_| Ok(()));
-        assert!(matches!(r, Err(StoreError::BadRecord { table: "events", row: 1, .. })), "{r:?}");
+        assert!(matches!(r, Err(StoreError::BadRecord { table: "event_batches", row: 1, .. })), "{r:?}");
+    }
+
+    /// A batch row holding fewer or more events than its count says.
+    #[test]
+    fn a_batch_with_the_wrong_count_is_reported() {
+        use invsync_core::ledger::Movement;
+        use invsync_core::{EventId, SourceId, Timestamp};
+        let json = serde_json::to_string(&Event::new(
+            EventId::new("e").unwrap(),
+            SourceId::new("s").unwrap(),
+            ItemId::new("A").unwrap(),
+            LocationId::new("L").unwrap(),
+            Timestamp::from_days(1),
+            Movement::receipt(1),
+        ))
+        .unwrap();
+        for (count, message) in [(2, "event 1 missing"), (0, "does not hold"), (-1, "does not hold")] {
+            let (_dir, path) = created();
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("DROP TABLE event_batches; CREATE TABLE event_batches (first_seq INTEGER PRIMARY KEY, count INTEGER, events BLOB);").unwrap();
+            conn.execute(
+                "INSERT INTO event_batches (first_seq, count, events) VALUES (0, ?1, ?2)",
+                rusqlite::params![count, json.as_bytes()],
+            )
+            .unwrap();
+            drop(conn);
+            match SqliteStore::open(&path).unwrap().load(&mut |_| Ok(())) {
+                Err(StoreError::BadRecord { table: "event_batches", row: 0, message: m, .. }) => {
+                    assert!(m.contains(message), "count {count}: {m}")
+                }
+                other => panic!("count {count}: expected a bad batch, got {other:?}"),
+            }
+        }
+    }
+
+    /// A store written by version 1 (one row per event) opens for writing, is migrated to
+    /// the current version in place, and rebuilds the same ledger; appending goes on.
+    #[test]
+    fn a_version_1_store_is_migrated() {
+        use invsync_core::ledger::{Ledger, Movement, NegativeStock};
+        use invsync_core::{EventId, SourceId, Timestamp};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        let config = LedgerConfig { default_negative: NegativeStock::Allow, ..LedgerConfig::default() };
+        let events: Vec<Event> = (0..40)
+            .map(|i| {
+                Event::new(
+                    EventId::new(format!("e{i}")).unwrap(),
+                    SourceId::new("s").unwrap(),
+                    ItemId::new(format!("A{}", i % 3)).unwrap(),
+                    LocationId::new("L").unwrap(),
+                    Timestamp::from_days(100 - i),
+                    if i % 2 == 0 { Movement::receipt(5) } else { Movement::issue(2) },
+                )
+            })
+            .collect();
+        {
+            // The version-1 file, as the first release wrote it.
+            let mut conn = Connection::open(&path).unwrap();
+            conn.execute_batch("PRAGMA journal_mode = WAL;").unwrap();
+            let tx = conn.transaction().unwrap();
+            create_v1(&tx).unwrap();
+            tx.execute("UPDATE schema_version SET version = 1", []).unwrap();
+            tx.execute("INSERT INTO config (id, json) VALUES (1, ?1)", [serde_json::to_string(&config).unwrap()])
+                .unwrap();
+            tx.execute(
+                "INSERT INTO registrations (at_seq, kind, id, policy) VALUES (10, 'item', 'A9', '\"fifo\"')",
+                [],
+            )
+            .unwrap();
+            for (seq, e) in events.iter().enumerate() {
+                tx.execute(
+                    "INSERT INTO events (seq, event) VALUES (?1, ?2)",
+                    rusqlite::params![seq as i64, serde_json::to_string(e).unwrap()],
+                )
+                .unwrap();
+            }
+            tx.commit().unwrap();
+        }
+        // Read-only cannot migrate.
+        assert!(matches!(SqliteStore::open_read_only(&path), Err(StoreError::UnsupportedVersion { found: 1, .. })));
+        let mut live = Ledger::new(config.clone());
+        live.apply_batch(events[..10].iter().cloned()).unwrap();
+        live.register_item(ItemId::new("A9").unwrap(), invsync_core::ledger::ValuationMethod::Fifo);
+        live.apply_batch(events[10..].iter().cloned()).unwrap();
+
+        let mut migrated = crate::DurableLedger::open(SqliteStore::open(&path).unwrap()).unwrap();
+        assert!(migrated.ledger().events().eq(live.events()));
+        for k in 0..3 {
+            let (item, loc) = (ItemId::new(format!("A{k}")).unwrap(), LocationId::new("L").unwrap());
+            assert_eq!(migrated.ledger().levels(&item, &loc), live.levels(&item, &loc));
+        }
+        let more = Event::new(
+            EventId::new("more").unwrap(),
+            SourceId::new("s").unwrap(),
+            ItemId::new("A0").unwrap(),
+            LocationId::new("L").unwrap(),
+            Timestamp::from_days(200),
+            Movement::receipt(1),
+        );
+        migrated.append(std::slice::from_ref(&more)).unwrap();
+        drop(migrated);
+        let conn = Connection::open(&path).unwrap();
+        let version: i64 = conn.query_row("SELECT version FROM schema_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let old: i64 =
+            conn.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'events'", [], |r| r.get(0)).unwrap();
+        assert_eq!(old, 0, "the version-1 table is gone");
+        drop(conn);
+        let reopened = crate::DurableLedger::open(SqliteStore::open_read_only(&path).unwrap()).unwrap();
+        assert_eq!(reopened.ledger().len(), 41);
+        assert_eq!(reopened.ledger().events().last(), Some(&more));
     }
 }

@@ -362,3 +362,4 @@ fn reconcile_reports_and_refuses_bad_counts() {
 
 mod props;
 mod reliability;
+mod store;

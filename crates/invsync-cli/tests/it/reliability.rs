@@ -446,3 +446,69 @@ fn threads_multiply_the_memory_budget_too() {
     ]);
     check_refused(&o, &["--threads 8 x 100000 scenarios", "memory budget", "at most 4 threads"]);
 }
+
+/// A run killed outright (SIGKILL) while its outputs are open leaves no temporary file
+/// beside them, and every earlier output byte for byte as it was (issue 20: a
+/// `.invsync-*.tmp` stayed behind, since a killed process runs no destructor). The kill
+/// lands mid-write: once the process holds a file of the output directory open (seen in
+/// `/proc/PID/fd`), while it plans a large history item by item.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_run_killed_mid_write_leaves_no_temporary_file() {
+    use std::time::{Duration, Instant};
+    let dir = scratch();
+    let d = dir.path();
+    // The bundled history's rows under 4,000 new keys: planning takes seconds.
+    let text = std::fs::read_to_string(super::root().join("examples/data/history.csv")).unwrap();
+    let mut lines = text.lines();
+    let mut big = format!("{}\n", lines.next().unwrap());
+    let rows: Vec<&str> = lines.map(|l| l.splitn(3, ',').nth(2).unwrap()).collect();
+    for i in 0..4_000 {
+        big.push_str(&format!("S{i},P{i},{}\n", rows[i % rows.len()]));
+    }
+    let history = d.join("history.csv");
+    std::fs::write(&history, big).unwrap();
+    let (out, json) = (d.join("plan.csv"), d.join("plan.json"));
+    std::fs::write(&out, "an earlier plan\n").unwrap();
+    std::fs::write(&json, "[]").unwrap();
+    let before = snapshot(d);
+    for delay in [0, 200] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_invsync"))
+            .args(plan_args(&history, &["--out", s(&out), "--json", s(&json), "--threads", "1"]))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let fds = format!("/proc/{}/fd", child.id());
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let writing = std::fs::read_dir(&fds)
+                .map(|es| {
+                    es.flatten()
+                        .filter_map(|e| std::fs::read_link(e.path()).ok())
+                        .any(|p| p.starts_with(d) && p != history)
+                })
+                .unwrap_or(false);
+            if writing {
+                break;
+            }
+            assert!(child.try_wait().unwrap().is_none(), "the run ended before it was killed: make the history larger");
+            assert!(Instant::now() < deadline, "the run never opened its outputs");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        std::thread::sleep(Duration::from_millis(delay));
+        child.kill().unwrap();
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "killed mid-write, the run must not have finished ({delay} ms)");
+        let after = snapshot(d);
+        let names = |v: &[(PathBuf, Vec<u8>)]| -> Vec<PathBuf> { v.iter().map(|(p, _)| p.clone()).collect() };
+        assert_eq!(names(&after), names(&before), "files after a kill {delay} ms into writing");
+        assert!(after == before, "a file changed after a kill {delay} ms into writing");
+    }
+    // The next run (on a small history) writes both outputs, and leaves nothing else.
+    std::fs::copy(super::root().join("examples/data/history.csv"), &history).unwrap();
+    let o = invsync(&plan_args(&history, &["--out", s(&out), "--json", s(&json)]));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let names: Vec<_> = snapshot(d).into_iter().map(|(p, _)| p.file_name().unwrap().to_owned()).collect();
+    assert_eq!(names, ["history.csv", "plan.csv", "plan.json"]);
+}

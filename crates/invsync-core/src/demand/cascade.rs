@@ -107,6 +107,7 @@ impl Default for CascadeConfig {
 /// Why the cascade chose what it chose.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct Diagnostics {
     /// Cascade level, 0 to 3.
     pub level: u8,

@@ -95,6 +95,29 @@ pub struct LedgerConfig {
     pub default_negative: NegativeStock,
 }
 
+/// ```
+/// use std::time::Duration;
+/// use invsync_core::ledger::LedgerConfig;
+/// let config = LedgerConfig::default().with_max_future_skew(Duration::from_secs(60));
+/// assert_eq!(config.max_future_skew_ms, 60_000);
+/// assert_eq!(config.max_future_skew(), Duration::from_secs(60));
+/// ```
+impl LedgerConfig {
+    /// Sets [`max_future_skew_ms`](LedgerConfig::max_future_skew_ms) (whole milliseconds,
+    /// saturating).
+    #[must_use]
+    pub fn with_max_future_skew(mut self, d: std::time::Duration) -> Self {
+        self.max_future_skew_ms = crate::time::saturating_millis(d);
+        self
+    }
+
+    /// [`max_future_skew_ms`](LedgerConfig::max_future_skew_ms) as a `Duration` (zero when
+    /// negative: no event may then lie after its recording).
+    pub fn max_future_skew(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(u64::try_from(self.max_future_skew_ms).unwrap_or(0))
+    }
+}
+
 impl Default for LedgerConfig {
     /// Lenient about registration; 5 minutes of clock skew; quantities up to 10^15;
     /// moving average; negative stock rejected.
@@ -186,6 +209,31 @@ struct LogEntry {
     dependents: u32,
     /// It was posted before existing entries.
     late: bool,
+}
+
+/// The kinds of event another event may refer to: a receipt fills a scheduled receipt, a
+/// transfer receipt receives a transfer out.
+#[derive(Debug, Clone, Copy)]
+enum Referenced {
+    ScheduledReceipt,
+    TransferOut,
+}
+
+impl Referenced {
+    fn is(self, m: &Movement) -> bool {
+        match self {
+            Referenced::ScheduledReceipt => matches!(m, Movement::ScheduleReceipt { .. }),
+            Referenced::TransferOut => matches!(m, Movement::TransferOut { .. }),
+        }
+    }
+
+    /// Why an event of another kind is refused.
+    fn otherwise(self) -> &'static str {
+        match self {
+            Referenced::ScheduledReceipt => "it is not a scheduled receipt",
+            Referenced::TransferOut => "it is not a transfer out",
+        }
+    }
 }
 
 /// The "none" of a stored key.
@@ -700,22 +748,21 @@ impl Ledger {
         }
     }
 
-    /// The live event `id` refers to, checked against `want` (a movement kind).
-    fn target(
-        &self,
-        e: &Event,
-        target: &EventId,
-        want: &'static str,
-        reason: &'static str,
-    ) -> Result<u32, LedgerError> {
+    /// The logged event `target` that `e` names (a cancellation's, a fill's or a transfer
+    /// receipt's), with its position.
+    fn logged(&self, e: &Event, target: &EventId) -> Result<(u32, &LogEntry), LedgerError> {
         // The id map already holds this event's own (claimed) id: only logged events count.
-        let (t, entry) = self
-            .position_of(target)
+        self.position_of(target)
             .and_then(|t| Some((t, self.log.get(t as usize)?)))
-            .ok_or_else(|| LedgerError::UnknownTarget { event: e.id.clone(), target: target.clone() })?;
+            .ok_or_else(|| LedgerError::UnknownTarget { event: e.id.clone(), target: target.clone() })
+    }
+
+    /// The live event `target` refers to, checked to be a `want`.
+    fn target(&self, e: &Event, target: &EventId, want: Referenced) -> Result<u32, LedgerError> {
+        let (t, entry) = self.logged(e, target)?;
         let bad = |reason| LedgerError::InvalidTarget { event: e.id.clone(), target: target.clone(), reason };
-        if entry.event.movement.kind() != want {
-            return Err(bad(reason));
+        if !want.is(&entry.event.movement) {
+            return Err(bad(want.otherwise()));
         }
         if entry.cancelled {
             return Err(bad("it is cancelled"));
@@ -748,7 +795,7 @@ impl Ledger {
             Movement::Receipt { qty, unit_cost, to, against, close } => {
                 let line = match against {
                     Some(s) => {
-                        let t = self.target(e, s, "schedule_receipt", "it is not a scheduled receipt")?;
+                        let t = self.target(e, s, Referenced::ScheduledReceipt)?;
                         if self.log[t as usize].event.location != e.location {
                             return Err(LedgerError::InvalidTarget {
                                 event: e.id.clone(),
@@ -802,7 +849,7 @@ impl Ledger {
                 ));
             }
             Movement::TransferIn { transfer, qty, close } => {
-                let t = self.target(e, transfer, "transfer_out", "it is not a transfer out")?;
+                let t = self.target(e, transfer, Referenced::TransferOut)?;
                 let out = &self.log[t as usize];
                 let (Movement::TransferOut { to, .. }, carried) = (&out.event.movement, out.carried_rate()) else {
                     return Err(LedgerError::InvalidTarget {
@@ -823,10 +870,7 @@ impl Ledger {
                 (Op::Add { bucket: Bucket::Available, qty: *qty, rate: carried, line }, None)
             }
             Movement::Cancel { target } => {
-                let (t, entry) = self
-                    .position_of(target)
-                    .and_then(|t| Some((t, self.log.get(t as usize)?)))
-                    .ok_or_else(|| LedgerError::UnknownTarget { event: e.id.clone(), target: target.clone() })?;
+                let (t, entry) = self.logged(e, target)?;
                 let bad = |reason| LedgerError::InvalidTarget { event: e.id.clone(), target: target.clone(), reason };
                 // First, so that the answer does not depend on where the target lives
                 // (`SharedLedger` answers it before looking into the target's shard).

@@ -4,10 +4,13 @@ use super::{Event, Ledger, LedgerConfig, LedgerError, NegativeStock, ValuationMe
 use crate::{EventId, ItemId, LocationId};
 
 /// A registration of an item or a location, as [`Ledger::register`] takes it.
+///
+/// Exhaustive on purpose: a storage backend matches on it to store each kind, and a new
+/// kind of registration would change what a stored ledger means anyway.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(tag = "kind", rename_all = "snake_case"))]
-#[non_exhaustive]
+// Tagged as `Movement` is (`"type"`), the one format of the core's data-carrying enums.
+#[cfg_attr(feature = "serde", serde(tag = "type", rename_all = "snake_case"))]
 pub enum Registration {
     /// An item and its valuation method ([`Ledger::register_item`]).
     Item {

@@ -333,6 +333,7 @@ pub const MAX_PERIODS: usize = 1_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum PolicyKind {
     /// B = N periods of mean demand.
     Coverage,
@@ -482,6 +483,15 @@ pub struct Candidate {
     pub expected_cost: f64,
 }
 
+/// A candidate while the decision is made: a policy, its parameter and the target B it
+/// sets (its order and cost come after, for all candidates at once).
+#[derive(Debug, Clone, Copy)]
+struct Cand {
+    policy: PolicyKind,
+    parameter: Option<f64>,
+    level: f64,
+}
+
 /// A planner's override and how it compares with the optimum on the same scenarios.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -518,6 +528,7 @@ pub struct OverrideOutcome {
 /// the safety stock 16.83 (docs/oracles.md, P1-P3).
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct Recommendation {
     /// The winning policy.
     pub policy: PolicyKind,
@@ -695,11 +706,9 @@ pub(crate) fn optimize_report(
         config.constraints.apply(raw)
     };
 
-    // Candidates: (policy, parameter, B).
-    let mut cands: Vec<(PolicyKind, Option<f64>, f64)> =
-        Vec::with_capacity(config.coverage_grid.len() + 3 * config.k_grid.len() + 4);
+    let mut cands: Vec<Cand> = Vec::with_capacity(config.coverage_grid.len() + 3 * config.k_grid.len() + 4);
     for &n in &config.coverage_grid {
-        cands.push((PolicyKind::Coverage, Some(n), n * mu_w / w as f64));
+        cands.push(Cand { policy: PolicyKind::Coverage, parameter: Some(n), level: n * mu_w / w as f64 });
     }
     let ratio =
         if config.holding + config.shortage > 0.0 { config.shortage / (config.holding + config.shortage) } else { 0.5 };
@@ -711,7 +720,7 @@ pub(crate) fn optimize_report(
             window::quantile_total(window_totals, quantile_rank(window_totals.len(), ratio))
         }
     };
-    cands.push((PolicyKind::Newsvendor, Some(ratio), newsvendor_b));
+    cands.push(Cand { policy: PolicyKind::Newsvendor, parameter: Some(ratio), level: newsvendor_b });
     let sigmas = [
         (PolicyKind::ScenarioK, Some(sigma_w)),
         (PolicyKind::ProportionalK, errors.and_then(|e| e.sigma_1).map(|s| s * (w as f64).sqrt())),
@@ -720,7 +729,7 @@ pub(crate) fn optimize_report(
     for (kind, sigma) in sigmas {
         if let Some(sigma) = sigma.filter(|s| s.is_finite()) {
             for &k in &config.k_grid {
-                cands.push((kind, Some(k), mu_w + k * sigma));
+                cands.push(Cand { policy: kind, parameter: Some(k), level: mu_w + k * sigma });
             }
         }
     }
@@ -728,25 +737,26 @@ pub(crate) fn optimize_report(
         let q = prepared.saa_minimizer();
         let qs = if config.integer_orders { [Some(q.floor()), Some(q.ceil())] } else { [Some(q), None] };
         for q in qs.into_iter().flatten() {
-            cands.push((PolicyKind::ScenarioOptimum, None, ip + q));
+            cands.push(Cand { policy: PolicyKind::ScenarioOptimum, parameter: None, level: ip + q });
         }
         if config.fixed_order_cost > 0.0 {
             // With a fixed cost, ordering nothing may beat the variable-cost optimum.
-            cands.push((PolicyKind::ScenarioOptimum, None, ip));
+            cands.push(Cand { policy: PolicyKind::ScenarioOptimum, parameter: None, level: ip });
         }
     }
 
-    let orders: Vec<f64> = cands.iter().map(|c| order_of(c.2)).collect();
+    let orders: Vec<f64> = cands.iter().map(|c| order_of(c.level)).collect();
     let costs = prepared.evaluate(&orders, config.holding, config.shortage);
-    let total = |i: usize| costs[i].0 + costs[i].1 + if orders[i] > 0.0 { config.fixed_order_cost } else { 0.0 };
+    // The fixed order cost of an order: the one definition the choice and its figures use.
+    let fixed = |q: f64| if q > 0.0 { config.fixed_order_cost } else { 0.0 };
+    let total = |i: usize| costs[i].0 + costs[i].1 + fixed(orders[i]);
     let best = (0..cands.len()).min_by(|&a, &b| total(a).total_cmp(&total(b))).unwrap_or(0);
     // Ties go to the lowest B: a candidate ties with the best when its extra cost is within
     // one standard error of the paired (common-random-number) cost difference. Candidates
     // are tried from the lowest B up; the first tie wins.
     let mut by_b: Vec<usize> = Vec::with_capacity(cands.len());
-    by_b.extend((0..cands.len()).filter(|&i| cands[i].2 <= cands[best].2));
-    by_b.sort_by(|&a, &b| cands[a].2.total_cmp(&cands[b].2).then(orders[a].total_cmp(&orders[b])));
-    let fixed = |q: f64| if q > 0.0 { config.fixed_order_cost } else { 0.0 };
+    by_b.extend((0..cands.len()).filter(|&i| cands[i].level <= cands[best].level));
+    by_b.sort_by(|&a, &b| cands[a].level.total_cmp(&cands[b].level).then(orders[a].total_cmp(&orders[b])));
     // The best candidate's per-scenario costs, computed once, when a tie is first checked.
     let mut best_costs = None;
     // Per-scenario cost is Lipschitz in Q with constant max(h, p) R, which bounds the
@@ -773,7 +783,7 @@ pub(crate) fn optimize_report(
         // The decision's own figures come from the prepared state; an override is
         // simulated period by period (the two agree: see the policy tests).
         let d = if simulate { win.direct(values, q) } else { prepared.outcome(q) };
-        let order_cost = if q > 0.0 { config.fixed_order_cost } else { 0.0 };
+        let order_cost = fixed(q);
         let expected_cost = d.holding + d.shortage + order_cost;
         Evaluation {
             order_qty: q,
@@ -790,7 +800,7 @@ pub(crate) fn optimize_report(
             stockout_probability: d.stockout_probability,
         }
     };
-    let (policy, parameter, policy_b) = cands[chosen];
+    let Cand { policy, parameter, level: policy_b } = cands[chosen];
     let order_qty = orders[chosen];
     let evaluation = evaluate(order_qty, false);
     // The level the decision reaches when it orders (whole units, packs and limits
@@ -829,8 +839,8 @@ pub(crate) fn optimize_report(
         cands
             .iter()
             .enumerate()
-            .filter(|(_, c)| c.0 == PolicyKind::ScenarioK)
-            .map(|(i, c)| (c.1.unwrap_or(0.0), total(i))),
+            .filter(|(_, c)| c.policy == PolicyKind::ScenarioK)
+            .map(|(i, c)| (c.parameter.unwrap_or(0.0), total(i))),
     );
     let status = if projected_stock <= 0.0 {
         StockStatus::OutOfStock
@@ -879,9 +889,9 @@ pub(crate) fn optimize_report(
             .iter()
             .enumerate()
             .map(|(i, c)| Candidate {
-                policy: c.0,
-                parameter: c.1,
-                target: c.2,
+                policy: c.policy,
+                parameter: c.parameter,
+                target: c.level,
                 order_qty: orders[i],
                 expected_cost: total(i),
             })

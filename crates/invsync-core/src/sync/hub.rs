@@ -217,6 +217,7 @@ pub struct Snapshot {
 
 /// What became of one delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Ingest {
     /// Held in the out-of-order window; applied when the window passes it.
     Held,

@@ -2,4 +2,6 @@
 
 mod common;
 mod crash;
+mod group;
+mod hub;
 mod store;
