@@ -13,6 +13,7 @@ mod output;
 mod plan;
 mod reconcile;
 mod replay;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -39,6 +40,8 @@ enum Command {
     Reconcile(reconcile::Args),
     /// Replay a ledger event file into balances (or one item x location's history).
     Replay(replay::Args),
+    /// Serve the ledger over HTTP to connected systems and sales channels.
+    Serve(serve::Args),
 }
 
 /// A failure and its exit code.
@@ -190,6 +193,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain::run(&args),
         Command::Reconcile(args) => reconcile::run(&args),
         Command::Replay(args) => replay::run(&args),
+        Command::Serve(args) => serve::run(&args),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,

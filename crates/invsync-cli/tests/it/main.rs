@@ -1,6 +1,7 @@
 //! The `invsync` binary end to end: bundled data, golden output, bad input, VN2 files.
 
 mod per_item;
+mod serve;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
