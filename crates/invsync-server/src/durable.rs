@@ -209,15 +209,38 @@ impl Durable {
         self.write_tail(ledger)
     }
 
+    /// Splits into the writer's inbox and the store thread's tail.
+    pub(crate) fn split(self) -> (Inbox, Tail) {
+        (Inbox { conn: self.inbox, path: self.inbox_path }, Tail { store: self.store, stored: self.stored })
+    }
+
+    /// Writes the ledger's events the store does not have yet, in one transaction.
+    fn write_tail(&mut self, ledger: &Ledger) -> Result<(), StorageError> {
+        let have = ledger.len() as u64;
+        if have > self.stored {
+            self.store.append_events(self.stored, &mut ledger.events().skip(self.stored as usize))?;
+            self.stored = have;
+        }
+        Ok(())
+    }
+}
+
+/// The inbox, written by the writer thread.
+pub(crate) struct Inbox {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Inbox {
     /// Journals `deliveries` in one transaction; returns once it is committed.
     pub(crate) fn journal(&mut self, deliveries: &[&Delivery]) -> Result<(), StorageError> {
-        let p = self.inbox_path.clone();
+        let p = self.path.clone();
         let ierr = move |e: rusqlite::Error| StorageError::Inbox {
             path: p.clone(),
             op: "journalling",
             message: e.to_string(),
         };
-        let tx = self.inbox.transaction().map_err(&ierr)?;
+        let tx = self.conn.transaction().map_err(&ierr)?;
         {
             let mut stmt = tx
                 .prepare_cached("INSERT INTO deliveries (kind, principal, arrived_at, body) VALUES (?1, ?2, ?3, ?4)")
@@ -228,13 +251,25 @@ impl Durable {
         }
         tx.commit().map_err(&ierr)
     }
+}
 
-    /// Writes the ledger's events the store does not have yet, in one transaction.
-    pub(crate) fn write_tail(&mut self, ledger: &Ledger) -> Result<(), StorageError> {
-        let have = ledger.len() as u64;
-        if have > self.stored {
-            self.store.append_events(self.stored, &mut ledger.events().skip(self.stored as usize))?;
-            self.stored = have;
+/// The store's tail, written by the store thread behind the writer.
+pub(crate) struct Tail {
+    store: SqliteStore,
+    stored: u64,
+}
+
+impl Tail {
+    /// The number of events in the store.
+    pub(crate) fn stored(&self) -> u64 {
+        self.stored
+    }
+
+    /// Stores `events`, the ledger's events from [`Tail::stored`] on, in one transaction.
+    pub(crate) fn append(&mut self, events: &[Event]) -> Result<(), StorageError> {
+        if !events.is_empty() {
+            self.store.append_events(self.stored, &mut events.iter())?;
+            self.stored += events.len() as u64;
         }
         Ok(())
     }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::config::ServerConfig;
-use crate::durable::{Delivery, Durable, Kind, StorageError};
+use crate::durable::{Delivery, Durable, Inbox, Kind, StorageError, Tail};
 use crate::parse::{self, RecordError};
 
 /// What became of one event of a batch.
@@ -296,7 +296,12 @@ const GROUP: usize = 256;
 
 /// The writer loop: runs until every sender is dropped, then returns (after the last
 /// group is committed and the store written).
-pub(crate) fn run_writer(engine: Arc<Engine>, mut durable: Durable, mut rx: mpsc::Receiver<Command>) {
+pub(crate) fn run_writer(
+    engine: Arc<Engine>,
+    mut inbox: Inbox,
+    mut rx: mpsc::Receiver<Command>,
+    wake_store: std::sync::mpsc::Sender<()>,
+) {
     let mut group: Vec<Command> = Vec::with_capacity(GROUP);
     while let Some(first) = rx.blocking_recv() {
         group.push(first);
@@ -330,7 +335,7 @@ pub(crate) fn run_writer(engine: Arc<Engine>, mut durable: Durable, mut rx: mpsc
             let _ = engine.published.send(state.publications.len() as u64);
         }
         let refs: Vec<&Delivery> = deliveries.iter().collect();
-        let committed = if refs.is_empty() { Ok(()) } else { durable.journal(&refs) };
+        let committed = if refs.is_empty() { Ok(()) } else { inbox.journal(&refs) };
         if let Err(e) = &committed {
             tracing::error!(error = %e, "journal commit failed: refusing further changes");
             engine.poisoned.store(true, Ordering::SeqCst);
@@ -345,14 +350,33 @@ pub(crate) fn run_writer(engine: Arc<Engine>, mut durable: Durable, mut rx: mpsc
             }
         }
         if committed.is_ok() {
-            let state = engine.state.read().unwrap_or_else(|p| p.into_inner());
-            if let Err(e) = durable.write_tail(state.hub.ledger()) {
-                tracing::error!(error = %e, "store write failed: refusing further changes");
-                engine.poisoned.store(true, Ordering::SeqCst);
-            }
+            let _ = wake_store.send(());
         }
     }
     tracing::info!("writer drained and stopped");
+}
+
+/// The store thread: after each committed group, writes the ledger's new events to the
+/// store (off the acknowledgement path: the inbox already holds them durably). When the
+/// writer stops, writes the rest and returns.
+pub(crate) fn run_store(engine: Arc<Engine>, mut tail: Tail, wake: std::sync::mpsc::Receiver<()>) {
+    loop {
+        let stopping = wake.recv().is_err();
+        while wake.try_recv().is_ok() {}
+        let events: Vec<invsync_core::ledger::Event> = {
+            let state = engine.state.read().unwrap_or_else(|p| p.into_inner());
+            state.hub.ledger().events().skip(tail.stored() as usize).cloned().collect()
+        };
+        if let Err(e) = tail.append(&events) {
+            tracing::error!(error = %e, "store write failed: refusing further changes");
+            engine.poisoned.store(true, Ordering::SeqCst);
+            return;
+        }
+        if stopping {
+            tracing::info!(events = tail.stored(), "store written");
+            return;
+        }
+    }
 }
 
 impl From<StorageError> for crate::ServerError {

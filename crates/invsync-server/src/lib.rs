@@ -89,6 +89,21 @@ pub struct ServeOptions {
 /// [`ServerError`] when it cannot start (bad configuration, storage that does not open or
 /// does not replay, an address that cannot be bound).
 pub fn serve(config: &ServerConfig, options: &ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<(), ServerError> {
+    serve_until(config, options, ready, shutdown_signal())
+}
+
+/// [`serve`], stopping (as gracefully) when `shutdown` completes instead of on a signal:
+/// for embedding the server in another program or a measurement.
+///
+/// # Errors
+///
+/// As [`serve`].
+pub fn serve_until(
+    config: &ServerConfig,
+    options: &ServeOptions,
+    ready: impl FnOnce(SocketAddr),
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServerError> {
     let addr = options.listen.unwrap_or(config.listen);
     config.check_listen(addr, "the configuration")?;
     let (engine, durable) = engine::open(config, &options.store)?;
@@ -97,18 +112,30 @@ pub fn serve(config: &ServerConfig, options: &ServeOptions, ready: impl FnOnce(S
         .build()
         .map_err(|e| ServerError::Startup(e.to_string()))?;
     let (tx, rx) = tokio::sync::mpsc::channel(config.limits.queue_depth);
+    let (inbox, tail) = durable.split();
+    let (wake_tx, wake_rx) = std::sync::mpsc::channel();
+    let store_thread = {
+        let engine = engine.clone();
+        std::thread::Builder::new()
+            .name("invsync-store".into())
+            .spawn(move || engine::run_store(engine, tail, wake_rx))
+            .map_err(|e| ServerError::Startup(e.to_string()))?
+    };
     let writer = {
         let engine = engine.clone();
         std::thread::Builder::new()
             .name("invsync-writer".into())
-            .spawn(move || engine::run_writer(engine, durable, rx))
+            .spawn(move || engine::run_writer(engine, inbox, rx, wake_tx))
             .map_err(|e| ServerError::Startup(e.to_string()))?
     };
     let channels = config.channels.iter().map(|c| c.id.clone()).collect();
     let app = Arc::new(http::App::new(engine, auth::Tokens::new(config), config.limits.clone(), tx.clone(), channels));
-    let result = runtime.block_on(run(app, addr, config.limits.header_timeout_ms, tx, ready));
-    // Every sender is gone once `run` returns: the writer commits what it holds and stops.
+    let result = runtime.block_on(run(app, addr, config.limits.header_timeout_ms, tx, ready, shutdown));
+    // Connections still open after the drain period end with the runtime; then no sender
+    // is left and the writer commits what it holds and stops.
+    runtime.shutdown_timeout(Duration::from_secs(1));
     let _ = writer.join();
+    let _ = store_thread.join();
     tracing::info!("stopped");
     result
 }
@@ -119,6 +146,7 @@ async fn run(
     header_timeout_ms: u64,
     tx: tokio::sync::mpsc::Sender<engine::Command>,
     ready: impl FnOnce(SocketAddr),
+    shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServerError> {
     let listener = TcpListener::bind(addr).await.map_err(|e| ServerError::Listen { addr, message: e.to_string() })?;
     let local = listener.local_addr().map_err(|e| ServerError::Listen { addr, message: e.to_string() })?;
@@ -145,7 +173,6 @@ async fn run(
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(Duration::from_millis(header_timeout_ms));
-    let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {

@@ -305,15 +305,19 @@ fn serve_rate_limits_per_token_with_retry_after() {
 
 /// One client's workload: batches of 500 events (250 receipt/issue pairs over 100 items
 /// of its own), times shuffled within each batch, 5 % of each batch's events sent again
-/// in the next one, and every fourth pair of batches sent in reverse order. Returns the
-/// expected on hand per item.
+/// in the next one, and every fourth pair of batches sent in reverse order. Event times
+/// are offsets within their generation batch: [`push_all`] makes them absolute (the same
+/// for every copy) when the batch's first event is first sent, so that the reordering
+/// stays inside the hold window however long the run takes. Also the expected on hand
+/// per item.
 struct Workload {
-    batches: Vec<Vec<Value>>,
+    /// (generation batch, event with `occurred_at` an offset).
+    batches: Vec<Vec<(usize, Value)>>,
     expected: BTreeMap<String, i64>,
     unique: usize,
 }
 
-fn workload(client: usize, events: usize, base: i64, seed: u64) -> Workload {
+fn workload(client: usize, events: usize, seed: u64) -> Workload {
     let mut rng = seed.wrapping_mul(6364136223846793005).wrapping_add(client as u64 * 1442695040888963407 + 1);
     let mut next = move || {
         rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -321,24 +325,24 @@ fn workload(client: usize, events: usize, base: i64, seed: u64) -> Workload {
     };
     let source = if client.is_multiple_of(2) { "erp" } else { "wms" };
     let mut expected = BTreeMap::new();
-    let mut batches: Vec<Vec<Value>> = Vec::new();
+    let mut batches: Vec<Vec<(usize, Value)>> = Vec::new();
     let pairs_per_batch = 250;
     let n_batches = events.div_ceil(2 * pairs_per_batch);
     for b in 0..n_batches {
-        let t = base + (b as i64) * 10;
         let mut batch = Vec::with_capacity(2 * pairs_per_batch + 30);
         for j in 0..pairs_per_batch {
             let item = format!("c{client}i{}", j % 100);
             let id = format!("c{client}b{b}p{j}");
-            batch.push(event(&format!("{id}r"), source, &item, t + (j as i64 % 5), receipt(3)));
-            batch.push(event(&format!("{id}i"), source, &item, t + 5 + (j as i64 % 5), issue(1)));
+            batch.push((b, event(&format!("{id}r"), source, &item, j as i64 % 5, receipt(3))));
+            batch.push((b, event(&format!("{id}i"), source, &item, 5 + (j as i64 % 5), issue(1))));
             *expected.entry(item).or_insert(0) += 2;
         }
         for i in (1..batch.len()).rev() {
             batch.swap(i, next() as usize % (i + 1));
         }
         if let Some(prev) = batches.last() {
-            let dups: Vec<Value> = (0..prev.len() / 20).map(|_| prev[next() as usize % prev.len()].clone()).collect();
+            let dups: Vec<(usize, Value)> =
+                (0..prev.len() / 20).map(|_| prev[next() as usize % prev.len()].clone()).collect();
             batch.extend(dups);
         }
         batches.push(batch);
@@ -354,12 +358,31 @@ fn env_usize(name: &str, default: usize) -> usize {
 }
 
 /// Posts every batch until it is acknowledged (retrying refused connections, 429 and 503
-/// against whatever address the server has now); returns the outcome counts.
-fn push_all(addr: &Mutex<String>, batches: &[Vec<Value>], token: &str) -> BTreeMap<String, usize> {
+/// against whatever address the server has now; a retry sends the same bytes); returns
+/// the outcome counts. A generation batch's events are timed `lag_ms` before the moment
+/// the first of them is sent.
+fn push_all(
+    addr: &Mutex<String>,
+    batches: &[Vec<(usize, Value)>],
+    token: &str,
+    lag_ms: i64,
+) -> BTreeMap<String, usize> {
     let a = agent();
     let mut counts = BTreeMap::new();
+    let mut bases: BTreeMap<usize, i64> = BTreeMap::new();
     for batch in batches {
-        let body = Value::Array(batch.clone()).to_string();
+        let timed: Vec<Value> = batch
+            .iter()
+            .map(|(g, e)| {
+                let base = *bases.entry(*g).or_insert_with(|| now_ms() - lag_ms);
+                let mut e = e.clone();
+                let at = base + e["occurred_at"].as_i64().unwrap();
+                e["occurred_at"] = json!(at);
+                e["recorded_at"] = json!(at);
+                e
+            })
+            .collect();
+        let body = Value::Array(timed).to_string();
         loop {
             let url = format!("http://{}/v1/events", addr.lock().unwrap());
             match call_full(&a, "POST", &url, Some(token), Some(&body)) {
@@ -377,6 +400,9 @@ fn push_all(addr: &Mutex<String>, batches: &[Vec<Value>], token: &str) -> BTreeM
     }
     counts
 }
+
+/// How far before its first sending a batch's events are timed.
+const LAG: i64 = 5_000;
 
 fn hub_config(window_ms: i64) -> String {
     format!(
@@ -410,11 +436,12 @@ fn check_exactly_once(addr: &str, workloads: &[Workload]) {
 #[test]
 fn serve_concurrent_clients_with_duplicates_and_reordering_apply_exactly_once() {
     let dir = super::scratch();
-    write_config(dir.path(), &hub_config(3_000));
+    // A 10 s window; events timed 5 s before they are first sent: reordered by up to a
+    // few batches, always inside the window.
+    write_config(dir.path(), &hub_config(10_000));
     let server = Server::start(dir.path(), "127.0.0.1:0");
     let events = env_usize("INVSYNC_SERVER_EVENTS", 8_000) / 4;
-    let base = now_ms() - 2_000;
-    let workloads: Vec<Workload> = (0..4).map(|c| workload(c, events, base, 7)).collect();
+    let workloads: Vec<Workload> = (0..4).map(|c| workload(c, events, 7)).collect();
     let addr = Mutex::new(server.addr.clone());
     let totals: Vec<BTreeMap<String, usize>> = std::thread::scope(|s| {
         let handles: Vec<_> = workloads
@@ -423,7 +450,7 @@ fn serve_concurrent_clients_with_duplicates_and_reordering_apply_exactly_once() 
             .map(|(c, w)| {
                 let addr = &addr;
                 s.spawn(move || {
-                    push_all(addr, &w.batches, if c.is_multiple_of(2) { "erp-secret" } else { "wms-secret" })
+                    push_all(addr, &w.batches, if c.is_multiple_of(2) { "erp-secret" } else { "wms-secret" }, LAG)
                 })
             })
             .collect();
@@ -444,8 +471,8 @@ fn serve_concurrent_clients_with_duplicates_and_reordering_apply_exactly_once() 
 #[test]
 fn serve_sigkill_and_retry_lose_no_acknowledged_event_and_apply_none_twice() {
     let dir = super::scratch();
-    // Events are sent 25 s in the past with a 30 s window: released 5 s after they are
-    // made, so that batches retried across a restart are still inside the window.
+    // A 30 s window, events timed 20 s before they are first sent: batches retried across
+    // restarts stay inside the window.
     write_config(dir.path(), &hub_config(30_000));
     let first = Server::start(dir.path(), "127.0.0.1:0");
     let listen = first.addr.clone();
@@ -453,8 +480,7 @@ fn serve_sigkill_and_retry_lose_no_acknowledged_event_and_apply_none_twice() {
     let server = Arc::new(Mutex::new(Some(first)));
     let events = env_usize("INVSYNC_SERVER_EVENTS", 8_000) / 4;
     let kills = env_usize("INVSYNC_SERVER_KILLS", 3);
-    let base = now_ms() - 25_000;
-    let workloads: Vec<Workload> = (0..4).map(|c| workload(c, events, base, 11)).collect();
+    let workloads: Vec<Workload> = (0..4).map(|c| workload(c, events, 11)).collect();
     let mut killed = 0;
     std::thread::scope(|s| {
         let handles: Vec<_> = workloads
@@ -463,7 +489,7 @@ fn serve_sigkill_and_retry_lose_no_acknowledged_event_and_apply_none_twice() {
             .map(|(c, w)| {
                 let addr = &addr;
                 s.spawn(move || {
-                    push_all(addr, &w.batches, if c.is_multiple_of(2) { "erp-secret" } else { "wms-secret" })
+                    push_all(addr, &w.batches, if c.is_multiple_of(2) { "erp-secret" } else { "wms-secret" }, 20_000)
                 })
             })
             .collect();
