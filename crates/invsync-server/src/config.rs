@@ -130,7 +130,8 @@ fn all() -> Allocation {
     Allocation::All
 }
 
-/// TLS settings: a PEM certificate chain and key.
+/// TLS settings: a PEM certificate chain and key (paths relative to the working
+/// directory).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TlsConfig {
@@ -150,7 +151,7 @@ pub struct ServerConfig {
     /// Serve plain HTTP on an address other than loopback (default false: refused).
     #[serde(default)]
     pub allow_plain_http: bool,
-    /// TLS (not available in this version: refused when given).
+    /// TLS: when given, the server speaks HTTPS only (rustls), on any address.
     #[serde(default)]
     pub tls: Option<TlsConfig>,
     /// SHA-256 of the admin token, 64 hex digits.
@@ -251,19 +252,17 @@ impl ServerConfig {
         if self.hub.hold_window_ms < 0 {
             return Err(bad("hub.hold_window_ms".into(), "must not be negative"));
         }
-        if self.tls.is_some() {
-            return Err(bad("tls".into(), "TLS is not available in this version: terminate TLS in a proxy in front"));
-        }
         Ok(())
     }
 
-    /// Refuses plain HTTP on `addr` unless it is loopback or explicitly allowed.
+    /// Refuses plain HTTP on `addr` unless it is loopback or explicitly allowed (with TLS
+    /// every address is allowed).
     ///
     /// # Errors
     ///
     /// [`ConfigError::Invalid`] on `listen`.
     pub fn check_listen(&self, addr: SocketAddr, path: &str) -> Result<(), ConfigError> {
-        if addr.ip().is_loopback() || self.allow_plain_http {
+        if addr.ip().is_loopback() || self.allow_plain_http || self.tls.is_some() {
             Ok(())
         } else {
             Err(ConfigError::Invalid {

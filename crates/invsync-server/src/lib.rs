@@ -32,6 +32,7 @@ mod durable;
 mod engine;
 mod http;
 mod parse;
+mod tls;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -64,6 +65,14 @@ pub enum ServerError {
         /// The address.
         addr: SocketAddr,
         /// The operating system's message.
+        message: String,
+    },
+    /// The TLS certificate or key.
+    #[error("TLS: {path}: {message}")]
+    Tls {
+        /// The file.
+        path: String,
+        /// What is wrong.
         message: String,
     },
     /// Anything else at start-up (the runtime, the hub's endpoints or channels).
@@ -106,6 +115,7 @@ pub fn serve_until(
 ) -> Result<(), ServerError> {
     let addr = options.listen.unwrap_or(config.listen);
     config.check_listen(addr, "the configuration")?;
+    let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
     let (engine, durable) = engine::open(config, &options.store)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -130,7 +140,7 @@ pub fn serve_until(
     };
     let channels = config.channels.iter().map(|c| c.id.clone()).collect();
     let app = Arc::new(http::App::new(engine, auth::Tokens::new(config), config.limits.clone(), tx.clone(), channels));
-    let result = runtime.block_on(run(app, addr, config.limits.header_timeout_ms, tx, ready, shutdown));
+    let result = runtime.block_on(run(app, addr, config.limits.header_timeout_ms, tls, tx, ready, shutdown));
     // Connections still open after the drain period end with the runtime; then no sender
     // is left and the writer commits what it holds and stops.
     runtime.shutdown_timeout(Duration::from_secs(1));
@@ -144,6 +154,7 @@ async fn run(
     app: Arc<http::App>,
     addr: SocketAddr,
     header_timeout_ms: u64,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     tx: tokio::sync::mpsc::Sender<engine::Command>,
     ready: impl FnOnce(SocketAddr),
     shutdown: impl Future<Output = ()>,
@@ -180,13 +191,39 @@ async fn run(
                 let Ok((stream, peer)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
                 let service = hyper_util::service::TowerToHyperService::new(router.clone());
-                let conn = builder.serve_connection(TokioIo::new(stream), service);
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(%peer, error = %e, "connection ended with an error");
+                match &tls {
+                    None => {
+                        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+                        tokio::spawn(async move {
+                            if let Err(e) = conn.await {
+                                tracing::debug!(%peer, error = %e, "connection ended with an error");
+                            }
+                        });
                     }
-                });
+                    Some(acceptor) => {
+                        // The handshake must finish within the header timeout too.
+                        let handshake = tokio::time::timeout(
+                            Duration::from_millis(header_timeout_ms),
+                            acceptor.accept(stream),
+                        );
+                        let builder = builder.clone();
+                        let watcher = graceful.watcher();
+                        tokio::spawn(async move {
+                            let stream = match handshake.await {
+                                Ok(Ok(s)) => s,
+                                Ok(Err(e)) => {
+                                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                                    return;
+                                }
+                                Err(_) => return,
+                            };
+                            let conn = watcher.watch(builder.serve_connection(TokioIo::new(stream), service));
+                            if let Err(e) = conn.await {
+                                tracing::debug!(%peer, error = %e, "connection ended with an error");
+                            }
+                        });
+                    }
+                }
             }
             () = &mut shutdown => break,
         }

@@ -512,3 +512,69 @@ fn serve_sigkill_and_retry_lose_no_acknowledged_event_and_apply_none_twice() {
     let addr = addr.lock().unwrap().clone();
     check_exactly_once(&addr, &workloads);
 }
+
+/// With a certificate the server speaks HTTPS (rustls) and may listen off loopback; a
+/// plain-HTTP request to it gets no answer.
+#[test]
+fn serve_tls_when_a_certificate_is_given() {
+    use std::sync::Arc as StdArc;
+    let dir = super::scratch();
+    let tls = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls");
+    let extra = format!(
+        "[tls]\ncertificate = \"{}\"\nkey = \"{}\"\n",
+        tls.join("cert.pem").display(),
+        tls.join("key.pem").display()
+    );
+    write_config(dir.path(), &extra);
+    let server = Server::start(dir.path(), "127.0.0.1:0");
+
+    let mut roots = rustls::RootCertStore::empty();
+    let ca = std::fs::read(tls.join("ca.pem")).unwrap();
+    let ca = rustls::pki_types::pem::PemObject::from_pem_slice(&ca).unwrap();
+    roots.add(ca).unwrap();
+    let provider = StdArc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let https_get = |path: &str, token: &str| -> String {
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let conn = rustls::ClientConnection::new(StdArc::new(config.clone()), name).unwrap();
+        let mut stream = rustls::StreamOwned::new(conn, TcpStream::connect(&server.addr).unwrap());
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        response
+    };
+    assert!(https_get("/healthz", "").starts_with("HTTP/1.1 200"));
+    assert!(https_get("/v1/kpis", "admin-secret").starts_with("HTTP/1.1 200"));
+    assert!(https_get("/v1/kpis", "wrong").starts_with("HTTP/1.1 401"));
+    // Plain HTTP to the TLS port: no HTTP answer.
+    let a = agent();
+    assert!(call_full(&a, "GET", &server.url("/healthz"), None, None).is_err());
+}
+
+/// A certificate that does not load stops the server at start with the file named.
+#[test]
+fn serve_refuses_a_missing_certificate() {
+    let dir = super::scratch();
+    write_config(dir.path(), "[tls]\ncertificate = \"/nonexistent/cert.pem\"\nkey = \"/nonexistent/key.pem\"\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_invsync"))
+        .args(["serve", "--store"])
+        .arg(dir.path().join("ledger.db"))
+        .arg("--config")
+        .arg(dir.path().join("server.toml"))
+        .args(["--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("/nonexistent/cert.pem"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
