@@ -82,6 +82,8 @@ pub(crate) enum Reply {
         outcomes: Vec<SnapshotOutcome>,
     },
     Counts(Box<ReconcileReport>),
+    /// Refused as a whole, nothing changed (a count file counting a key twice).
+    Invalid(String),
     /// The storage failed: nothing more is accepted until a restart.
     Unavailable(String),
 }
@@ -212,10 +214,15 @@ impl State {
                     .into_iter()
                     .map(|c| invsync_core::sync::CountRecord { item: c.item, location: c.location, counted: c.counted })
                     .collect();
-                let report = reconcile(self.hub.ledger(), &counts, request.at, &ReconcileConfig::default());
-                self.hub.raise_mismatches(&report);
-                self.last_accuracy = Some((request.at, report.accuracy));
-                Reply::Counts(Box::new(report))
+                match reconcile(self.hub.ledger(), &counts, request.at, &ReconcileConfig::default()) {
+                    Ok(report) => {
+                        self.hub.raise_mismatches(&report);
+                        self.last_accuracy = Some((request.at, report.accuracy));
+                        Reply::Counts(Box::new(report))
+                    }
+                    // Nothing was compared or queued.
+                    Err(e) => Reply::Invalid(e.to_string()),
+                }
             }
             Parsed::Tick => {
                 self.hub.advance(at);

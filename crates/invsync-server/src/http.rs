@@ -301,6 +301,7 @@ async fn post_counts(State(app): State<Shared>, request: Request) -> Response {
     };
     match submit(&app, Kind::Counts, String::new(), body, Parsed::Counts(counts)).await {
         Ok(Reply::Counts(report)) => axum::Json(report).into_response(),
+        Ok(Reply::Invalid(m)) => error(StatusCode::BAD_REQUEST, "invalid", m),
         Ok(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "unexpected reply"),
         Err(r) => r,
     }
