@@ -43,5 +43,8 @@ fn publishable_packages_have_registry_and_docs_rs_metadata() {
         assert_eq!(docs_rs["rustdoc-args"], serde_json::json!(["--cfg", "docsrs"]), "{name}: docs.rs rustdoc-args");
     }
     published.sort();
-    assert_eq!(published, ["invsync", "invsync-cli", "invsync-core", "invsync-csv", "invsync-json", "invsync-store"]);
+    assert_eq!(
+        published,
+        ["invsync", "invsync-cli", "invsync-core", "invsync-csv", "invsync-json", "invsync-server", "invsync-store"]
+    );
 }

@@ -14,6 +14,7 @@ mod output;
 mod plan;
 mod reconcile;
 mod replay;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -44,6 +45,8 @@ enum Command {
     Reconcile(reconcile::Args),
     /// Replay a ledger event file or a store into balances (or one item x location's history).
     Replay(replay::Args),
+    /// Serve the ledger over HTTP to connected systems and sales channels.
+    Serve(serve::Args),
 }
 
 /// A failure and its exit code.
@@ -196,6 +199,7 @@ fn main() -> ExitCode {
         Command::Ingest(args) => ingest::run(&args),
         Command::Reconcile(args) => reconcile::run(&args),
         Command::Replay(args) => replay::run(&args),
+        Command::Serve(args) => serve::run(&args),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,6 +2,7 @@
 
 mod bridge;
 mod per_item;
+mod serve;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
