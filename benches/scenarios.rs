@@ -4,36 +4,11 @@
 //! the same group, so the ratio simulate / chacha8_floor is the cost above the RNG floor.
 //! `simulate_into` draws into one reused set (no allocation), as the planner does.
 
-use std::convert::Infallible;
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use invsync::demand::{ErrorForm, Family, ScenarioSet, UncertaintyModel};
-use invsync::rng::{self, ChaCha8Rng};
-use rand::{Rng, TryRng};
-
-/// Counts the 32-bit words drawn from the inner generator.
-struct Counting {
-    inner: ChaCha8Rng,
-    words: u64,
-}
-
-impl TryRng for Counting {
-    type Error = Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        self.words += 1;
-        Ok(self.inner.next_u32())
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        self.words += 2;
-        Ok(self.inner.next_u64())
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        self.words += dst.len().div_ceil(4) as u64;
-        self.inner.fill_bytes(dst);
-        Ok(())
-    }
-}
+use invsync::rng;
 
 const S: usize = 1000;
 
@@ -62,9 +37,10 @@ fn bench(c: &mut Criterion) {
         for (level, model) in models(w) {
             let mut g = c.benchmark_group(format!("scenarios/{level}_w{w}"));
             g.throughput(Throughput::Elements((S * w) as u64));
-            let mut counting = Counting { inner: rng::stream(1, "bench"), words: 0 };
+            // The 32-bit words one set consumes: the stream's position after drawing it.
+            let mut counting = rng::stream(1, "bench");
             model.simulate(&forecast, S, true, &mut counting);
-            let words = counting.words;
+            let words = counting.word_pos() as u64;
             let mut r = rng::stream(1, "bench");
             g.bench_function("simulate", |b| b.iter(|| black_box(model.simulate(&forecast, S, true, &mut r))));
             // Into one reused set, as a planner thread draws: no allocation per set.

@@ -104,7 +104,9 @@ fn bench_reconcile(c: &mut Criterion) {
     let mut g = c.benchmark_group("sync");
     g.sample_size(10);
     g.throughput(Throughput::Elements(n as u64));
-    g.bench_function("reconcile_1m_counts", |b| b.iter(|| black_box(reconcile(&ledger, &counts, at, &config))));
+    g.bench_function("reconcile_1m_counts", |b| {
+        b.iter(|| black_box(reconcile(&ledger, &counts, at, &config).expect("one count per key")))
+    });
     g.finish();
 }
 

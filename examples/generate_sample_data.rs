@@ -19,8 +19,15 @@ use std::path::PathBuf;
 
 use invsync::Timestamp;
 use invsync::demand::Calendar;
-use invsync::rng::{self, unit_f64};
+use invsync::rng::seed_for;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Gamma, Poisson};
+
+/// A uniform `f64` in `[0, 1)`, as `invsync::rng::ItemStream::unit_f64` draws it.
+fn unit_f64(r: &mut ChaCha8Rng) -> f64 {
+    (r.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
 
 const WEEKS: usize = 156;
 
@@ -54,7 +61,8 @@ fn main() -> std::io::Result<()> {
     let classes = [Class::Smooth, Class::Erratic, Class::Intermittent, Class::Lumpy];
     for i in 0..items {
         let (store, product) = (format!("S{}", i % 3), format!("P{:03}", i));
-        let mut r = rng::stream(2026, &format!("{store}/{product}"));
+        // The item's stream (`invsync::rng::stream`) as a `rand` generator, for rand_distr.
+        let mut r = ChaCha8Rng::from_seed(seed_for(2026, &format!("{store}/{product}")));
         let class = if i == items - 1 { Class::Zero } else { classes[i % 4] };
         // Launch week: most items have the full history; some start late (lower levels).
         let launch = match i % 10 {

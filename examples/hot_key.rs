@@ -13,13 +13,14 @@
 //! unit cost of 1 to 7, issues, reservations, releases):
 //!
 //! * `moving-average`: negative stock allowed, so everything applies;
-//! * `fifo`: the same with FIFO valuation (up to 40,000 events: its layers grow without
-//!   bound, which costs in either order);
+//! * `fifo`: the same with FIFO valuation: the generator's stock grows without bound and its
+//!   receipts cycle through seven costs, so a key holds hundreds of thousands of layers;
 //! * `reject`: negative stock refused; newest first, an issue has nothing before it and is
 //!   refused at its own place, so mostly receipts are posted;
 //! * `counts`: as `moving-average`, with every 100th event a physical count (an absolute
-//!   anchor) of the stock at that point. Still quadratic (see docs/performance.md, Hot
-//!   keys): run only up to 20,000 events;
+//!   anchor) of the stock at that point: a back-dated event's change of levels stops at the
+//!   next count that absorbs it (docs/performance.md, Hot keys);
+//! * `counts-fifo`: `counts` with FIFO valuation;
 //! * `hot-then-append`: as `moving-average`, the first 1,000 events newest first (the key
 //!   turns hot), the rest in order: the cost of in-order events on a hot key.
 //!
@@ -30,16 +31,6 @@ use std::time::Instant;
 
 use invsync::ledger::{Event, Ledger, LedgerConfig, Movement, NegativeStock, ValuationMethod};
 use invsync::{ItemId, LocationId, Money};
-
-/// The `counts` workload's largest size: a back-dated event that meets a later count still
-/// re-posts entry by entry until the states converge, and with moving-average values that
-/// can be the whole key (see docs/performance.md, Hot keys).
-const COUNTS_MAX: usize = 20_000;
-
-/// The `fifo` workload's largest size: the generator's stock grows without bound and its
-/// receipts cycle through seven costs, so the FIFO layers do too, and every FIFO operation
-/// re-sums them (in either order: oldest first, 40,000 events take about 2 s).
-const FIFO_MAX: usize = 40_000;
 
 #[path = "../benches/common/mod.rs"]
 mod common;
@@ -107,17 +98,8 @@ fn main() {
             ("fifo", &allow, true, &plain),
             ("reject", &reject, false, &plain),
             ("counts", &allow, false, &counted),
+            ("counts-fifo", &allow, true, &counted),
         ] {
-            if name == "counts" && n > COUNTS_MAX {
-                println!(
-                    "{name:<14} {n:>7}  skipped: still quadratic above {COUNTS_MAX} events (see docs/performance.md)"
-                );
-                continue;
-            }
-            if fifo && n > FIFO_MAX {
-                println!("{name:<14} {n:>7}  skipped: FIFO layers grow without bound here, in either order");
-                continue;
-            }
             let (back, back_ok, back_ledger) = run(config, fifo, events.iter().rev().cloned());
             let (fwd, fwd_ok, fwd_ledger) = run(config, fifo, events.iter().cloned());
             if back_ok == n && fwd_ok == n {

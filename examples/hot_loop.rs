@@ -18,7 +18,6 @@ use std::time::Instant;
 
 use invsync::demand::{ErrorForm, ScenarioSet, UncertaintyModel};
 use invsync::rng;
-use rand::Rng;
 
 const S: usize = 1000;
 

@@ -320,7 +320,8 @@ pub fn run(seed: u64) -> Day {
         .flat_map(|i| (0..3).map(move |l| (i, l)))
         .map(|(i, l)| CountRecord { item: items[i].clone(), location: locs[l].clone(), counted: closing[i][l] })
         .collect();
-    let reconciliation = reconcile(hub.ledger(), &counts, close, &ReconcileConfig::default());
+    let reconciliation =
+        reconcile(hub.ledger(), &counts, close, &ReconcileConfig::default()).expect("one count per item x location");
     hub.raise_mismatches(&reconciliation);
     let ledger = hub.ledger();
     let mut hourly = Vec::new();

@@ -176,3 +176,38 @@ fn a_million_columns_read_and_plan_in_linear_time() {
     assert_eq!(err.line(), 1, "{err}");
     assert!(!matches!(err.kind(), CsvErrorKind::Io(_)), "{err}");
 }
+
+/// A reader's i/o failure keeps the `io::Error` (kind, message, and as the source), after
+/// the header as well as on the first read.
+#[test]
+fn csv_io_errors_keep_their_source() {
+    use std::error::Error as _;
+    use std::io::{self, Read};
+    /// Gives `ok` bytes, then fails.
+    struct Failing(&'static [u8]);
+    impl Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::Error::new(io::ErrorKind::ConnectionReset, "link down"));
+            }
+            let n = self.0.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+    let header = "event_id,item,location,occurred_at,type,qty\n";
+    for bytes in [&b""[..], header.as_bytes()] {
+        let err = match EventReaderBuilder::new().from_reader(Failing(bytes)) {
+            Err(e) => e,
+            Ok(mut rdr) => rdr.next().expect("an error, not the end").unwrap_err(),
+        };
+        let CsvErrorKind::Io(io) = err.kind() else { panic!("not an i/o error: {err}") };
+        assert_eq!(io.kind(), io::ErrorKind::ConnectionReset);
+        let source = err.source().and_then(|s| s.downcast_ref::<io::Error>()).expect("the io::Error as source");
+        assert_eq!(source.to_string(), "link down");
+        assert!(err.to_string().contains("i/o error: link down"), "{err}");
+    }
+    let err = read_counts(Failing(b""), Some("counts.csv")).unwrap_err();
+    assert!(err.source().is_some_and(|s| s.is::<io::Error>()), "{err}");
+}

@@ -7,7 +7,6 @@ use std::time::Instant;
 use invsync::demand::{Calendar, DemandHistory};
 use invsync::ledger::{Event, LedgerConfig, Movement, NegativeStock};
 use invsync::{EventId, ItemId, LocationId, SourceId, Timestamp};
-use rand::Rng;
 
 /// A tiny, deterministic generator (the core's SplitMix64 step) so workloads do not depend
 /// on `rand`.

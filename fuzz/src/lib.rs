@@ -124,7 +124,7 @@ pub fn csv_counts(data: &[u8]) -> usize {
         let _ = ledger.apply(Event::new(id, src, item, loc, Timestamp::EPOCH, Movement::receipt(10)));
     }
     let n = counts.len().min(MAX_RECORDS);
-    reconcile(&ledger, &counts[..n], Timestamp::from_days(1), &ReconcileConfig::default()).lines.len()
+    reconcile(&ledger, &counts[..n], Timestamp::from_days(1), &ReconcileConfig::default()).map_or(0, |r| r.lines.len())
 }
 
 /// One JSON event, applied.

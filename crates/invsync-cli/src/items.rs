@@ -67,6 +67,11 @@ impl PerItem {
         (settings, self.overrides.remove(key).map(|(_, o)| o))
     }
 
+    /// The item's lead time: its own from `--items`, else `base`'s.
+    pub(crate) fn lead_time(&self, key: &Key, base: &PolicyConfig) -> usize {
+        self.settings.get(key).and_then(|(_, s)| s.lead_time).unwrap_or(base.lead_time)
+    }
+
     /// Refuses rows naming items that were not in the history (a typo would otherwise
     /// silently keep an item on the defaults or drop an override).
     pub(crate) fn finish(&self) -> Result<(), Failure> {

@@ -52,7 +52,8 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         floor: args.floor,
         ..ReconcileConfig::default()
     };
-    let report = reconcile(&ledger, &counts, args.as_of, &config);
+    // read_counts refuses a key counted twice (naming both lines); the library checks too.
+    let report = reconcile(&ledger, &counts, args.as_of, &config).map_err(|e| Failure::Input(e.to_string()))?;
     match &args.out {
         Some(p) => {
             let mut out = Output::create(p)?;

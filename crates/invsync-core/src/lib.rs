@@ -29,6 +29,8 @@
 //!   reconciliation, KPIs.
 //! * [`demand`], [`policy`], [`plan`], [`backtest`]: scenarios and the safety-stock
 //!   decision.
+//! * [`bridge`]: demand histories and stock positions from the ledger for the planner,
+//!   planned orders posted back as scheduled receipts.
 //! * [`gs1`]: GTIN / GLN / SSCC check digits.
 //! * [`Timestamp`], [`Money`], [`UnitOfMeasure`] and the id types.
 
@@ -38,6 +40,7 @@
 #![deny(missing_docs)]
 
 pub mod backtest;
+pub mod bridge;
 pub mod demand;
 mod float;
 pub mod gs1;

@@ -17,17 +17,21 @@
 //! An item's stream therefore depends only on (master seed, item key): not on which other
 //! items run, in what order, on how many threads or machines.
 //!
+//! The stream is an [`ItemStream`]: no type of `rand` appears in invsync's API, so
+//! upgrading `rand` is not a breaking change of invsync (a change of the words drawn
+//! would be a value-breaking one, and the CHANGELOG would say so).
+//!
 //! ```
-//! use invsync_core::rng::{stream, bounded};
+//! use invsync_core::rng::stream;
 //! let mut a = stream(42, "S1/SKU-1");
 //! let mut b = stream(42, "S1/SKU-1");
-//! assert_eq!(bounded(&mut a, 10), bounded(&mut b, 10));
+//! assert_eq!(a.bounded(10), b.bounded(10));
 //! ```
 
 use std::convert::Infallible;
 
 use rand::{Rng, RngExt, SeedableRng, TryRng};
-pub use rand_chacha::ChaCha8Rng;
+use rand_chacha::ChaCha8Rng;
 
 /// FNV-1a, 64 bits.
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
@@ -54,8 +58,69 @@ pub fn seed_for(master_seed: u64, key: &str) -> [u8; 32] {
 }
 
 /// The random stream of `key` under `master_seed`.
-pub fn stream(master_seed: u64, key: &str) -> ChaCha8Rng {
-    ChaCha8Rng::from_seed(seed_for(master_seed, key))
+pub fn stream(master_seed: u64, key: &str) -> ItemStream {
+    ItemStream::from_seed(seed_for(master_seed, key))
+}
+
+/// One item's random stream: a ChaCha8 generator (20 rounds reduced to 8, the portable
+/// generator of `rand_chacha`) from a 32-byte seed, usually [`seed_for`]`(master_seed,
+/// key)` through [`stream`]. Its words are fixed by the seed (value-stability tests pin
+/// them); the generator type itself stays private.
+///
+/// ```
+/// use invsync_core::rng::{ItemStream, seed_for, stream};
+/// let mut s = stream(7, "S1/SKU-1");
+/// assert_eq!(s, ItemStream::from_seed(seed_for(7, "S1/SKU-1")));
+/// let (word, x, k) = (s.next_u32(), s.unit_f64(), s.bounded(6));
+/// assert!((0.0..1.0).contains(&x) && k < 6);
+/// assert_eq!(s.word_pos(), 4); // one word, two for the float, one for the integer
+/// # let _ = word;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemStream(ChaCha8Rng);
+
+impl ItemStream {
+    /// The stream of a 32-byte seed.
+    pub fn from_seed(seed: [u8; 32]) -> Self {
+        ItemStream(ChaCha8Rng::from_seed(seed))
+    }
+
+    /// The next 32-bit word.
+    #[inline]
+    pub fn next_u32(&mut self) -> u32 {
+        self.0.next_u32()
+    }
+
+    /// The next 64 bits: two words, the first one low.
+    #[inline]
+    pub fn next_u64(&mut self) -> u64 {
+        self.0.next_u64()
+    }
+
+    /// A uniform integer in `0..n` from one or more 32-bit words: Lemire's multiply-shift
+    /// with rejection, unbiased and fixed by the words (no dependence on `rand`'s own
+    /// range sampling). 0 when `n` is 0.
+    #[inline]
+    pub fn bounded(&mut self, n: u32) -> u32 {
+        bounded(&mut self.0, n)
+    }
+
+    /// A uniform `f64` in `[0, 1)` from the top 53 bits of the next 64 (two words).
+    #[inline]
+    pub fn unit_f64(&mut self) -> f64 {
+        unit_f64(&mut self.0)
+    }
+
+    /// How many 32-bit words were drawn since the seed.
+    pub fn word_pos(&self) -> u128 {
+        self.0.get_word_pos()
+    }
+
+    /// The generator, for the engine's samplers.
+    #[inline]
+    pub(crate) fn rng(&mut self) -> &mut ChaCha8Rng {
+        &mut self.0
+    }
 }
 
 /// A uniform integer in `0..n` (`n >= 1`) from one or more 32-bit draws: Lemire's
@@ -63,7 +128,7 @@ pub fn stream(master_seed: u64, key: &str) -> ChaCha8Rng {
 /// generator's output (no dependence on `rand`'s own range sampling, which may change).
 /// Returns 0 when `n == 0`.
 #[inline]
-pub fn bounded<R: Rng + ?Sized>(rng: &mut R, n: u32) -> u32 {
+pub(crate) fn bounded<R: Rng + ?Sized>(rng: &mut R, n: u32) -> u32 {
     if n == 0 {
         return 0;
     }
@@ -149,7 +214,7 @@ impl<R: Rng + ?Sized> TryRng for Prefetched<'_, R> {
 
 /// A uniform `f64` in `[0, 1)` from the top 53 bits of one 64-bit draw.
 #[inline]
-pub fn unit_f64<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+pub(crate) fn unit_f64<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
@@ -163,16 +228,16 @@ mod tests {
         assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
         let mut r = stream(7, "S1/SKU-1");
-        let first: Vec<u32> = (0..4).map(|_| bounded(&mut r, 1000)).collect();
+        let first: Vec<u32> = (0..4).map(|_| r.bounded(1000)).collect();
         let mut again = stream(7, "S1/SKU-1");
-        assert_eq!(first, (0..4).map(|_| bounded(&mut again, 1000)).collect::<Vec<_>>());
+        assert_eq!(first, (0..4).map(|_| again.bounded(1000)).collect::<Vec<_>>());
         assert_ne!(seed_for(7, "S1/SKU-1"), seed_for(7, "S1/SKU-2"));
         assert_ne!(seed_for(7, "S1/SKU-1"), seed_for(8, "S1/SKU-1"));
     }
 
     #[test]
     fn bounded_is_in_range_and_roughly_uniform() {
-        let mut r = stream(1, "x");
+        let mut r = stream(1, "x").0;
         let mut counts = [0u32; 7];
         for _ in 0..70_000 {
             counts[bounded(&mut r, 7) as usize] += 1;
@@ -194,8 +259,8 @@ mod tests {
         fn prefetched_words_are_the_stream(
             skip in 0usize..70, n in 0usize..200, k in 0usize..300, tail in 0usize..3, chunk in 1usize..80,
         ) {
-            let mut direct = stream(5, "prefetch");
-            let mut inner = stream(5, "prefetch");
+            let mut direct = stream(5, "prefetch").0;
+            let mut inner = stream(5, "prefetch").0;
             for _ in 0..skip {
                 direct.next_u32();
                 inner.next_u32();

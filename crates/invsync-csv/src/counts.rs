@@ -86,7 +86,7 @@ pub fn write_reconciliation<W: io::Write>(w: W, report: &ReconcileReport) -> Res
             l.needs_approval.to_string(),
         ])?;
     }
-    out.into_inner().map_err(|e| CsvError::new(CsvErrorKind::Io(e.error().to_string())))
+    out.into_inner().map_err(|e| CsvError::from(e.into_error()))
 }
 
 #[cfg(test)]

@@ -1,13 +1,15 @@
 //! Positioned CSV errors.
 
-use std::fmt;
+use std::sync::Arc;
+use std::{fmt, io};
 
 /// What went wrong, without the position.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum CsvErrorKind {
-    /// Reading or writing failed.
-    Io(String),
+    /// Reading or writing failed: the `io::Error` (shared, so the error stays `Clone`),
+    /// also the [`CsvError`]'s [`source`](std::error::Error::source).
+    Io(Arc<io::Error>),
     /// The CSV itself is malformed (ragged row, invalid UTF-8, bad quoting).
     Malformed(String),
     /// A required column is absent from the header.
@@ -26,6 +28,26 @@ pub enum CsvErrorKind {
         message: String,
     },
 }
+
+/// Equal when the same variant holds equal values; two i/o errors are equal when they have
+/// the same [`io::ErrorKind`] and message.
+impl PartialEq for CsvErrorKind {
+    fn eq(&self, other: &Self) -> bool {
+        use CsvErrorKind::*;
+        match (self, other) {
+            (Io(a), Io(b)) => Arc::ptr_eq(a, b) || (a.kind() == b.kind() && a.to_string() == b.to_string()),
+            (Malformed(a), Malformed(b))
+            | (UnknownColumn(a), UnknownColumn(b))
+            | (DuplicateColumn(a), DuplicateColumn(b)) => a == b,
+            (MissingColumn(a), MissingColumn(b)) => a == b,
+            (MissingValue, MissingValue) => true,
+            (Invalid { expected: e1, message: m1 }, Invalid { expected: e2, message: m2 }) => e1 == e2 && m1 == m2,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for CsvErrorKind {}
 
 impl fmt::Display for CsvErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -47,8 +69,18 @@ impl fmt::Display for CsvErrorKind {
 /// file nor a line (a writer's i/o error) is displayed as its message alone: the sink
 /// names itself in the i/o message. Values longer than [`MAX_QUOTED`] characters are
 /// shortened in the message (the full value is still returned by [`CsvError::value`]).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CsvError(Box<Details>);
+
+impl std::error::Error for CsvError {
+    /// The `io::Error` of an i/o failure ([`CsvErrorKind::Io`]).
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.0.kind {
+            CsvErrorKind::Io(e) => Some(&**e),
+            _ => None,
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Details {
@@ -139,9 +171,10 @@ pub fn bounded(s: &str) -> std::borrow::Cow<'_, str> {
 impl From<csv::Error> for CsvError {
     fn from(e: csv::Error) -> Self {
         let line = e.position().map_or(0, csv::Position::line);
-        let kind = match e.kind() {
-            csv::ErrorKind::Io(io) => CsvErrorKind::Io(io.to_string()),
-            _ => CsvErrorKind::Malformed(e.to_string()),
+        let message = e.to_string();
+        let kind = match e.into_kind() {
+            csv::ErrorKind::Io(io) => CsvErrorKind::Io(Arc::new(io)),
+            _ => CsvErrorKind::Malformed(message),
         };
         CsvError::new(kind).at_line(line)
     }
@@ -149,7 +182,7 @@ impl From<csv::Error> for CsvError {
 
 impl From<std::io::Error> for CsvError {
     fn from(e: std::io::Error) -> Self {
-        CsvError::new(CsvErrorKind::Io(e.to_string()))
+        CsvError::new(CsvErrorKind::Io(Arc::new(e)))
     }
 }
 

@@ -424,6 +424,6 @@ impl<W: io::Write> EventWriter<W> {
     ///
     /// [`CsvError`] when flushing fails.
     pub fn into_inner(self) -> Result<W, CsvError> {
-        self.inner.into_inner().map_err(|e| CsvError::new(CsvErrorKind::Io(e.error().to_string())))
+        self.inner.into_inner().map_err(|e| CsvError::from(e.into_error()))
     }
 }

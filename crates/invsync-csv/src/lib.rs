@@ -23,6 +23,7 @@ mod balances;
 mod counts;
 mod error;
 mod events;
+mod export;
 mod history;
 mod items;
 mod plan;
@@ -31,6 +32,7 @@ pub use balances::{BALANCE_COLUMNS, BalanceWriter, HISTORY_COLUMNS, HistoryWrite
 pub use counts::{RECONCILE_COLUMNS, read_counts, write_reconciliation};
 pub use error::{CsvError, CsvErrorKind, MAX_QUOTED, bounded};
 pub use events::{EVENT_COLUMNS, EventReader, EventReaderBuilder, EventRecord, EventWriter};
+pub use export::{LongHistoryWriter, StateWriter};
 pub use history::{
     Aligned, HistoryReaderBuilder, HistoryRecord, InStockReader, InStockRecord, Key, LongReader, StateReader,
     StateRecord, WideReader, align_in_stock, apply_in_stock, key_text,

@@ -12,7 +12,7 @@
 //! ```
 //! use invsync_eval::rules::{DecisionRule, Textbook};
 //! use invsync_eval::single::newsvendor;
-//! // Normal(50, 8), L = R = 1, nothing on hand, h = 0.18, p = 0.70 (ORACLES.md C1).
+//! // Normal(50, 8), L = R = 1, nothing on hand, h = 0.18, p = 0.70 (docs/oracles.md C1).
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let cases = newsvendor(&[&Textbook as &dyn DecisionRule], 2, 7, 20_000)?;
 //! for c in &cases {

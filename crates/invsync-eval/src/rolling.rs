@@ -14,10 +14,10 @@
 //!              0 ..= the largest L + R week demand of the path + 1
 //! ```
 
+use crate::truth::stream;
 use invsync_core::demand::{Calendar, DemandHistory};
 use invsync_core::plan::{SimResult, SimState};
 use invsync_core::policy::StockPosition;
-use invsync_core::rng::stream;
 use rayon::prelude::*;
 
 use crate::rules::{DecisionRule, Settings, SuiteError, decide};

@@ -18,7 +18,7 @@
 //! Q, so the best integer order is found by walking up from 0.
 
 use invsync_core::policy::StockPosition;
-use invsync_core::rng::ChaCha8Rng;
+use rand_chacha::ChaCha8Rng;
 
 use crate::rules::Settings;
 use crate::truth::Truth;

@@ -1,8 +1,8 @@
 //! The single-decision suite: one order at a time, scored by its controllable expected
 //! cost under the true demand against the best integer order ([`crate::score`]).
 
+use crate::truth::stream;
 use invsync_core::policy::StockPosition;
-use invsync_core::rng::stream;
 use rayon::prelude::*;
 
 use crate::rules::{DecisionRule, Settings, SuiteError, decide};
@@ -173,7 +173,7 @@ pub fn run(
 }
 
 /// The newsvendor case of issue 27: `items` i.i.d. Normal(50, 8) items with 260 weeks of
-/// history, L = R = 1, nothing on hand, h = 0.18, p = 0.70 (ORACLES.md C1: optimum 56.6).
+/// history, L = R = 1, nothing on hand, h = 0.18, p = 0.70 (docs/oracles.md C1: optimum 56.6).
 ///
 /// # Errors
 ///

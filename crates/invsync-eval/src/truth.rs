@@ -16,8 +16,22 @@
 
 use invsync_core::Timestamp;
 use invsync_core::demand::{Calendar, DemandHistory};
-use invsync_core::rng::{ChaCha8Rng, stream, unit_f64};
+use invsync_core::rng::seed_for;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Gamma, Normal, Poisson};
+
+/// The stream of `key` under `seed` as a `rand` generator, for rand_distr's samplers: the
+/// ChaCha8 generator of invsync's derivation ([`seed_for`]), so its words are those of
+/// [`invsync_core::rng::stream`] (which keeps `rand` out of invsync's API).
+pub fn stream(seed: u64, key: &str) -> ChaCha8Rng {
+    ChaCha8Rng::from_seed(seed_for(seed, key))
+}
+
+/// A uniform `f64` in `[0, 1)`, as [`invsync_core::rng::ItemStream::unit_f64`] draws it.
+fn unit_f64(rng: &mut ChaCha8Rng) -> f64 {
+    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
 
 /// The distribution of one period around its mean.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -19,18 +19,76 @@
 
 pub mod journal;
 
-/// Why a value could not be written or read as JSON.
+/// Why a value could not be written or read as JSON: what kind of failure, where (line
+/// and column, 1-based; 0 when not tied to a position), and for an i/o failure the
+/// `io::Error` itself as the [`source`](std::error::Error::source).
+///
+/// ```
+/// use invsync_core::ledger::LedgerConfig;
+/// use invsync_json::JsonErrorKind;
+/// let err = invsync_json::read::<_, LedgerConfig>("{\n  \"strict\": tru }".as_bytes()).unwrap_err();
+/// assert_eq!((err.kind(), err.line(), err.column()), (JsonErrorKind::Syntax, 2, 16));
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[error("json: {message} (line {line}, column {column})")]
 pub struct JsonError {
+    kind: JsonErrorKind,
     message: String,
     line: usize,
     column: usize,
+    #[source]
+    io: Option<std::io::Error>,
+}
+
+/// What kind of failure a [`JsonError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum JsonErrorKind {
+    /// Reading or writing failed (the `io::Error` is the error's source).
+    Io,
+    /// The text is not valid JSON.
+    Syntax,
+    /// Valid JSON, but not a valid value of the type read (a missing field, a wrong type,
+    /// a value the type refuses), or a value that cannot be written as JSON.
+    Data,
+    /// The input ended in the middle of a value.
+    Eof,
+}
+
+impl JsonError {
+    /// What kind of failure.
+    pub fn kind(&self) -> JsonErrorKind {
+        self.kind
+    }
+
+    /// 1-based line of the failure (0 when not tied to a position).
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// 1-based column of the failure (0 when not tied to a position).
+    pub fn column(&self) -> usize {
+        self.column
+    }
+
+    /// The parser's message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 impl From<serde_json::Error> for JsonError {
     fn from(e: serde_json::Error) -> Self {
-        JsonError { message: e.to_string(), line: e.line(), column: e.column() }
+        use serde_json::error::Category;
+        let kind = match e.classify() {
+            Category::Io => JsonErrorKind::Io,
+            Category::Syntax => JsonErrorKind::Syntax,
+            Category::Data => JsonErrorKind::Data,
+            Category::Eof => JsonErrorKind::Eof,
+        };
+        let (message, line, column) = (e.to_string(), e.line(), e.column());
+        let io = e.is_io().then(|| std::io::Error::from(e));
+        JsonError { kind, message, line, column, io }
     }
 }
 

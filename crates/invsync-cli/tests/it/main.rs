@@ -1,5 +1,6 @@
 //! The `invsync` binary end to end: bundled data, golden output, bad input, VN2 files.
 
+mod bridge;
 mod per_item;
 
 use std::path::{Path, PathBuf};

@@ -13,7 +13,7 @@
 //! Errors are never de-meaned: a biased forecast shifts the scenarios. The bias is flagged
 //! when `|mean window error| / (sd / sqrt(n)) > 2`.
 
-use rand::Rng;
+use crate::rng::ItemStream;
 
 use super::classify::{Classification, classify};
 use super::cold;
@@ -589,11 +589,11 @@ pub struct DemandOutcome {
 /// # Errors
 ///
 /// [`DemandError`] for a zero window, fewer than two scenarios or a bad `consensus`.
-pub fn generate<R: Rng + ?Sized>(
+pub fn generate(
     history: &DemandHistory,
     config: &DemandConfig,
     consensus: Option<&[f64]>,
-    rng: &mut R,
+    rng: &mut ItemStream,
 ) -> Result<DemandOutcome, DemandError> {
     let mut set = ScenarioSet::default();
     let (mut outcome, drawn) = generate_into(history, config, consensus, rng, &mut set)?;
@@ -604,11 +604,11 @@ pub fn generate<R: Rng + ?Sized>(
 /// [`generate`], drawing the scenarios into `set` (reusing its buffers, see
 /// [`UncertaintyModel::simulate_into`]) instead of a new set: the outcome's `scenarios` is
 /// `None` and the flag says whether `set` holds the item's scenarios (`false`: blocked).
-pub(crate) fn generate_into<R: Rng + ?Sized>(
+pub(crate) fn generate_into(
     history: &DemandHistory,
     config: &DemandConfig,
     consensus: Option<&[f64]>,
-    rng: &mut R,
+    rng: &mut ItemStream,
     set: &mut ScenarioSet,
 ) -> Result<(DemandOutcome, bool), DemandError> {
     let w = config.window;

@@ -1,4 +1,4 @@
-//! Syntetos-Boylan demand classification (ORACLES.md E conventions).
+//! Syntetos-Boylan demand classification (docs/oracles.md E conventions).
 //!
 //! ```text
 //! intervals: periods from the series start to the first non-zero demand, then between

@@ -16,7 +16,7 @@
 //! TSB              SES (alpha_p) of the occurrence indicator x SES (alpha_d) of sizes
 //! ```
 //!
-//! Intervals are counted from the series start (ORACLES.md E). Forecasts are floored at 0.
+//! Intervals are counted from the series start (docs/oracles.md E). Forecasts are floored at 0.
 
 use super::classify::mean;
 

@@ -7,7 +7,7 @@ use rand_distr::{
 
 use super::fit::{Family, lognormal_params};
 use crate::float::round_nonnegative;
-use crate::rng::{PREFETCH_CHUNK, Prefetched, bounded, unit_f64};
+use crate::rng::{ItemStream, PREFETCH_CHUNK, Prefetched, bounded, unit_f64};
 
 /// S scenarios x W periods of demand, stored contiguously (scenario-major), with their
 /// window totals.
@@ -238,13 +238,7 @@ impl UncertaintyModel {
     }
 
     /// Draws `s` scenarios around `forecast` (W values). `None` when blocked.
-    pub fn simulate<R: Rng + ?Sized>(
-        &self,
-        forecast: &[f64],
-        s: usize,
-        round: bool,
-        rng: &mut R,
-    ) -> Option<ScenarioSet> {
+    pub fn simulate(&self, forecast: &[f64], s: usize, round: bool, rng: &mut ItemStream) -> Option<ScenarioSet> {
         let mut out = ScenarioSet::default();
         self.simulate_into(forecast, s, round, rng, &mut out).then_some(out)
     }
@@ -254,14 +248,15 @@ impl UncertaintyModel {
     /// level-3 bootstraps' lookup tables live in a per-thread buffer that is reused too).
     /// Returns `false`, leaving `out` empty, when blocked. The values are bit-identical to
     /// [`simulate`](Self::simulate)'s and the generator ends in the same state.
-    pub fn simulate_into<R: Rng + ?Sized>(
+    pub fn simulate_into(
         &self,
         forecast: &[f64],
         s: usize,
         round: bool,
-        rng: &mut R,
+        rng: &mut ItemStream,
         out: &mut ScenarioSet,
     ) -> bool {
+        let rng = rng.rng();
         let w = forecast.len();
         if w == 0 || s == 0 {
             out.clear();

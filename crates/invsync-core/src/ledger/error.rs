@@ -79,7 +79,7 @@ pub enum LedgerError {
         /// The allowed skew.
         max_skew_ms: i64,
     },
-    /// The id was used before with a different payload (ORACLES.md A9).
+    /// The id was used before with a different payload (docs/oracles.md A9).
     #[error("event {event} was already applied with a different payload")]
     IdempotencyConflict {
         /// The event.
@@ -196,9 +196,6 @@ pub enum LedgerError {
         /// The location.
         location: LocationId,
     },
-    /// Bucket ends of an available-to-promise query must increase strictly.
-    #[error("available-to-promise bucket ends must be strictly increasing")]
-    BucketsNotAscending,
     /// The ledger already holds [`MAX_EVENTS`](super::MAX_EVENTS) events, the most its
     /// 32-bit log positions can name.
     #[error("event {event}: the ledger is full ({max} events)")]
@@ -211,11 +208,35 @@ pub enum LedgerError {
 }
 
 /// A batch was refused because one of its events was; nothing of the batch was applied.
+/// The event's [`LedgerError`] is also the error's
+/// [`source`](std::error::Error::source).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("batch event {index}: {error}")]
 pub struct BatchError {
     /// Zero-based position of the refused event in the batch.
     pub index: usize,
     /// Why it was refused.
+    #[source]
     pub error: LedgerError,
+}
+
+/// Why a query was refused: a misuse of the query or of the handle, never a refused event
+/// (that is a [`LedgerError`]). A query changes nothing either way.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum QueryError {
+    /// Bucket ends of an available-to-promise query must increase strictly.
+    #[error("available-to-promise bucket ends must be strictly increasing")]
+    BucketsNotAscending,
+    /// A [`SharedLedger`](super::SharedLedger) was queried from inside one of its
+    /// `with_shard` closures (as [`LedgerError::Reentrant`]).
+    #[error("a shared ledger was called from inside a with_shard closure (it would deadlock)")]
+    Reentrant,
+    /// A [`SharedLedger`](super::SharedLedger) shard is out of service (as
+    /// [`LedgerError::ShardPoisoned`]).
+    #[error("shard {shard} is out of service after a panic; rebuild it from its events")]
+    ShardPoisoned {
+        /// The shard.
+        shard: usize,
+    },
 }

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use crate::{EventId, ItemId, LocationId, Money, ReasonCode, SourceId, Timestamp};
 
-/// A quantity state inside on hand (ORACLES.md A7).
+/// A quantity state inside on hand (docs/oracles.md A7).
 ///
 /// ```text
 /// on_hand = available + committed + reserved + damaged + safety_stock + quality_control
@@ -81,7 +81,7 @@ impl FromStr for Bucket {
 /// `delta` of [`Movement::Adjust`] and the absolute targets of [`Movement::Set`] and
 /// [`Movement::Count`], strictly positive.
 ///
-/// `expected` fields are compare-and-set guards (ORACLES.md A8): the event applies only if
+/// `expected` fields are compare-and-set guards (docs/oracles.md A8): the event applies only if
 /// the bucket holds exactly that quantity at the event's instant; otherwise it is rejected
 /// as stale and nothing changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,7 +143,7 @@ pub enum Movement {
         /// Cost per unit of an increase.
         unit_cost: Option<Money>,
     },
-    /// A physical count of on hand: an absolute anchor (ORACLES.md A1). The difference to
+    /// A physical count of on hand: an absolute anchor (docs/oracles.md A1). The difference to
     /// the book quantity is posted to `available`; allocations are left as they are.
     Count {
         /// Units counted (>= 0).
@@ -646,7 +646,7 @@ impl Movement {
 /// One reported fact about stock at one item x location.
 ///
 /// Two events with the same [`id`](Event::id) are the same event (idempotency,
-/// ORACLES.md A9): the payload compared is every field but `recorded_at`, which is the
+/// docs/oracles.md A9): the payload compared is every field but `recorded_at`, which is the
 /// receiving system's clock and naturally differs between deliveries.
 ///
 /// ```

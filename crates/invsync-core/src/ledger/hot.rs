@@ -19,13 +19,18 @@
 //!   when something needs them (an in-order append, a read of the valuation, history, as-of
 //!   value, an exact re-post).
 //!
-//! An event (or cancellation) whose change of levels is the same at every later entry (no
-//! absolute count or set after it, and it does not fill an open line) is posted this way
-//! in `O(min(pos, len - pos))`: every later entry changes, so all of them count as
-//! re-posted, exactly as the entry-by-entry re-post would find. Any other change is
-//! re-posted entry by entry as on a plain key (exact convergence; levels, checkpoints and the
-//! final state written back), so the results are those of the plain layout in every case
-//! (proptested against it in `key.rs`).
+//! An event (or cancellation) that fills no open line is posted on the levels alone
+//! ([`Hot::walk`]): the difference it makes to the levels passes unchanged through every
+//! later entry but a count or a set, which absorbs part or all of it (a count fixes on
+//! hand, a set its bucket). The walk writes entries one by one up to the point where the
+//! difference is zero (the levels agree from there on: stop) or where no later count or set
+//! can change it (add it to the whole suffix, `O(min(pos, len - pos))`). A newest-first
+//! feed with a count every `k` events thus costs about `k` entries per event, not the key's
+//! length. The entries counted as re-posted, and guarded against negative stock, are those
+//! whose levels change, as on a plain key (`KeyLedger::repost`). A fill is re-posted entry by
+//! entry as on a plain key (exact convergence; levels, checkpoints and the final state
+//! written back), so the results are those of the plain layout in every case (proptested
+//! against it in `key.rs`).
 
 // Levels are handled field by field over parallel arrays (stored, offset, bounds, change).
 #![allow(clippy::needless_range_loop)]
@@ -34,7 +39,8 @@ use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use super::NegativeStock;
-use super::key::{CHECKPOINT_EVERY, Entry, Guard, KeyState, Op, OpError, Removed};
+use super::event::Bucket;
+use super::key::{Entry, Guard, KeyState, Op, OpError, Removed, checkpoint_due};
 use super::levels::Levels;
 use super::valuation::ValuationMethod;
 use crate::Timestamp;
@@ -71,14 +77,47 @@ fn levels(a: Lv) -> Levels {
     }
 }
 
-/// A count or set: its change of levels depends on the levels before it.
-fn is_absolute(op: &Op) -> bool {
-    matches!(op, Op::Count { .. } | Op::Set { .. })
+/// Kinds of absolute entries, for [`Census`]: a count, or a set of one bucket.
+const KINDS: usize = 1 + Bucket::ALL.len();
+
+/// The kind of an absolute entry, a count or a set, whose change of levels depends on the
+/// levels before it (`None`: not absolute).
+fn kind(op: &Op) -> Option<usize> {
+    match *op {
+        Op::Count { .. } => Some(0),
+        Op::Set { bucket, .. } => Some(1 + bucket.index()),
+        _ => None,
+    }
+}
+
+/// Absolute entries by kind.
+type Census = [usize; KINDS];
+
+/// How a difference `d` between two states' levels before an absolute entry of kind `k`
+/// is after it: a count fixes on hand, so `available` takes back what the other on-hand
+/// buckets gained; a set fixes its bucket. Either way the result does not depend on the
+/// levels before the entry beyond `d`, and applying it twice changes nothing.
+fn project(k: usize, d: &mut [i128; 8]) {
+    if k == 0 {
+        d[0] = -(1..Bucket::ALL.len()).map(|f| d[f]).sum::<i128>();
+    } else {
+        d[k - 1] = 0;
+    }
 }
 
 /// A receipt filling an open line: its change depends on the line's state.
 fn is_fill(op: &Op) -> bool {
     matches!(op, Op::Add { line: Some(_), .. })
+}
+
+/// What [`Hot::walk`] found: entries' new levels, the suffix that takes the final
+/// difference whole, that difference, and the entries whose levels change.
+#[derive(Debug)]
+struct Walk {
+    stores: Vec<(usize, Lv)>,
+    suffix: Option<usize>,
+    d: [i128; 8],
+    reposted: u32,
 }
 
 /// One entry and the levels after it, less the key's offset.
@@ -98,18 +137,18 @@ pub(crate) struct Hot {
     /// Lower and upper bounds of every entry's actual levels, per field (not tight).
     lo: [i128; 8],
     hi: [i128; 8],
-    /// Entries that are counts or sets.
-    absolute: usize,
+    /// Entries that are counts or sets, by kind.
+    absolute: Census,
     /// Checkpoints of entries before this index, and `state`'s valuation and lines when it is
     /// `items.len()`, are current; later ones are stale. `state.levels` is always current.
     dirty: usize,
     state: KeyState,
-    since_checkpoint: u16,
+    since_checkpoint: u32,
 }
 
 impl Hot {
     /// The hot layout of a plain key's entries (their checkpoints are current) and state.
-    pub(crate) fn new(method: ValuationMethod, entries: Vec<Entry>, state: KeyState, since_checkpoint: u16) -> Hot {
+    pub(crate) fn new(method: ValuationMethod, entries: Vec<Entry>, state: KeyState, since_checkpoint: u32) -> Hot {
         let mut run = KeyState::default();
         let items: VecDeque<HotEntry> = entries
             .into_iter()
@@ -120,7 +159,12 @@ impl Hot {
             })
             .collect();
         debug_assert_eq!(run.levels, state.levels);
-        let absolute = items.iter().filter(|h| is_absolute(&h.e.op())).count();
+        let mut absolute = [0; KINDS];
+        for h in &items {
+            if let Some(k) = kind(&h.e.op()) {
+                absolute[k] += 1;
+            }
+        }
         let mut hot = Hot {
             method,
             dirty: items.len(),
@@ -236,13 +280,34 @@ impl Hot {
         }
     }
 
-    /// Counts and sets among entries `from..`.
-    fn absolute_from(&self, from: usize) -> usize {
+    /// Counts and sets among entries `from..`, by kind (scanning the shorter side).
+    fn absolute_from(&self, from: usize) -> Census {
         let n = self.items.len();
+        let mut c = [0; KINDS];
         if from < n - from {
-            self.absolute - self.items.range(..from).filter(|h| is_absolute(&h.e.op())).count()
+            c = self.absolute;
+            for h in self.items.range(..from) {
+                if let Some(k) = kind(&h.e.op()) {
+                    c[k] -= 1;
+                }
+            }
         } else {
-            self.items.range(from..).filter(|h| is_absolute(&h.e.op())).count()
+            for h in self.items.range(from..) {
+                if let Some(k) = kind(&h.e.op()) {
+                    c[k] += 1;
+                }
+            }
+        }
+        c
+    }
+
+    fn count_kind(&mut self, op: &Op, add: bool) {
+        if let Some(k) = kind(op) {
+            if add {
+                self.absolute[k] += 1;
+            } else {
+                self.absolute[k] -= 1;
+            }
         }
     }
 
@@ -280,17 +345,21 @@ impl Hot {
             Some(c) => (self.items[c].e.checkpoint.as_deref().cloned().unwrap_or_default(), c + 1),
             None => (KeyState::default(), 0),
         };
-        let mut since = 0u16;
+        let mut since = 0u32;
         for h in self.items.range_mut(from..end) {
             let res = state.apply(&h.e.op(), self.method, h.e.seq(), Guard::NONE);
             debug_assert!(res.is_ok(), "replay of an admitted entry failed: {res:?}");
-            since += 1;
-            if h.e.checkpoint.is_some() || since >= CHECKPOINT_EVERY {
+            since = since.saturating_add(1);
+            // Checkpoints are placed afresh over the replayed entries (entries inserted since
+            // the last placement left some too close together).
+            if checkpoint_due(since, &state) {
                 match &mut h.e.checkpoint {
                     Some(c) => (**c).clone_from(&state),
                     None => h.e.checkpoint = Some(Box::new(state.clone())),
                 }
                 since = 0;
+            } else {
+                h.e.checkpoint = None;
             }
         }
         self.dirty = end;
@@ -318,45 +387,104 @@ impl Hot {
         probe.apply(&op, self.method, seq, guard)?;
         let after = arr(&probe.levels);
         let d: [i128; 8] = std::array::from_fn(|f| i128::from(after[f]) - i128::from(before[f]));
-        if !self.uniform(pos, &d, guard.negative)? {
+        let Some(walk) = self.walk(pos, d, guard.negative)? else {
             return self.insert_exact(pos, at, seq, op, guard);
-        }
-        self.shift(pos, &d);
+        };
+        self.write_walk(&walk);
         self.items.insert(pos, HotEntry { e: Entry::new(at, seq, &op, None), lv: [0; 8] });
         self.store(pos, after);
-        self.absolute += usize::from(is_absolute(&op));
+        self.count_kind(&op, true);
         self.dirty = self.dirty.min(pos);
-        self.state.levels = levels(std::array::from_fn(|f| (i128::from(arr(&self.state.levels)[f]) + d[f]) as i64));
-        Ok((true, (n - pos) as u32))
+        Ok((true, walk.reposted))
     }
 
-    /// Whether adding `d` to the levels after every entry `from..` is the exact re-post: `d`
-    /// is not zero, no count or set follows, and no level leaves the safe range. Checks the
-    /// future-negative guard over them (an error at the first entry that would go negative).
-    fn uniform(&self, from: usize, d: &[i128; 8], negative: NegativeStock) -> Result<bool, OpError> {
-        if d.iter().all(|&x| x == 0) || self.absolute_from(from) > 0 {
-            return Ok(false);
+    /// The re-post of a change `d` of the levels just before entry `from`, worked out on the
+    /// levels alone: a difference between two states' levels passes unchanged through every
+    /// entry but a count or a set, which [`project`]s it; once it is zero the levels agree
+    /// for good, and once no later count or set can change it, it is added to the whole
+    /// suffix at once ([`Hot::shift`]). Entries before that point are written one by one.
+    /// So a back-dated event costs the entries up to the next count or set that absorbs its
+    /// change (or that no later one changes), not the key's length. The valuation and
+    /// lines are left dirty from `from` (re-folded when needed).
+    ///
+    /// Checks the future-negative guard on every entry whose levels change (an error at the
+    /// first). `None` when levels could leave the range where this is exact (no overflow
+    /// possible): the caller takes the exact re-post.
+    fn walk(&self, from: usize, d: [i128; 8], negative: NegativeStock) -> Result<Option<Walk>, OpError> {
+        let n = self.items.len();
+        // Every difference met below has fields no larger than the sum of `d`'s.
+        let m: i128 = d.iter().map(|x| x.abs()).sum();
+        if (0..8).any(|f| self.lo[f] - m <= -SAFE || self.hi[f] + m >= SAFE) {
+            return Ok(None);
         }
-        if (0..8).any(|f| self.lo[f] + d[f].min(0) <= -SAFE || self.hi[f] + d[f].max(0) >= SAFE) {
-            return Ok(false);
-        }
-        if negative == NegativeStock::Reject && (0..8).any(|f| self.lo[f] + d[f] < 0) {
-            for j in from..self.items.len() {
-                let a = self.actual(j);
-                if let Some(f) = (0..8).find(|&f| i128::from(a[f]) + d[f] < 0) {
-                    let qty = (i128::from(a[f]) + d[f]) as i64;
-                    return Err(OpError::Negative { at_seq: self.items[j].e.seq(), bucket: NAMES[f], qty });
+        let mut census = self.absolute_from(from);
+        let fixed = |d: &[i128; 8], census: &Census| {
+            (0..KINDS).all(|k| {
+                let mut p = *d;
+                project(k, &mut p);
+                census[k] == 0 || p == *d
+            })
+        };
+        let mut walk = Walk { stores: Vec::new(), suffix: None, d, reposted: 0 };
+        let mut is_fixed = fixed(&walk.d, &census);
+        let mut j = from;
+        while j < n && walk.d != [0; 8] {
+            if is_fixed {
+                let d = walk.d;
+                if negative == NegativeStock::Reject && (0..8).any(|f| self.lo[f] + d[f] < 0) {
+                    for i in j..n {
+                        let a = self.actual(i);
+                        if let Some(f) = (0..8).find(|&f| i128::from(a[f]) + d[f] < 0) {
+                            let qty = (i128::from(a[f]) + d[f]) as i64;
+                            return Err(OpError::Negative { at_seq: self.items[i].e.seq(), bucket: NAMES[f], qty });
+                        }
+                    }
                 }
+                walk.suffix = Some(j);
+                walk.reposted += (n - j) as u32;
+                break;
             }
+            if let Some(k) = kind(&self.items[j].e.op()) {
+                census[k] -= 1;
+                project(k, &mut walk.d);
+                if walk.d == [0; 8] {
+                    break;
+                }
+                is_fixed = fixed(&walk.d, &census);
+            }
+            let old = self.actual(j);
+            // Within the safe range (checked above): no overflow.
+            let a: Lv = std::array::from_fn(|f| (i128::from(old[f]) + walk.d[f]) as i64);
+            if negative == NegativeStock::Reject
+                && let Some(f) = (0..8).find(|&f| a[f] < 0)
+            {
+                return Err(OpError::Negative { at_seq: self.items[j].e.seq(), bucket: NAMES[f], qty: a[f] });
+            }
+            walk.stores.push((j, a));
+            walk.reposted += 1;
+            j += 1;
         }
-        Ok(true)
+        Ok(Some(walk))
+    }
+
+    /// Writes a walk's levels (indices before the change's own entry is inserted or
+    /// removed) and the final levels.
+    fn write_walk(&mut self, walk: &Walk) {
+        if let Some(j) = walk.suffix {
+            self.shift(j, &walk.d);
+        }
+        for &(j, a) in &walk.stores {
+            self.store(j, a);
+        }
+        let d = walk.d;
+        self.state.levels = levels(std::array::from_fn(|f| (i128::from(arr(&self.state.levels)[f]) + d[f]) as i64));
     }
 
     fn append(&mut self, at: Timestamp, seq: u64, op: Op, guard: Guard) -> Result<(), OpError> {
         self.clean_to(self.items.len());
         self.state.apply(&op, self.method, seq, guard)?;
-        self.since_checkpoint += 1;
-        let checkpoint = if self.since_checkpoint >= CHECKPOINT_EVERY {
+        self.since_checkpoint = self.since_checkpoint.saturating_add(1);
+        let checkpoint = if checkpoint_due(self.since_checkpoint, &self.state) {
             self.since_checkpoint = 0;
             Some(Box::new(self.state.clone()))
         } else {
@@ -365,7 +493,7 @@ impl Hot {
         self.items.push_back(HotEntry { e: Entry::new(at, seq, &op, checkpoint), lv: [0; 8] });
         let n = self.items.len();
         self.store(n - 1, arr(&self.state.levels));
-        self.absolute += usize::from(is_absolute(&op));
+        self.count_kind(&op, true);
         self.dirty = n;
         Ok(())
     }
@@ -382,20 +510,28 @@ impl Hot {
         from: usize,
         negative: NegativeStock,
     ) -> Result<(u32, Vec<(usize, Option<Lv>, Option<KeyState>)>, Option<usize>, KeyState), OpError> {
-        let guard = Guard { negative, expected: None };
         let (mut n, mut changed) = (0u32, Vec::new());
         if new == old {
             return Ok((n, changed, Some(from), new));
         }
         for (j, h) in self.items.range(from..).enumerate() {
             let op = h.e.op();
-            new.apply(&op, self.method, h.e.seq(), guard)?;
+            new.apply(&op, self.method, h.e.seq(), Guard::NONE)?;
             let res = old.apply(&op, self.method, h.e.seq(), Guard::NONE);
             debug_assert!(res.is_ok());
             if new == old {
                 return Ok((n, changed, Some(from + j), new));
             }
-            n += 1;
+            // As on a plain key: the guard and the count cover the entries whose levels
+            // changed (`KeyLedger::repost`).
+            if new.levels != old.levels {
+                if negative == NegativeStock::Reject
+                    && let Some((bucket, qty)) = new.levels.first_negative()
+                {
+                    return Err(OpError::Negative { at_seq: h.e.seq(), bucket, qty });
+                }
+                n += 1;
+            }
             // Past a count that re-anchored the levels, only the valuation differs.
             let lv = (new.levels != old.levels).then(|| arr(&new.levels));
             let checkpoint = h.e.checkpoint.is_some().then(|| new.clone());
@@ -438,7 +574,7 @@ impl Hot {
         self.items.insert(pos, HotEntry { e: Entry::new(at, seq, &op, None), lv: [0; 8] });
         self.store(pos, first);
         self.write_back(changed, 1);
-        self.absolute += usize::from(is_absolute(&op));
+        self.count_kind(&op, true);
         self.dirty = match agreed {
             None => {
                 self.state = last;
@@ -464,20 +600,19 @@ impl Hot {
         let op = target.e.op();
         let n = self.items.len();
         // The last entry's removal changes the final state itself: re-posted exactly.
-        let reposted = if is_fill(&op) || pos + 1 == n {
+        let walk = if is_fill(&op) || pos + 1 == n {
             None
         } else {
             let (before, after) = (self.levels_before(pos), self.actual(pos));
             let d: [i128; 8] = std::array::from_fn(|f| i128::from(before[f]) - i128::from(after[f]));
-            self.uniform(pos + 1, &d, negative)?.then_some(d)
+            self.walk(pos + 1, d, negative)?
         };
-        let Some(d) = reposted else { return self.remove_exact(pos, negative) };
+        let Some(walk) = walk else { return self.remove_exact(pos, negative) };
+        self.write_walk(&walk);
         let h = self.items.remove(pos).expect("the entry was found above");
-        self.shift(pos, &d);
-        self.absolute -= usize::from(is_absolute(&op));
+        self.count_kind(&op, false);
         self.dirty = self.dirty.min(pos);
-        self.state.levels = levels(std::array::from_fn(|f| (i128::from(arr(&self.state.levels)[f]) + d[f]) as i64));
-        Ok(Some((Removed { at: h.e.at, seq, op }, (n - pos - 1) as u32)))
+        Ok(Some((Removed { at: h.e.at, seq, op }, walk.reposted)))
     }
 
     fn remove_exact(&mut self, pos: usize, negative: NegativeStock) -> Result<Option<(Removed, u32)>, OpError> {
@@ -492,7 +627,7 @@ impl Hot {
         let dirty = self.dirty;
         let h = self.items.remove(pos).expect("the entry exists");
         self.write_back(changed, -1);
-        self.absolute -= usize::from(is_absolute(&op));
+        self.count_kind(&op, false);
         self.dirty = match agreed {
             // No entry after it (or none changed through the end): `last` is the final state.
             None => {
@@ -552,6 +687,12 @@ impl Hot {
         if self.dirty >= self.items.len() {
             assert_eq!(s, self.state);
         }
-        assert_eq!(self.absolute, self.items.iter().filter(|h| is_absolute(&h.e.op())).count());
+        let mut census = [0; KINDS];
+        for h in &self.items {
+            if let Some(k) = kind(&h.e.op()) {
+                census[k] += 1;
+            }
+        }
+        assert_eq!(self.absolute, census);
     }
 }

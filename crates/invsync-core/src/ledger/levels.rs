@@ -2,7 +2,7 @@
 
 use super::event::Bucket;
 
-/// The quantity states of one item x location (ORACLES.md A7), in base units.
+/// The quantity states of one item x location (docs/oracles.md A7), in base units.
 ///
 /// ```text
 /// on_hand = available + committed + reserved + damaged + safety_stock + quality_control
@@ -49,7 +49,7 @@ impl Levels {
         self.buckets()[bucket.index()]
     }
 
-    /// Available, floored at zero: what can be promised (ORACLES.md A10).
+    /// Available, floored at zero: what can be promised (docs/oracles.md A10).
     pub fn sellable(&self) -> i64 {
         self.available.max(0)
     }

@@ -38,9 +38,10 @@
 //!   entry the event re-posts (the future-negative guard, A2), and cancellations.
 //! * **Atomicity.** An event touching two keys (transfers), and a whole
 //!   [`Ledger::apply_batch`], apply entirely or not at all.
-//! * **Persistence.** The ledger is a pure function of its accepted events in recording
-//!   order: replaying [`Ledger::events`] into a fresh ledger with the same configuration
-//!   reproduces it exactly.
+//! * **Persistence.** The ledger is a pure function of its configuration, its
+//!   registrations and its accepted events in recording order: [`Ledger::replay`] of
+//!   [`Ledger::registrations`] (each in its place among the events) and
+//!   [`Ledger::events`] reproduces it exactly.
 
 mod error;
 mod event;
@@ -48,14 +49,16 @@ mod hot;
 mod index;
 mod key;
 mod levels;
+mod replay;
 mod shared;
 mod valuation;
 
 use foldhash::HashMap;
 
-pub use error::{BatchError, LedgerError};
+pub use error::{BatchError, LedgerError, QueryError};
 pub use event::{Bucket, Event, Movement, UnknownBucket};
 pub use levels::Levels;
+pub use replay::{Misplacement, Registered, Registration, ReplayError};
 pub use shared::SharedLedger;
 pub use valuation::{Layer, MAX_UNIT_COST_MICROS, ValuationMethod};
 
@@ -72,7 +75,7 @@ pub enum NegativeStock {
     /// Refuse any event that would make a quantity negative, now or at a later entry.
     #[default]
     Reject,
-    /// Allow negative quantities (valued as in ORACLES.md A4, A6).
+    /// Allow negative quantities (valued as in docs/oracles.md A4, A6).
     Allow,
 }
 
@@ -114,7 +117,10 @@ pub struct Outcome {
     pub seq: u64,
     /// It was posted before existing entries (back-dated or out of order).
     pub late: bool,
-    /// How many later entries were re-posted.
+    /// How many later entries of the item x location had their levels changed by the
+    /// re-post (a late event or a cancellation). Entries past a count that absorbed the
+    /// change keep their levels and are not counted, though their values follow the new
+    /// history (moving average carries a value change on).
     pub reposted: u32,
     /// The event had been applied before; this delivery changed nothing and the fields
     /// above are the original outcome.
@@ -291,6 +297,8 @@ pub struct Ledger {
     config: LedgerConfig,
     items: HashMap<ItemId, ValuationMethod>,
     locations: HashMap<LocationId, NegativeStock>,
+    /// Every registration in the order made, with its place among the events.
+    registrations: Vec<Registered>,
     /// Item x location -> position in `keys`.
     index: Index,
     keys: Vec<Slot>,
@@ -315,6 +323,7 @@ impl Ledger {
             config,
             items: HashMap::default(),
             locations: HashMap::default(),
+            registrations: Vec::new(),
             index: Index::default(),
             keys: Vec::new(),
             log: Vec::new(),
@@ -331,16 +340,13 @@ impl Ledger {
     /// Registers an item and its valuation method. The method applies to item x
     /// locations that have no entries yet; existing ones keep theirs.
     pub fn register_item(&mut self, item: ItemId, valuation: ValuationMethod) {
-        self.items.insert(item, valuation);
+        self.register(Registration::Item { item, valuation });
     }
 
     /// Registers a location and its negative-stock policy (effective for events applied
     /// from now on).
     pub fn register_location(&mut self, location: LocationId, negative: NegativeStock) {
-        for slot in self.keys.iter_mut().filter(|s| s.location == location) {
-            slot.negative = negative;
-        }
-        self.locations.insert(location, negative);
+        self.register(Registration::Location { location, negative });
     }
 
     /// Applies one event.
@@ -864,7 +870,7 @@ impl Ledger {
         Money::from_micros(self.key(item, location).map_or(0, |k| k.value_at(at)))
     }
 
-    /// Quantities of an item summed over every location (ORACLES.md A10, A11).
+    /// Quantities of an item summed over every location (docs/oracles.md A10, A11).
     pub fn levels_across(&self, item: &ItemId) -> Levels {
         self.keys
             .iter()
@@ -915,10 +921,10 @@ impl Ledger {
     ///
     /// # Errors
     ///
-    /// [`LedgerError::BucketsNotAscending`] when `ends` does not increase strictly.
-    pub fn atp(&self, item: &ItemId, location: &LocationId, ends: &[Timestamp]) -> Result<Vec<AtpBucket>, LedgerError> {
+    /// [`QueryError::BucketsNotAscending`] when `ends` does not increase strictly.
+    pub fn atp(&self, item: &ItemId, location: &LocationId, ends: &[Timestamp]) -> Result<Vec<AtpBucket>, QueryError> {
         if ends.windows(2).any(|w| w[0] >= w[1]) {
-            return Err(LedgerError::BucketsNotAscending);
+            return Err(QueryError::BucketsNotAscending);
         }
         let Some(k) = self.key(item, location) else {
             return Ok(ends.iter().map(|&end| AtpBucket { end, receipts: 0, cumulative: 0 }).collect());
@@ -944,7 +950,7 @@ impl Ledger {
     }
 
     /// Every accepted event in recording order, cancellations included. Replaying them
-    /// into a fresh ledger with the same configuration reproduces this one.
+    /// with [`Ledger::registrations`] ([`Ledger::replay`]) reproduces this ledger.
     pub fn events(&self) -> impl ExactSizeIterator<Item = &Event> + '_ {
         self.log.iter().map(|l| &l.event)
     }

@@ -5,7 +5,8 @@ use std::cell::Cell;
 use std::sync::{Mutex, MutexGuard};
 
 use super::{
-    BatchError, Event, Ledger, LedgerConfig, LedgerError, Levels, Movement, NegativeStock, Outcome, ValuationMethod,
+    BatchError, Event, Ledger, LedgerConfig, LedgerError, Levels, Movement, NegativeStock, Outcome, QueryError,
+    Registered, ValuationMethod,
 };
 use crate::rng::fnv1a64;
 use crate::{EventId, ItemId, LocationId};
@@ -32,10 +33,11 @@ use crate::{EventId, ItemId, LocationId};
 ///   negative-stock policy is enforced per shard as in [`Ledger`].
 /// * **No deadlock by re-entry.** Calling any `SharedLedger` method from inside a
 ///   [`SharedLedger::with_shard`] closure (on the same thread) is refused with
-///   [`LedgerError::Reentrant`] instead of waiting for a lock the thread holds.
+///   [`LedgerError::Reentrant`] (a query: [`QueryError::Reentrant`]) instead of waiting
+///   for a lock the thread holds.
 /// * **A shard whose apply panicked is out of service.** Its state may be half-updated,
 ///   so every later call touching it is refused with [`LedgerError::ShardPoisoned`]
-///   until [`SharedLedger::rebuild_shard`] replays it from its events.
+///   (a query: [`QueryError::ShardPoisoned`]) until [`SharedLedger::rebuild_shard`] replays it from its events.
 ///
 /// Differences from one [`Ledger`]: [`Outcome::seq`] counts per shard; a cancellation,
 /// transfer receipt or scheduled-receipt fill must name the item of the event it refers to
@@ -126,8 +128,34 @@ impl Drop for ClosureScope {
 
 /// Refuses a call made from inside a `with_shard` closure: the thread holds a shard lock,
 /// and taking another (or the same) one could deadlock.
-fn not_reentrant() -> Result<(), LedgerError> {
-    if IN_CLOSURE.with(Cell::get) > 0 { Err(LedgerError::Reentrant) } else { Ok(()) }
+fn not_reentrant() -> Result<(), Refusal> {
+    if IN_CLOSURE.with(Cell::get) > 0 { Err(Refusal::Reentrant) } else { Ok(()) }
+}
+
+/// Why the handle refused a call before reaching a ledger: a [`LedgerError`] for an apply
+/// or registration, a [`QueryError`] for a query.
+#[derive(Debug, Clone, Copy)]
+enum Refusal {
+    Reentrant,
+    Poisoned(usize),
+}
+
+impl From<Refusal> for LedgerError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Reentrant => LedgerError::Reentrant,
+            Refusal::Poisoned(shard) => LedgerError::ShardPoisoned { shard },
+        }
+    }
+}
+
+impl From<Refusal> for QueryError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Reentrant => QueryError::Reentrant,
+            Refusal::Poisoned(shard) => QueryError::ShardPoisoned { shard },
+        }
+    }
 }
 
 /// Locks an id-index shard. The index only ever holds ids of accepted events and is
@@ -178,11 +206,11 @@ impl SharedLedger {
 
     /// Locks shard `shard` for work: refused from inside a `with_shard` closure, and
     /// while the shard is out of service after a panic.
-    fn shard(&self, shard: usize) -> Result<MutexGuard<'_, Shard>, LedgerError> {
+    fn shard(&self, shard: usize) -> Result<MutexGuard<'_, Shard>, Refusal> {
         not_reentrant()?;
         let guard = lock(&self.shards[shard]);
         if guard.broken {
-            return Err(LedgerError::ShardPoisoned { shard });
+            return Err(Refusal::Poisoned(shard));
         }
         Ok(guard)
     }
@@ -278,13 +306,13 @@ impl SharedLedger {
             let error = LedgerError::BatchSpansShards { event: events[index].id.clone() };
             return Err(BatchError { index, error });
         }
-        not_reentrant().map_err(|error| BatchError { index: 0, error })?;
+        not_reentrant().map_err(|r| BatchError { index: 0, error: r.into() })?;
         if let Some((index, error)) =
             events.iter().enumerate().find_map(|(i, e)| Some((i, self.cross_shard_cancel(e, shard)?)))
         {
             return Err(BatchError { index, error });
         }
-        let mut guard = self.shard(shard).map_err(|error| BatchError { index: 0, error })?;
+        let mut guard = self.shard(shard).map_err(|r| BatchError { index: 0, error: r.into() })?;
         let slots: Vec<usize> = events.iter().map(|e| self.id_shard_of(&e.id)).collect();
         let mut order = slots.clone();
         order.sort_unstable();
@@ -312,9 +340,9 @@ impl SharedLedger {
     ///
     /// # Errors
     ///
-    /// [`LedgerError::Reentrant`] from inside a [`with_shard`](Self::with_shard) closure,
-    /// [`LedgerError::ShardPoisoned`] when the item's shard is out of service.
-    pub fn levels(&self, item: &ItemId, location: &LocationId) -> Result<Levels, LedgerError> {
+    /// [`QueryError::Reentrant`] from inside a [`with_shard`](Self::with_shard) closure,
+    /// [`QueryError::ShardPoisoned`] when the item's shard is out of service.
+    pub fn levels(&self, item: &ItemId, location: &LocationId) -> Result<Levels, QueryError> {
         Ok(self.shard(self.shard_of(item))?.ledger.levels(item, location))
     }
 
@@ -322,11 +350,11 @@ impl SharedLedger {
     /// handle does not offer directly: history, valuation, as-of queries ...).
     ///
     /// `f` must not call back into a `SharedLedger` (it holds a shard lock): such calls
-    /// return [`LedgerError::Reentrant`] instead of deadlocking. (A call from another
+    /// are refused (`Reentrant`) instead of deadlocking. (A call from another
     /// thread that `f` waits for is not detected and would deadlock.)
     ///
     /// ```
-    /// use invsync_core::ledger::{LedgerConfig, LedgerError, SharedLedger};
+    /// use invsync_core::ledger::{LedgerConfig, QueryError, SharedLedger};
     /// use invsync_core::{ItemId, LocationId};
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let shared = SharedLedger::new(LedgerConfig::default(), 4);
@@ -334,15 +362,15 @@ impl SharedLedger {
     /// let entries = shared.with_shard(&item, |l| l.history(&item, &store).count())?;
     /// assert_eq!(entries, 0);
     /// let inner = shared.with_shard(&item, |_| shared.levels(&item, &store))?;
-    /// assert_eq!(inner, Err(LedgerError::Reentrant));
+    /// assert_eq!(inner, Err(QueryError::Reentrant));
     /// # Ok(()) }
     /// ```
     ///
     /// # Errors
     ///
-    /// [`LedgerError::Reentrant`] when called from inside another `with_shard` closure,
-    /// [`LedgerError::ShardPoisoned`] when the item's shard is out of service.
-    pub fn with_shard<T>(&self, item: &ItemId, f: impl FnOnce(&Ledger) -> T) -> Result<T, LedgerError> {
+    /// [`QueryError::Reentrant`] when called from inside another `with_shard` closure,
+    /// [`QueryError::ShardPoisoned`] when the item's shard is out of service.
+    pub fn with_shard<T>(&self, item: &ItemId, f: impl FnOnce(&Ledger) -> T) -> Result<T, QueryError> {
         let guard = self.shard(self.shard_of(item))?;
         let _scope = ClosureScope::enter();
         Ok(f(&guard.ledger))
@@ -352,9 +380,9 @@ impl SharedLedger {
     ///
     /// # Errors
     ///
-    /// [`LedgerError::Reentrant`] from inside a [`with_shard`](Self::with_shard) closure,
-    /// [`LedgerError::ShardPoisoned`] when a shard is out of service.
-    pub fn len(&self) -> Result<usize, LedgerError> {
+    /// [`QueryError::Reentrant`] from inside a [`with_shard`](Self::with_shard) closure,
+    /// [`QueryError::ShardPoisoned`] when a shard is out of service.
+    pub fn len(&self) -> Result<usize, QueryError> {
         (0..self.shards.len()).map(|s| Ok(self.shard(s)?.ledger.len())).sum()
     }
 
@@ -363,7 +391,7 @@ impl SharedLedger {
     /// # Errors
     ///
     /// As [`len`](Self::len).
-    pub fn is_empty(&self) -> Result<bool, LedgerError> {
+    pub fn is_empty(&self) -> Result<bool, QueryError> {
         Ok(self.len()? == 0)
     }
 
@@ -371,8 +399,8 @@ impl SharedLedger {
     ///
     /// # Errors
     ///
-    /// [`LedgerError::Reentrant`] from inside a [`with_shard`](Self::with_shard) closure.
-    pub fn poisoned_shards(&self) -> Result<Vec<usize>, LedgerError> {
+    /// [`QueryError::Reentrant`] from inside a [`with_shard`](Self::with_shard) closure.
+    pub fn poisoned_shards(&self) -> Result<Vec<usize>, QueryError> {
         not_reentrant()?;
         Ok((0..self.shards.len()).filter(|&s| lock(&self.shards[s]).broken).collect())
     }
@@ -411,7 +439,7 @@ impl SharedLedger {
     /// are reported at index 0.
     pub fn rebuild_shard(&self, shard: usize, events: impl IntoIterator<Item = Event>) -> Result<usize, BatchError> {
         let at0 = |error| BatchError { index: 0, error };
-        not_reentrant().map_err(at0)?;
+        not_reentrant().map_err(|r| at0(r.into()))?;
         let Some(cell) = self.shards.get(shard) else {
             return Err(at0(LedgerError::NoSuchShard { shard, shards: self.shards.len() }));
         };
@@ -422,6 +450,12 @@ impl SharedLedger {
         let mut fresh = Ledger::new(old.config.clone());
         fresh.items.clone_from(&old.items);
         fresh.locations.clone_from(&old.locations);
+        // Every registration is in force from the first replayed event: recorded so.
+        fresh.registrations = old
+            .registrations
+            .iter()
+            .map(|r| Registered { before_seq: 0, registration: r.registration.clone() })
+            .collect();
         fresh.max_events = old.max_events;
         // Every id lock, ascending (after the shard lock, as everywhere), held until the
         // index is rebuilt: a rare recovery step, it briefly stops every other apply.
@@ -506,14 +540,15 @@ mod tests {
             }));
             assert!(caught.is_err(), "the injected panic reaches the caller");
             let poisoned = Err(LedgerError::ShardPoisoned { shard: sa });
+            let query_poisoned = Err(QueryError::ShardPoisoned { shard: sa });
             assert_eq!(shared.poisoned_shards(), Ok(vec![sa]));
-            assert_eq!(shared.levels(&a, &loc).map(drop), poisoned);
+            assert_eq!(shared.levels(&a, &loc).map(drop), query_poisoned);
             assert_eq!(shared.apply(receipt("a3", &a, 1)).map(drop), poisoned);
             assert_eq!(shared.apply_batch(vec![receipt("a3", &a, 1)]).map_err(|e| e.error).map(drop), poisoned);
-            assert_eq!(shared.with_shard(&a, |_| ()), poisoned);
+            assert_eq!(shared.with_shard(&a, |_| ()), query_poisoned);
             assert_eq!(shared.register_item(a.clone(), ValuationMethod::Fifo), poisoned);
             assert_eq!(shared.register_location(loc.clone(), NegativeStock::Allow), poisoned);
-            assert_eq!(shared.len().map(drop), poisoned);
+            assert_eq!(shared.len().map(drop), query_poisoned);
             // The other shard is untouched and in service.
             assert_eq!(shared.levels(&b, &loc).unwrap().on_hand(), 1);
             // A rebuild that fails leaves the shard out of service.

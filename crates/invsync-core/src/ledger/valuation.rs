@@ -6,9 +6,11 @@
 //! issue, rounded half to even; the last unit out takes whatever value remains, so the
 //! value of an empty position is exactly zero.
 //!
-//! Negative stock (where allowed) follows ERPNext (ORACLES.md A4-A6): FIFO keeps a negative
+//! Negative stock (where allowed) follows ERPNext (docs/oracles.md A4-A6): FIFO keeps a negative
 //! layer at the outgoing rate, and the next receipt first fills it; moving average values a
 //! receipt into a non-positive position at the incoming rate.
+
+use std::collections::VecDeque;
 
 use crate::Money;
 use crate::money::{div_round_half_even, half_even};
@@ -45,8 +47,65 @@ pub(crate) struct ValState {
     pub(crate) value: i128,
     /// Rate of the most recent receipt (used when nothing better is known).
     pub(crate) last_rate: i128,
-    /// FIFO layers, oldest first; empty under moving average.
-    pub(crate) fifo: Vec<(i64, i128)>,
+    /// FIFO layers, oldest first; empty under moving average. A deque, and `value` kept
+    /// as the layers' sum by every change: a receipt or issue costs the layers it touches,
+    /// not all of them (a key can hold hundreds of thousands).
+    pub(crate) fifo: Layers,
+}
+
+/// FIFO layers `(qty, rate)`, oldest first: a deque behind one pointer (nothing allocated
+/// while empty, which moving-average keys always are), so a key's state stays small.
+// The box is the point: 8 bytes in the key's state where a `VecDeque` takes 32, which keeps
+// the key slot at four cache lines (`Slot`'s size assertion in `mod.rs`).
+#[allow(clippy::box_collection)]
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Layers(Option<Box<VecDeque<(i64, i128)>>>);
+
+impl PartialEq for Layers {
+    fn eq(&self, other: &Layers) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Layers {}
+
+impl Layers {
+    pub(crate) fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |d| d.len())
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &(i64, i128)> + '_ {
+        self.0.iter().flat_map(|d| d.iter())
+    }
+
+    fn front_mut(&mut self) -> Option<&mut (i64, i128)> {
+        self.0.as_mut().and_then(|d| d.front_mut())
+    }
+
+    fn back(&self) -> Option<&(i64, i128)> {
+        self.0.as_ref().and_then(|d| d.back())
+    }
+
+    fn back_mut(&mut self) -> Option<&mut (i64, i128)> {
+        self.0.as_mut().and_then(|d| d.back_mut())
+    }
+
+    fn push_back(&mut self, layer: (i64, i128)) {
+        self.0.get_or_insert_default().push_back(layer);
+    }
+
+    fn pop_front(&mut self) {
+        if let Some(d) = &mut self.0 {
+            d.pop_front();
+            if d.is_empty() {
+                self.0 = None;
+            }
+        }
+    }
+
+    fn clear(&mut self) {
+        self.0 = None;
+    }
 }
 
 impl ValState {
@@ -56,7 +115,7 @@ impl ValState {
             ValuationMethod::MovingAverage if self.qty > 0 => {
                 div_round_half_even(self.value, i128::from(self.qty)).unwrap_or(self.last_rate)
             }
-            ValuationMethod::Fifo => self.fifo.last().map_or(self.last_rate, |l| l.1),
+            ValuationMethod::Fifo => self.fifo.back().map_or(self.last_rate, |l| l.1),
             ValuationMethod::MovingAverage => self.last_rate,
         }
     }
@@ -75,22 +134,27 @@ impl ValState {
                 }
             }
             ValuationMethod::Fifo => {
-                match self.fifo.first_mut() {
+                match self.fifo.front_mut() {
                     Some(front) if front.0 < 0 => {
-                        // Fill the negative layer first; the remainder starts a fresh layer.
+                        // Fill the negative layer (the only layer then) first; the
+                        // remainder starts a fresh layer.
                         let filled = front.0 + q;
                         self.fifo.clear();
+                        self.value = 0;
                         if filled != 0 {
                             // Still negative, or positive: either way at the incoming rate.
-                            self.fifo.push((filled, rate));
+                            self.fifo.push_back((filled, rate));
+                            self.value = i128::from(filled) * rate;
                         }
                     }
-                    _ => match self.fifo.last_mut() {
-                        Some(last) if last.1 == rate => last.0 += q,
-                        _ => self.fifo.push((q, rate)),
-                    },
+                    _ => {
+                        match self.fifo.back_mut() {
+                            Some(last) if last.1 == rate => last.0 += q,
+                            _ => self.fifo.push_back((q, rate)),
+                        }
+                        self.value += i128::from(q) * rate;
+                    }
                 }
-                self.value = self.fifo.iter().map(|&(n, r)| i128::from(n) * r).sum();
             }
         }
         self.qty = new_qty;
@@ -115,28 +179,31 @@ impl ValState {
                 let mut left = q;
                 let mut last_rate = hint.unwrap_or(self.last_rate);
                 while left > 0 {
-                    match self.fifo.first_mut() {
+                    match self.fifo.front_mut() {
                         Some(front) if front.0 > 0 => {
                             last_rate = front.1;
                             let take = left.min(front.0);
                             front.0 -= take;
                             left -= take;
+                            self.value -= i128::from(take) * front.1;
                             if front.0 == 0 {
-                                self.fifo.remove(0);
+                                self.fifo.pop_front();
                             }
                         }
                         Some(front) => {
                             // Already negative: deepen it.
                             front.0 -= left;
+                            self.value -= i128::from(left) * front.1;
                             left = 0;
                         }
                         None => {
-                            self.fifo.push((-left, hint.unwrap_or(last_rate)));
+                            let rate = hint.unwrap_or(last_rate);
+                            self.fifo.push_back((-left, rate));
+                            self.value -= i128::from(left) * rate;
                             left = 0;
                         }
                     }
                 }
-                self.value = self.fifo.iter().map(|&(n, r)| i128::from(n) * r).sum();
             }
         }
         self.qty -= q;
@@ -196,6 +263,28 @@ mod tests {
             let q = ((n as f64 * f) as i64).clamp(1, n);
             let exact = div_round_half_even(v * i128::from(q), i128::from(n)).unwrap();
             proptest::prop_assert_eq!(mul_div_round(v, q, n), exact);
+        }
+    }
+
+    proptest::proptest! {
+        /// FIFO's value, kept up to date by each receipt and issue (no longer re-summed over
+        /// every layer each time), is always the layers' sum, negative layers included.
+        #[test]
+        fn fifo_value_is_the_sum_of_its_layers(
+            moves in proptest::collection::vec((-30i64..30, proptest::option::of(0i128..5_000_000)), 1..200),
+        ) {
+            let mut s = ValState::default();
+            for (q, rate) in moves {
+                if q > 0 {
+                    s.receive(ValuationMethod::Fifo, q, rate);
+                } else if q < 0 {
+                    s.remove(ValuationMethod::Fifo, -q, rate);
+                }
+                let sum: i128 = s.fifo.iter().map(|&(n, r)| i128::from(n) * r).sum();
+                proptest::prop_assert_eq!(s.value, sum);
+                proptest::prop_assert_eq!(s.qty, s.fifo.iter().map(|l| l.0).sum::<i64>());
+                proptest::prop_assert!(s.fifo.iter().all(|l| l.0 != 0));
+            }
         }
     }
 

@@ -1,7 +1,7 @@
 //! The classic safety-stock formulas the planner reports beside its own decision.
 //!
 //! ```text
-//! G(z)          = phi(z) - z (1 - Phi(z))          standard normal loss (ORACLES.md C7)
+//! G(z)          = phi(z) - z (1 - Phi(z))          standard normal loss (docs/oracles.md C7)
 //! SS (lead time) = z sigma_d sqrt(L)               continuous review
 //! SS (window)    = z sigma_d sqrt(L + R)           periodic review
 //! fill rate beta with order Q:  G(k) = Q (1 - beta) / sigma   ->  SS = k sigma   (D2)
@@ -38,7 +38,7 @@ pub fn service_of_z(z: f64) -> f64 {
 ///
 /// ```
 /// use invsync_core::policy::{classic_safety_stock, z_for_service};
-/// let ss = classic_safety_stock(z_for_service(0.95), 20.0, 9.0); // ORACLES.md D1
+/// let ss = classic_safety_stock(z_for_service(0.95), 20.0, 9.0); // docs/oracles.md D1
 /// assert!((ss - 98.6912).abs() < 1e-3);
 /// ```
 pub fn classic_safety_stock(z: f64, sigma_d: f64, periods: f64) -> f64 {

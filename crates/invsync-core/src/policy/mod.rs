@@ -16,7 +16,7 @@
 //! let config = PolicyConfig { lead_time: 0, review_period: 1, holding: 0.18, shortage: 0.70,
 //!                             integer_orders: false, ..PolicyConfig::default() };
 //! let rec = optimize(&scenarios, &StockPosition::empty(), &config, None)?;
-//! assert!((rec.target_stock - 56.6).abs() < 1.0); // ORACLES.md C1
+//! assert!((rec.target_stock - 56.6).abs() < 1.0); // docs/oracles.md C1
 //! # Ok(()) }
 //! ```
 //!

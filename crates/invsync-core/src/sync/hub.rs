@@ -703,7 +703,7 @@ impl Hub {
 
     /// Receives a snapshot from `endpoint`. It is held like an event and processed, in
     /// capture-time order with the events around it, when the window passes its capture
-    /// time: compared with the ledger as of the capture (ORACLES.md A12), a difference
+    /// time: compared with the ledger as of the capture (docs/oracles.md A12), a difference
     /// becomes a variance (posted as a count at the capture time, or left for review), a
     /// stale one is ignored and queued as an exception. The report is in
     /// [`Hub::snapshot_reports`].
@@ -961,7 +961,7 @@ impl Hub {
     }
 
     /// Brings on hand of `item` at `location` to `target` as of `at` by posting only the
-    /// difference, as an adjustment of available guarded by compare-and-set (ORACLES.md
+    /// difference, as an adjustment of available guarded by compare-and-set (docs/oracles.md
     /// A13). Returns `None` when the quantity already matches: nothing is posted.
     ///
     /// # Errors

@@ -61,7 +61,7 @@ impl LatencySummary {
     }
 }
 
-/// Record accuracy: records within tolerance / records compared (ORACLES.md A14).
+/// Record accuracy: records within tolerance / records compared (docs/oracles.md A14).
 ///
 /// ```
 /// assert_eq!(invsync_core::sync::accuracy_rate(485, 500), Some(0.97));

@@ -13,7 +13,7 @@
 //!   reordering shorter than the window is invisible; later arrivals are applied at once,
 //!   re-posted by the ledger as late events, and flagged. Snapshots
 //!   ([`Hub::receive_snapshot`]) go through the same window and are compared with the
-//!   ledger as of their capture time (ORACLES.md A12); [`Hub::sync_to`] posts only a
+//!   ledger as of their capture time (docs/oracles.md A12); [`Hub::sync_to`] posts only a
 //!   difference (A13).
 //! * **Outbound.** [`Hub::publish`] emits, per item x location x [`Channel`], the quantity
 //!   that channel may sell ([`allocate`]: buffers, shares, caps, priorities; never more in
@@ -65,6 +65,6 @@ pub use kpi::{
     stockout_rate, turnover_inputs,
 };
 pub use reconcile::{
-    Abc, ConflictChoice, CountRecord, MatchStatus, ReconcileConfig, ReconcileLine, ReconcileReport, abc_classes,
-    count_adjustment, reconcile,
+    Abc, ConflictChoice, CountRecord, MatchStatus, ReconcileConfig, ReconcileError, ReconcileLine, ReconcileReport,
+    abc_classes, count_adjustment, reconcile,
 };

@@ -7,12 +7,12 @@
 //! accuracy        = records within tolerance (match or within) / records compared
 //! ```
 //!
-//! Variances are never netted: +5 and -5 are two wrong records (ORACLES.md A14). ABC
+//! Variances are never netted: +5 and -5 are two wrong records (docs/oracles.md A14). ABC
 //! classes rank item x locations by annual value (cost of goods issued in the 365 days
 //! before the count): the first 80 % of value is A, the next 15 % B, the rest C (a record
 //! straddling a boundary goes by the midpoint of its slice).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::ledger::{Event, Ledger, Movement};
 use crate::{EventId, ItemId, LocationId, Money, SourceId, Timestamp};
@@ -180,11 +180,70 @@ pub struct ReconcileReport {
     pub absolute_value: Money,
 }
 
+/// Why a set of counts cannot be reconciled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReconcileError {
+    /// Two records count the same item x location: one report line per record would
+    /// compare one key twice (a match and a mismatch for one record).
+    #[error("counts record {second} counts item {item} at location {location} again (first at record {first})")]
+    DuplicateCount {
+        /// The item.
+        item: ItemId,
+        /// The location.
+        location: LocationId,
+        /// Index in the counts of the first record for the key.
+        first: usize,
+        /// Index of the second.
+        second: usize,
+    },
+}
+
 /// Reconciles `counts` against `ledger` as of `at`. Proposals are counts at `at`
 /// (applying one re-anchors the ledger there and replays later movements on top: the
-/// "keep difference" resolution of ORACLES.md A15), with ids `recon-<at ms>-<item>-<loc>`
+/// "keep difference" resolution of docs/oracles.md A15), with ids `recon-<at ms>-<item>-<loc>`
 /// from source `reconcile`.
-pub fn reconcile(ledger: &Ledger, counts: &[CountRecord], at: Timestamp, config: &ReconcileConfig) -> ReconcileReport {
+///
+/// # Errors
+///
+/// [`ReconcileError::DuplicateCount`] when two records count the same item x location
+/// (naming both by their index in `counts`); nothing is compared.
+///
+/// ```
+/// use invsync_core::ledger::{Ledger, LedgerConfig};
+/// use invsync_core::sync::{CountRecord, ReconcileConfig, ReconcileError, reconcile};
+/// use invsync_core::{ItemId, LocationId, Timestamp};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let ledger = Ledger::new(LedgerConfig::default());
+/// let rec = |counted| -> Result<CountRecord, Box<dyn std::error::Error>> {
+///     Ok(CountRecord { item: ItemId::new("A")?, location: LocationId::new("L")?, counted })
+/// };
+/// let at = Timestamp::from_days(1);
+/// let report = reconcile(&ledger, &[rec(3)?], at, &ReconcileConfig::default())?;
+/// assert_eq!(report.lines.len(), 1);
+/// let err = reconcile(&ledger, &[rec(3)?, rec(4)?], at, &ReconcileConfig::default()).unwrap_err();
+/// assert!(matches!(err, ReconcileError::DuplicateCount { first: 0, second: 1, .. }));
+/// # Ok(())
+/// # }
+/// ```
+pub fn reconcile(
+    ledger: &Ledger,
+    counts: &[CountRecord],
+    at: Timestamp,
+    config: &ReconcileConfig,
+) -> Result<ReconcileReport, ReconcileError> {
+    let mut seen: HashMap<(&ItemId, &LocationId), usize> = HashMap::with_capacity(counts.len());
+    for (second, c) in counts.iter().enumerate() {
+        if let Some(&first) = seen.get(&(&c.item, &c.location)) {
+            return Err(ReconcileError::DuplicateCount {
+                item: c.item.clone(),
+                location: c.location.clone(),
+                first,
+                second,
+            });
+        }
+        seen.insert((&c.item, &c.location), second);
+    }
     // ABC by annual cost of goods issued (value leaving through issues and fulfilments).
     let year_ago = at.add_millis(-365 * crate::MS_PER_DAY);
     let keys: Vec<(ItemId, LocationId)> = ledger.keys().map(|(i, l)| (i.clone(), l.clone())).collect();
@@ -269,7 +328,7 @@ pub fn reconcile(ledger: &Ledger, counts: &[CountRecord], at: Timestamp, config:
     lines.sort_by(|a, b| (&a.item, &a.location).cmp(&(&b.item, &b.location)));
     let compared = lines.len();
     let accurate = lines.iter().filter(|l| l.status.is_accurate()).count();
-    ReconcileReport {
+    Ok(ReconcileReport {
         at,
         accuracy: if compared == 0 { 1.0 } else { accurate as f64 / compared as f64 },
         absolute_variance: lines.iter().map(|l| l.variance.saturating_abs()).fold(0i64, i64::saturating_add),
@@ -278,10 +337,10 @@ pub fn reconcile(ledger: &Ledger, counts: &[CountRecord], at: Timestamp, config:
             acc.checked_add(Money::from_micros(l.variance_value.as_micros().abs())).unwrap_or(acc)
         }),
         lines,
-    }
+    })
 }
 
-/// How to apply a count when stock moved between counting and applying (ORACLES.md A15).
+/// How to apply a count when stock moved between counting and applying (docs/oracles.md A15).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConflictChoice {
     /// Set the quantity to what was counted.
@@ -295,7 +354,7 @@ pub enum ConflictChoice {
 ///
 /// ```
 /// use invsync_core::sync::{count_adjustment, ConflictChoice};
-/// // ORACLES.md A15: counted 50 while the system said 50; a -5 moved it to 45 since.
+/// // docs/oracles.md A15: counted 50 while the system said 50; a -5 moved it to 45 since.
 /// assert_eq!(count_adjustment(50, 50, 45, ConflictChoice::KeepCounted), 5);
 /// assert_eq!(count_adjustment(50, 50, 45, ConflictChoice::KeepDifference), 0);
 /// ```

@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Barrier};
 
-use invsync_core::ledger::{Bucket, Event, Ledger, LedgerConfig, LedgerError, Movement, SharedLedger};
+use invsync_core::ledger::{Bucket, Event, Ledger, LedgerConfig, LedgerError, Movement, QueryError, SharedLedger};
 use invsync_core::rng::splitmix64;
 use invsync_core::{EventId, ItemId, LocationId, SourceId, Timestamp};
 
@@ -276,26 +276,30 @@ fn with_shard_refuses_reentry_instead_of_deadlocking() {
     let (a, b) = two_shards(&ledger);
     let store = LocationId::new("S").unwrap();
     ledger.apply(receipt_or_issue("r1", &a, Movement::receipt(2))).unwrap();
-    let inner = ledger
+    let (queries, changes) = ledger
         .with_shard(&a, |l| {
             assert_eq!(l.levels(&a, &store).on_hand(), 2);
-            [
+            let queries = [
                 ledger.levels(&a, &store).map(drop),
                 ledger.levels(&b, &store).map(drop),
+                ledger.with_shard(&a, |_| ()),
+                ledger.len().map(drop),
+                ledger.poisoned_shards().map(drop),
+            ];
+            let changes = [
                 ledger.apply(receipt_or_issue("r2", &a, Movement::receipt(1))).map(drop),
                 ledger
                     .apply_batch(vec![receipt_or_issue("r3", &b, Movement::receipt(1))])
                     .map(drop)
                     .map_err(|e| e.error),
-                ledger.with_shard(&a, |_| ()),
-                ledger.len().map(drop),
                 ledger.register_location(store.clone(), invsync_core::ledger::NegativeStock::Allow),
                 ledger.rebuild_shard(0, Vec::new()).map(drop).map_err(|e| e.error),
-                ledger.poisoned_shards().map(drop),
-            ]
+            ];
+            (queries, changes)
         })
         .unwrap();
-    assert!(inner.iter().all(|r| *r == Err(LedgerError::Reentrant)), "{inner:?}");
+    assert!(queries.iter().all(|r| *r == Err(QueryError::Reentrant)), "{queries:?}");
+    assert!(changes.iter().all(|r| *r == Err(LedgerError::Reentrant)), "{changes:?}");
     // Nothing was applied, and the handle works again once the closure returned.
     assert_eq!(ledger.len(), Ok(1));
     assert_eq!(ledger.levels(&a, &store).unwrap().on_hand(), 2);
@@ -314,7 +318,7 @@ fn with_shard_refuses_reentry_instead_of_deadlocking() {
         let y = s.spawn(move || cross(b, a));
         (x.join().unwrap(), y.join().unwrap())
     });
-    assert_eq!((x, y), (Ok(Err(LedgerError::Reentrant)), Ok(Err(LedgerError::Reentrant))));
+    assert_eq!((x, y), (Ok(Err(QueryError::Reentrant)), Ok(Err(QueryError::Reentrant))));
     // A panicking closure leaves the thread able to use the handle.
     let caught =
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ledger.with_shard(&a, |_| panic!("user code"))));

@@ -13,7 +13,7 @@ use rand_distr::{Distribution, Normal as NormalD};
 
 /// 40 items of i.i.d. Normal(50, 8) weekly demand over 260 weeks, L = R = 1, h = 0.18,
 /// p = 0.70, nothing on hand or on order: the order covers one week, so the optimum is the
-/// newsvendor quantile 56.6 (ORACLES.md C1). Every order within 2 units of it or within 3 %
+/// newsvendor quantile 56.6 (docs/oracles.md C1). Every order within 2 units of it or within 3 %
 /// of its expected cost, with the default settings (issue 27's target).
 #[test]
 fn newsvendor_case_orders_near_the_optimum() {

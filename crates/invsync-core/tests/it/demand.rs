@@ -1,4 +1,4 @@
-//! Demand engine oracles: ORACLES.md D1 and E, exact window distributions, every cascade
+//! Demand engine oracles: docs/oracles.md D1 and E, exact window distributions, every cascade
 //! level, bias, determinism and value stability.
 //!
 //! Monte Carlo tolerances are derived from the estimator's standard error at S scenarios:
@@ -393,7 +393,6 @@ mod incremental {
 mod bootstrap_reference {
     use super::*;
     use proptest::prelude::*;
-    use rand::Rng;
 
     fn finish(v: f64, round: bool) -> f64 {
         let v = v.max(0.0);
@@ -407,15 +406,15 @@ mod bootstrap_reference {
         errors: &[f64],
         row: bool,
         round: bool,
-        rng: &mut impl Rng,
+        rng: &mut rng::ItemStream,
     ) -> (Vec<f64>, Vec<f64>, u32) {
         let w = forecast.len();
         let (mut values, mut totals) = (Vec::new(), Vec::new());
         for _ in 0..s {
             let mut t = 0.0;
-            let r = if row { rng::bounded(rng, (errors.len() / w) as u32) as usize } else { 0 };
+            let r = if row { rng.bounded((errors.len() / w) as u32) as usize } else { 0 };
             for (h, f) in forecast.iter().enumerate() {
-                let e = if row { errors[r * w + h] } else { errors[rng::bounded(rng, errors.len() as u32) as usize] };
+                let e = if row { errors[r * w + h] } else { errors[rng.bounded(errors.len() as u32) as usize] };
                 let v = finish(f + e, round);
                 values.push(v);
                 t += v;

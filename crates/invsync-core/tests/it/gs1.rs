@@ -1,4 +1,4 @@
-//! ORACLES.md section B: GS1 check digits and lengths.
+//! docs/oracles.md section B: GS1 check digits and lengths.
 
 use invsync_core::gs1::{self, Gln, Gs1Error, Gs1Kind, Gtin, Sscc};
 

@@ -1,7 +1,9 @@
 //! Bad input: typed errors and nothing changed. Transfers, scheduled receipts, ATP, batches.
 
 use invsync_core::Timestamp;
-use invsync_core::ledger::{AtpBucket, BatchError, Bucket, Ledger, LedgerConfig, LedgerError, Movement, NegativeStock};
+use invsync_core::ledger::{
+    AtpBucket, BatchError, Bucket, Ledger, LedgerConfig, LedgerError, Movement, NegativeStock, QueryError,
+};
 
 use crate::fixture::*;
 
@@ -216,7 +218,7 @@ fn scheduled_receipts_and_atp() {
     assert_eq!(l.levels(&i, &s).incoming, 5);
     let atp: Vec<AtpBucket> = l.atp(&i, &s, &ends).unwrap();
     assert_eq!(atp.iter().map(|b| b.cumulative).collect::<Vec<_>>(), [22, 22, 27]);
-    assert_eq!(l.atp(&i, &s, &[day(3), day(3)]), Err(LedgerError::BucketsNotAscending));
+    assert_eq!(l.atp(&i, &s, &[day(3), day(3)]), Err(QueryError::BucketsNotAscending));
     // A fill dated before its schedule is refused.
     check_refused(&mut l, ev("g0", day(0), fill("po2", 1, false)), |e| matches!(e, LedgerError::InvalidTarget { .. }));
 }
@@ -232,6 +234,8 @@ fn batches_are_atomic() {
     ];
     let err = l.apply_batch(batch).unwrap_err();
     assert!(matches!(err, BatchError { index: 2, error: LedgerError::NegativeStock { .. } }), "{err}");
+    let source = std::error::Error::source(&err).and_then(|s| s.downcast_ref::<LedgerError>());
+    assert_eq!(source, Some(&err.error), "the refused event's error is the batch error's source");
     assert_eq!(fingerprint(&l), before);
     assert_eq!(l.len(), 1);
     assert!(l.event(&id("b1")).is_none());
@@ -259,6 +263,8 @@ fn errors_are_send_sync_static() {
     fn check<T: std::error::Error + Send + Sync + 'static>() {}
     check::<LedgerError>();
     check::<BatchError>();
+    check::<QueryError>();
+    check::<invsync_core::ledger::ReplayError>();
     check::<invsync_core::IdError>();
     check::<invsync_core::gs1::Gs1Error>();
     check::<invsync_core::MoneyError>();

@@ -1,4 +1,4 @@
-//! ORACLES.md section A, cases A1-A11, through the public ledger API.
+//! docs/oracles.md section A, cases A1-A11, through the public ledger API.
 
 use invsync_core::Money;
 use invsync_core::ledger::{
@@ -40,6 +40,51 @@ fn a1_backdated_counts() {
     l.apply(ev("x", day(0), Movement::cancel(id("c-4")))).unwrap();
     assert_eq!(balances(&l), [10, 11, 6, 7]);
     assert!(l.is_cancelled(&id("c-4")));
+}
+
+/// A1 with values (issue 20): a back-dated receipt at a cost before a count, under moving
+/// average. The count absorbs the quantity, so the re-post stops there: later entries keep
+/// their levels and are not counted as re-posted, though their values follow the new one
+/// (exactly as the same events applied in order). Before, the values never met again on a
+/// growing stock, every later entry counted as re-posted, and a newest-first feed with
+/// counts was quadratic.
+#[test]
+fn a1_backdated_counts_stop_the_repost_with_values() {
+    for method in [ValuationMethod::MovingAverage, ValuationMethod::Fifo] {
+        let events: Vec<_> = (0..400i64)
+            .map(|i| {
+                let m = if i % 10 == 9 {
+                    // The stock at this point, oldest first: 2 received per event so far.
+                    Movement::count(2 * (i - i / 10))
+                } else {
+                    Movement::receipt_at(2, Money::from_units(1 + i % 7))
+                };
+                ev(&format!("e{i}"), day(i), m)
+            })
+            .collect();
+        let mut back = ledger_with(method, NegativeStock::Reject);
+        for e in events.iter().rev() {
+            let o = back.apply(e.clone()).unwrap();
+            // Up to the next count (at most nine receipts); never the rest of the key.
+            assert!(o.reposted <= 9, "{} re-posted {}", e.id, o.reposted);
+        }
+        let mut fwd = ledger_with(method, NegativeStock::Reject);
+        for e in &events {
+            fwd.apply(e.clone()).unwrap();
+        }
+        assert_eq!(fingerprint(&back), fingerprint(&fwd), "{method:?}");
+        let history = |l: &Ledger| -> Vec<_> {
+            l.history(&item("I"), &loc("L")).map(|h| (h.levels, h.value, h.value_change)).collect()
+        };
+        assert_eq!(history(&back), history(&fwd));
+        // One receipt at another cost before everything: the first count absorbs it.
+        let o = back.apply(ev("early", day(-1), Movement::receipt_at(5, Money::from_units(100)))).unwrap();
+        assert_eq!(o.reposted, 9);
+        assert_eq!(balances(&back)[10], 18, "the first count");
+        fwd.apply(ev("early", day(-1), Movement::receipt_at(5, Money::from_units(100)))).unwrap();
+        assert_eq!(history(&back), history(&fwd));
+        assert_ne!(back.valuation(&item("I"), &loc("L")).value, Money::ZERO);
+    }
 }
 
 /// A2: the future-negative guard refuses a back-dated count, and nothing changes.

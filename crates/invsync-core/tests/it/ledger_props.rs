@@ -1,7 +1,10 @@
 //! Ledger invariants by proptest: order independence, idempotency, count anchoring,
 //! non-negativity under the reject policy, replay.
 
-use invsync_core::ledger::{Bucket, Event, Ledger, LedgerConfig, Movement, NegativeStock, ValuationMethod};
+use invsync_core::ledger::{
+    Bucket, Event, Ledger, LedgerConfig, LedgerError, Misplacement, Movement, NegativeStock, Registered, Registration,
+    ReplayError, ValuationMethod,
+};
 use invsync_core::{Money, Timestamp};
 use proptest::prelude::*;
 
@@ -153,18 +156,108 @@ proptest! {
         }
     }
 
-    /// (5) Replaying the recorded events into a fresh ledger reproduces it exactly.
+    /// (5) Replaying the recorded registrations and events into a fresh ledger reproduces
+    /// it exactly, registrations made between events included (a location's policy
+    /// changed twice, an item registered after it had entries).
     #[test]
-    fn replay_reproduces((ops, times, order) in scenario(true), allow in any::<bool>()) {
+    fn replay_reproduces(
+        (ops, times, order) in scenario(true),
+        allow in any::<bool>(),
+        at in (0usize..40, 0usize..40, 0usize..40),
+    ) {
         let negative = if allow { NegativeStock::Allow } else { NegativeStock::Reject };
         let evs = events(&ops, &times);
-        let mut l = new_ledger(negative);
-        for &i in &order { let _ = l.apply(evs[i].clone()); }
-        let mut r = new_ledger(negative);
-        for e in l.events() { r.apply(e.clone()).unwrap(); }
+        let mut l = new_ledger(NegativeStock::Reject);
+        for (k, &i) in order.iter().enumerate() {
+            if k == at.0 { l.register_location(loc("X"), negative); }
+            if k == at.1 { l.register_location(loc("X"), NegativeStock::Reject); }
+            if k == at.2 { l.register_item(item("B"), ValuationMethod::Fifo); }
+            let _ = l.apply(evs[i].clone());
+        }
+        l.register_location(loc("Y"), negative);
+        let r = Ledger::replay(l.config().clone(), l.registrations().iter().cloned(), l.events().cloned()).unwrap();
         prop_assert_eq!(fingerprint(&l), fingerprint(&r));
         prop_assert_eq!(l.len(), r.len());
+        prop_assert_eq!(l.registrations(), r.registrations());
     }
+}
+
+/// The two cases the events alone cannot rebuild: a FIFO item (the default valuation is
+/// the moving average) and a location that allows negative stock (the default rejects).
+#[test]
+fn replay_carries_a_fifo_item_and_a_negative_stock_location() {
+    let mut l = Ledger::new(LedgerConfig::default());
+    l.apply(ev_at("r0", "A", "X", day(0), Movement::receipt_at(10, money(5)))).unwrap();
+    // Registered after A/X has entries: A/X keeps the moving average, A/Y gets FIFO.
+    l.register_item(item("A"), ValuationMethod::Fifo);
+    l.register_location(loc("Y"), NegativeStock::Allow);
+    l.apply(ev_at("r1", "A", "Y", day(1), Movement::receipt_at(10, money(10)))).unwrap();
+    l.apply(ev_at("r2", "A", "Y", day(2), Movement::receipt_at(10, money(20)))).unwrap();
+    l.apply(ev_at("s1", "A", "Y", day(3), Movement::issue(25))).unwrap();
+    l.apply(ev_at("s2", "A", "X", day(3), Movement::issue(4))).unwrap();
+    assert_eq!(l.levels(&item("A"), &loc("Y")).on_hand(), -5);
+    assert_eq!(
+        l.registrations(),
+        [
+            Registered {
+                before_seq: 1,
+                registration: Registration::Item { item: item("A"), valuation: ValuationMethod::Fifo }
+            },
+            Registered {
+                before_seq: 1,
+                registration: Registration::Location { location: loc("Y"), negative: NegativeStock::Allow },
+            },
+        ]
+    );
+
+    let r = Ledger::replay(l.config().clone(), l.registrations().iter().cloned(), l.events().cloned()).unwrap();
+    assert_eq!(fingerprint(&r), fingerprint(&l));
+    assert_eq!(r.registrations(), l.registrations());
+    assert_eq!(r.valuation(&item("A"), &loc("Y")).method, ValuationMethod::Fifo);
+    assert_eq!(r.valuation(&item("A"), &loc("X")).method, ValuationMethod::MovingAverage);
+
+    // The events alone do not rebuild it: the negative issue is refused ...
+    let mut bare = Ledger::new(l.config().clone());
+    let refused = l.events().cloned().map(|e| bare.apply(e)).find_map(Result::err);
+    assert!(matches!(refused, Some(LedgerError::NegativeStock { .. })), "{refused:?}");
+    // ... and with the location registered up front the FIFO item is valued otherwise.
+    let mut bare = Ledger::new(l.config().clone());
+    bare.register_location(loc("Y"), NegativeStock::Allow);
+    for e in l.events() {
+        bare.apply(e.clone()).unwrap();
+    }
+    assert_ne!(bare.valuation(&item("A"), &loc("Y")), l.valuation(&item("A"), &loc("Y")));
+}
+
+#[test]
+fn replay_refuses_what_no_ledger_recorded() {
+    let reg = |before_seq| Registered {
+        before_seq,
+        registration: Registration::Location { location: loc("L"), negative: NegativeStock::Allow },
+    };
+    let r1 = ev("r1", day(1), Movement::receipt(3));
+    let s1 = ev("s1", day(2), Movement::issue(5));
+    let replay =
+        |regs: Vec<Registered>, evs: Vec<Event>| Ledger::replay(LedgerConfig::default(), regs, evs).map(|l| l.len());
+    assert_eq!(replay(vec![reg(1)], vec![r1.clone(), s1.clone()]), Ok(2));
+    // Registered after the issue: the issue is refused, at its place.
+    let refused = replay(vec![reg(2)], vec![r1.clone(), s1.clone()]);
+    assert!(
+        matches!(refused, Err(ReplayError::Refused { seq: 1, error: LedgerError::NegativeStock { .. } })),
+        "{refused:?}"
+    );
+    assert_eq!(
+        replay(vec![reg(0), reg(2)], vec![r1.clone()]),
+        Err(ReplayError::Misplaced { index: 1, before_seq: 2, reason: Misplacement::PastTheEnd { events: 1 } })
+    );
+    assert_eq!(
+        replay(vec![reg(1), reg(0)], vec![r1.clone()]),
+        Err(ReplayError::Misplaced { index: 1, before_seq: 0, reason: Misplacement::OutOfOrder { previous: 1 } })
+    );
+    assert_eq!(
+        replay(vec![], vec![r1.clone(), r1.clone()]),
+        Err(ReplayError::Duplicate { seq: 1, event: id("r1"), original: 0 })
+    );
 }
 
 /// Hot keys (issue 20): a long feed delivered newest first (each event before all of its

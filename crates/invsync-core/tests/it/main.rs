@@ -1,6 +1,7 @@
 //! Integration tests of invsync-core through its public API only.
 
 mod backtest;
+mod bridge;
 mod concurrency;
 mod decision;
 mod demand;
@@ -12,5 +13,6 @@ mod ledger_props;
 mod plan;
 mod policy;
 mod reconcile;
+mod stability;
 mod sync;
 mod values;

@@ -1,4 +1,4 @@
-//! Policy oracles: ORACLES.md C1-C5, C7, D1, D2; a skewed-demand case; the window model's
+//! Policy oracles: docs/oracles.md C1-C5, C7, D1, D2; a skewed-demand case; the window model's
 //! sweep against direct simulation; validation; status; overrides.
 //!
 //! Monte Carlo checks test the *exact* cost of the decision the Monte Carlo picks (the
@@ -400,9 +400,11 @@ proptest! {
 /// I.i.d. Normal(100, 20) demand per period (floored at 0, P < 1e-6), `n` scenarios of
 /// `w` periods.
 fn iid_normal(n: usize, w: usize, key: &str) -> ScenarioSet {
+    use rand::SeedableRng;
     use rand::distr::Distribution;
     let d = rand_distr::Normal::<f64>::new(100.0, 20.0).unwrap();
-    let mut rng = rng::stream(20_261_202, key);
+    // The item stream's words as a `rand` generator, for rand_distr.
+    let mut rng = rand_chacha::ChaCha8Rng::from_seed(rng::seed_for(20_261_202, key));
     ScenarioSet::from_values(w, (0..n * w).map(|_| d.sample(&mut rng).max(0.0)).collect()).unwrap()
 }
 
@@ -504,7 +506,7 @@ fn fill_rate_and_cost_split_cover_the_order_periods() {
     assert!((e.committed_cost - 200.0).abs() < 4.0 * 28.3 / 4_000f64.sqrt(), "{}", e.committed_cost);
     assert!((e.committed_cost + e.controllable_cost - e.expected_cost).abs() < 1e-9);
     // The controllable part is the newsvendor's optimal cost (h + p) sigma phi(z) =
-    // 1.25 x 20 x 0.27996 = 6.999 (ORACLES.md C1's formula); the band covers the Monte
+    // 1.25 x 20 x 0.27996 = 6.999 (docs/oracles.md C1's formula); the band covers the Monte
     // Carlo error of 4,000 scenarios (cost sd ~ 9, so se ~ 0.15) and whole units.
     let phi = (-0.841_621_233_572_914_3f64.powi(2) / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
     assert!((e.controllable_cost - 1.25 * 20.0 * phi).abs() < 0.6, "{}", e.controllable_cost);

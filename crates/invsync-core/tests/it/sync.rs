@@ -1,4 +1,4 @@
-//! Synchronisation: ORACLES.md A12 and A13, duplicates, gaps, the hold window, stale
+//! Synchronisation: docs/oracles.md A12 and A13, duplicates, gaps, the hold window, stale
 //! snapshots, publishing, acknowledgements and the measures; proptests of convergence under
 //! at-least-once delivery and of channel allocation.
 
@@ -290,7 +290,7 @@ fn mismatches_above_the_threshold_are_queued() {
         CountRecord { item: item("A"), location: loc("L"), counted: 50 },
         CountRecord { item: item("B"), location: loc("L"), counted: 50 },
     ];
-    let report = reconcile(hub.ledger(), &counts, t(1), &ReconcileConfig::default());
+    let report = reconcile(hub.ledger(), &counts, t(1), &ReconcileConfig::default()).unwrap();
     hub.raise_mismatches(&report);
     // A: -50 x 50 = 2,500 above the 1,000 threshold; B: -50 x 1 is not.
     assert_eq!(hub.exceptions().len(), 1);

@@ -1,15 +1,15 @@
-//! The harness checked against known truths (ORACLES.md), through the public API only.
+//! The harness checked against known truths (docs/oracles.md), through the public API only.
 //! Monte Carlo checks use fixed seeds and bands of 4 standard errors of the estimator.
 
 use std::convert::Infallible;
 
 use invsync_core::demand::{Calendar, DemandHistory};
 use invsync_core::policy::{StockPosition, normal_newsvendor_cost};
-use invsync_core::rng::stream;
 use invsync_eval::rolling::{self, RollingConfig, best_base_stock, operate};
 use invsync_eval::rules::{DecisionRule, FnRule, Invsync, RuleError, Settings, Textbook};
 use invsync_eval::score::Scorer;
 use invsync_eval::single::{self, StartState};
+use invsync_eval::truth::stream;
 use invsync_eval::truth::{self, Family, MeanPath, Noise, history_start};
 
 /// Standard errors a Monte Carlo estimate may stray from its exact value.
@@ -36,7 +36,7 @@ fn newsvendor_se(fam: &Family, h: f64, p: f64, s: f64, n: usize) -> f64 {
 
 #[test]
 fn oracle_order_is_the_analytic_newsvendor_optimum_for_normal_50_8() {
-    // ORACLES.md C1 / C2: S* = 56.604, cost(60) = 2.156131552870387. With L = R = 1 and
+    // docs/oracles.md C1 / C2: S* = 56.604, cost(60) = 2.156131552870387. With L = R = 1 and
     // nothing on hand, the order only meets period 2: a newsvendor.
     let fam = truth::newsvendor_family();
     let settings = Settings::lost_sales(1, 1, 0.18, 0.70);
@@ -56,7 +56,7 @@ fn oracle_order_is_the_analytic_newsvendor_optimum_for_normal_50_8() {
 
 #[test]
 fn oracle_order_is_the_discrete_newsvendor_optimum_for_poisson_6() {
-    // ORACLES.md C4: Poisson(6), h = 1, p = 4: S* = 8, cost 3.5701069457709416; cost(5)
+    // docs/oracles.md C4: Poisson(6), h = 1, p = 4: S* = 8, cost 3.5701069457709416; cost(5)
     // 6.590296024616343.
     let fam = flat(Noise::Poisson, 6.0);
     let settings = Settings::lost_sales(1, 1, 1.0, 4.0);
