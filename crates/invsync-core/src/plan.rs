@@ -351,7 +351,8 @@ impl PlanConfig {
     /// The VN2 profile (`--profile vn2`), chosen on the VN2 backtest windows (docs/vn2.md):
     /// the VN2 rules (L = 2, R = 1, h = 0.2, p = 1.0) and the demand and policy options that
     /// won the ablation there (pooled week-of-year indices, SES alpha 0.1 for every item,
-    /// i.i.d. resampling of one-step errors, carry-over 2). Callers override costs and
+    /// i.i.d. resampling of one-step errors, carry-over 2) and, as the default, a cold
+    /// start below 12 complete error rows. Callers override costs and
     /// periods. Tuned on one data set: [`PlanConfig::default`] is the general choice.
     pub fn vn2() -> PlanConfig {
         let mut c = PlanConfig { demand: DemandConfig::default(), policy: PolicyConfig::default(), seed: 42 };
@@ -359,6 +360,8 @@ impl PlanConfig {
         c.demand.method = crate::demand::MethodChoice::Fixed(crate::demand::ForecastMethod::Ses { alpha: 0.1 });
         c.demand.cascade.markov_for_intermittent = false;
         c.demand.cascade.level3 = crate::demand::Level3Method::Blocks(1);
+        // The default's cold start below level 2 (docs/demand.md), a general fix.
+        c.demand.cascade.level1_min_rows = c.demand.cascade.level2_min_rows;
         c.policy.carryover = 2;
         c
     }
