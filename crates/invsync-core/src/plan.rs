@@ -94,14 +94,20 @@ impl PlanConfig {
     }
 
     /// This configuration with pooled seasonality resolved from `pool` (unchanged when the
-    /// demand settings do not ask for pooling or the pool is empty).
+    /// demand settings do not ask for pooling). When the pool has no indices (no history,
+    /// or with `seasonal_evidence` less than one season of present periods) it is
+    /// [`Seasonality::None`] with `seasonal_evidence` (a short series gets no seasonality:
+    /// indices fitted to its own few weeks only echo its noise) and unchanged without it.
     pub fn with_pool(&self, pool: &SeasonalPool) -> PlanConfig {
         let mut c = self.clone();
+        if c.demand.seasonality != Seasonality::Pooled {
+            return c;
+        }
         let indices = if c.demand.seasonal_evidence { pool.shrunk_indices() } else { pool.indices() };
-        if c.demand.seasonality == Seasonality::Pooled
-            && let Some(indices) = indices
-        {
-            c.demand.seasonality = Seasonality::Given(indices);
+        match indices {
+            Some(indices) => c.demand.seasonality = Seasonality::Given(indices),
+            None if c.demand.seasonal_evidence => c.demand.seasonality = Seasonality::None,
+            None => {}
         }
         c
     }
@@ -304,7 +310,9 @@ impl Default for PlanConfig {
     ///   says they help;
     /// * uncertainty: the cascade, i.i.d. resampling of one-step errors at level 3 (no
     ///   Markov bootstrap: it resamples past sizes whatever the current level), cold start
-    ///   below level 1;
+    ///   below level 2 (fewer than 12 complete error rows: the per-period demand is fitted,
+    ///   a few overlapping window errors being too noisy to shift and scale the scenarios);
+    ///   histories shorter than one season get no seasonality;
     /// * policy: L = 2, R = 1, h = 0.2, p = 1.0 and carry-over E = L - 1 (stock left at the
     ///   end of the window is still there while the orders already in transit arrive; set
     ///   it again with [`PlanConfig::carryover_for`] after changing L).
@@ -317,6 +325,9 @@ impl Default for PlanConfig {
         };
         demand.cascade.markov_for_intermittent = false;
         demand.cascade.level3 = crate::demand::Level3Method::Blocks(1);
+        // Cold start below level 2: 2-11 overlapping window errors are too few to shift and
+        // scale the scenarios by (docs/demand.md).
+        demand.cascade.level1_min_rows = demand.cascade.level2_min_rows;
         let policy = PolicyConfig::default();
         let carryover = Self::carryover_for(policy.lead_time);
         PlanConfig { demand, policy: PolicyConfig { carryover, ..policy }, seed: 42 }
@@ -340,7 +351,8 @@ impl PlanConfig {
     /// The VN2 profile (`--profile vn2`), chosen on the VN2 backtest windows (docs/vn2.md):
     /// the VN2 rules (L = 2, R = 1, h = 0.2, p = 1.0) and the demand and policy options that
     /// won the ablation there (pooled week-of-year indices, SES alpha 0.1 for every item,
-    /// i.i.d. resampling of one-step errors, carry-over 2). Callers override costs and
+    /// i.i.d. resampling of one-step errors, carry-over 2) and, as the default, a cold
+    /// start below 12 complete error rows. Callers override costs and
     /// periods. Tuned on one data set: [`PlanConfig::default`] is the general choice.
     pub fn vn2() -> PlanConfig {
         let mut c = PlanConfig { demand: DemandConfig::default(), policy: PolicyConfig::default(), seed: 42 };
@@ -348,6 +360,8 @@ impl PlanConfig {
         c.demand.method = crate::demand::MethodChoice::Fixed(crate::demand::ForecastMethod::Ses { alpha: 0.1 });
         c.demand.cascade.markov_for_intermittent = false;
         c.demand.cascade.level3 = crate::demand::Level3Method::Blocks(1);
+        // The default's cold start below level 2 (docs/demand.md), a general fix.
+        c.demand.cascade.level1_min_rows = c.demand.cascade.level2_min_rows;
         c.policy.carryover = 2;
         c
     }

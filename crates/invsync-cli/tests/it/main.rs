@@ -324,7 +324,7 @@ fn explain_tells_the_story_and_refuses_unknown_items() {
     // Eight weeks of history: no forecast-error row, planned from the fitted demand.
     let o = invsync(&["explain", "S0/P000", "--history", "examples/data/history.csv"]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("cold start"));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("order 36 now"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("order 38 now"));
     let o = invsync(&["explain", "nope", "--history", "examples/data/history.csv"]);
     assert_eq!(o.status.code(), Some(2));
 }

@@ -1,7 +1,9 @@
 //! Scenario sets and the uncertainty models that generate them.
 
 use rand::Rng;
-use rand_distr::{Distribution, Gamma as GammaD, LogNormal as LogNormalD, Poisson as PoissonD, StandardNormal};
+use rand_distr::{
+    Binomial, Distribution, Gamma as GammaD, LogNormal as LogNormalD, Poisson as PoissonD, StandardNormal,
+};
 
 use super::fit::{Family, lognormal_params};
 use crate::float::round_nonnegative;
@@ -186,8 +188,9 @@ pub enum UncertaintyModel {
         /// Why.
         reason: String,
     },
-    /// A window total from a fitted family, split over the periods by the forecast's
-    /// profile. With `resample`, each scenario first re-estimates (bias, sd) from a
+    /// A window total from a fitted family, split over the periods around the forecast's
+    /// profile with the spread of independent periods (a multinomial split of count
+    /// totals, a Dirichlet split otherwise). With `resample`, each scenario first re-estimates (bias, sd) from a
     /// bootstrap resample of these window errors (parameter uncertainty).
     Parametric {
         /// The family.
@@ -333,9 +336,8 @@ impl UncertaintyModel {
                         _ => (*bias, *sd),
                     };
                     let total = draw(*family, total_f + b, sd, rng);
-                    for (v, sh) in path.iter_mut().zip(&shares) {
-                        *v = total * sh;
-                    }
+                    let counts = round || matches!(family, Family::Poisson | Family::NegBinomial);
+                    split_total(total, total_f + b, sd, &shares, counts, rng, path);
                 }
             }
             UncertaintyModel::RowBootstrap { w: rw, rows, form } => {
@@ -609,6 +611,75 @@ fn rows_from_table<const W: usize, R: Rng + ?Sized>(
         sum += t;
     }
     sum
+}
+
+/// Splits a drawn window total over the periods, each period's expected share being
+/// `shares` (the forecast's profile), with the spread of independent periods rather than
+/// proportionally (which would make the periods perfectly correlated, so that the demand
+/// of the periods an order covers had 1 / W of the window's sd instead of about
+/// 1 / sqrt(W): far too little under lost sales, where the lead time's own demand is lost
+/// whatever is ordered):
+///
+/// ```text
+/// counts      each of the round(total) units falls in period i with probability share_i
+///             (multinomial: a Poisson total gives independent Poisson periods)
+/// otherwise   total x Dirichlet(a share_1, ..., a share_W),  a = (mean / sd)^2
+///             (a gamma total gives independent gamma periods of the same shape per unit)
+/// ```
+///
+/// The total is unchanged; a zero sd or a degenerate share keeps the proportional split.
+#[allow(clippy::too_many_arguments)]
+fn split_total<R: Rng + ?Sized>(
+    total: f64,
+    mean: f64,
+    sd: f64,
+    shares: &[f64],
+    counts: bool,
+    rng: &mut R,
+    path: &mut [f64],
+) {
+    let proportional = |path: &mut [f64]| {
+        for (v, sh) in path.iter_mut().zip(shares) {
+            *v = total * sh;
+        }
+    };
+    if total <= 0.0 || !total.is_finite() || shares.len() < 2 {
+        return proportional(path);
+    }
+    if counts {
+        let mut left = round_nonnegative(total) as u64;
+        let mut rest = 1.0f64;
+        let last = shares.len().min(path.len()) - 1;
+        for (i, (v, sh)) in path.iter_mut().zip(shares).enumerate() {
+            let k = if left == 0 {
+                0
+            } else if i == last || *sh >= rest {
+                left
+            } else if *sh <= 0.0 {
+                0
+            } else {
+                Binomial::new(left, (sh / rest).clamp(0.0, 1.0)).map_or(0, |d| d.sample(rng))
+            };
+            *v = k as f64;
+            left -= k;
+            rest -= sh;
+        }
+        return;
+    }
+    let a = (mean / sd).powi(2);
+    if !(sd > 0.0 && mean > 0.0 && a.is_finite()) {
+        return proportional(path);
+    }
+    let mut sum = 0.0;
+    for (v, sh) in path.iter_mut().zip(shares) {
+        *v = if *sh > 0.0 { GammaD::new(a * sh, 1.0).map_or(0.0, |d| d.sample(rng)) } else { 0.0 };
+        sum += *v;
+    }
+    if sum > 0.0 && sum.is_finite() {
+        path.iter_mut().for_each(|v| *v *= total / sum);
+    } else {
+        proportional(path);
+    }
 }
 
 /// Mean and sample sd of a bootstrap resample of `e`.

@@ -79,6 +79,36 @@ fn poisson_window_is_exact() {
     assert!(s.values().iter().all(|v| v.fract() == 0.0), "count data are rounded");
 }
 
+/// The periods of a parametric window are not proportional slices of its total: a
+/// Poisson(32) total over W = 4 equal periods is four independent Poisson(8) periods, and
+/// a gamma total four independent gammas (sd 10 / sqrt(4) each). Split proportionally,
+/// one period had sd 10 / 4 (issue 27: lost sales from an empty start price only the
+/// covered periods, and under-stocked at high p/h).
+#[test]
+fn parametric_periods_have_the_spread_of_independent_periods() {
+    let per_period_sd = |s: &ScenarioSet, i: usize| {
+        let x: Vec<f64> = (0..s.len()).map(|k| s.path(k)[i]).collect();
+        let m = x.iter().sum::<f64>() / x.len() as f64;
+        (x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (x.len() - 1) as f64).sqrt()
+    };
+    let n = 4000.0f64;
+    let model = UncertaintyModel::Parametric { family: Family::Poisson, bias: 0.0, sd: 32f64.sqrt(), resample: None };
+    let s = model.simulate(&[8.0; 4], n as usize, true, &mut rng::stream(7, "split")).unwrap();
+    assert!((s.sigma_w() - 32f64.sqrt()).abs() < 4.0 * 32f64.sqrt() / (2.0 * n).sqrt(), "{}", s.sigma_w());
+    for i in 0..4 {
+        let sd = per_period_sd(&s, i);
+        // SE of a sample sd ~ sd / sqrt(2 n) (a little wider for a count).
+        assert!((sd - 8f64.sqrt()).abs() < 4.0 * 8f64.sqrt() / (2.0 * n).sqrt() * 1.2, "period {i}: sd {sd}");
+    }
+    assert!((0..s.len()).all(|k| (s.path(k).iter().sum::<f64>() - s.totals()[k]).abs() < 1e-9));
+    let model = UncertaintyModel::Parametric { family: Family::Gamma, bias: 0.0, sd: 10.0, resample: None };
+    let s = model.simulate(&[10.0; 4], n as usize, false, &mut rng::stream(7, "split")).unwrap();
+    for i in 0..4 {
+        let sd = per_period_sd(&s, i);
+        assert!((sd - 5.0).abs() < 4.0 * 5.0 / (2.0 * n).sqrt() * 1.3, "period {i}: sd {sd}");
+    }
+}
+
 /// A Gamma window total with mean 30 and sd 10 (shape 9, scale 10/3).
 #[test]
 fn gamma_window_is_exact() {

@@ -240,3 +240,25 @@ fn one_absurd_series_does_not_move_the_pooled_shape() {
     let old_moved = old_a.values().iter().zip(old_b.values()).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
     assert!(old_moved > 0.5, "the totals' indices moved by only {old_moved}");
 }
+
+/// A history shorter than one season gets no seasonality from the default: pooled over
+/// itself there are no indices, and indices fitted to its own 13 weeks only echo its noise
+/// (issue 27: such an item had "seasonal indices kept" and planned with a fraction of its
+/// demand).
+#[test]
+fn a_history_shorter_than_a_season_plans_without_seasonality() {
+    let h = DemandHistory::new(
+        Timestamp::from_date(2022, 1, 3).unwrap(),
+        Calendar::Week,
+        vec![14.0, 8.0, 8.0, 14.0, 10.0, 9.0, 10.0, 6.0, 7.0, 9.0, 6.0, 6.0, 7.0],
+        vec![false; 13],
+    )
+    .unwrap();
+    let config = PlanConfig::default().for_batch(std::iter::once(&h));
+    assert_eq!(config.demand.seasonality, invsync_core::demand::Seasonality::None);
+    let plan = plan_item(&ItemInput::new("short", &h, StockPosition::empty()), &config).unwrap();
+    assert!(!plan.diagnostics.reason.contains("seasonal"), "{}", plan.diagnostics.reason);
+    // The VN2 profile keeps its contract: pooled (here: own) indices, whatever the length.
+    let vn2 = PlanConfig::vn2().for_batch(std::iter::once(&h));
+    assert_ne!(vn2.demand.seasonality, invsync_core::demand::Seasonality::None);
+}

@@ -69,11 +69,10 @@ fn single_quick_meets_the_median_and_the_newsvendor() {
     for (family, s) in &figures {
         assert!(s.median <= 1.10, "{family}: median {:.3}", s.median);
     }
-    // FIXME(issue 27): p90 <= 1.25 and worst <= 3.0; today 1.27 and 3.65 on this subset
-    // (empty or partial starts of censored, seasonal, level-shift and short items at high
-    // p/h, docs/decision-quality.md).
-    assert!(all.p90 <= 1.3, "p90 {:.3}", all.p90);
-    assert!(all.worst <= 4.0, "worst {:.3}", all.worst);
+    // Issue 27's p90 and worst (1.161 and 2.381 on this subset). FIXME(issue 27): on the full
+    // run the worst is still above 3.0 (a seasonal item, docs/decision-quality.md).
+    assert!(all.p90 <= 1.25, "p90 {:.3}", all.p90);
+    assert!(all.worst <= 3.0, "worst {:.3}", all.worst);
     let nv = single::newsvendor(&rules, 10, SEED, config.draws).unwrap();
     for c in &nv {
         let near = (c.orders[0] - 56.6).abs() <= 2.0 || c.ratio(0) <= 1.03;
