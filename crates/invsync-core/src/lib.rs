@@ -31,7 +31,7 @@
 //!   decision.
 //! * [`bridge`]: demand histories and stock positions from the ledger for the planner,
 //!   planned orders posted back as scheduled receipts.
-//! * [`gs1`]: GTIN / GLN / SSCC check digits.
+//! * [`gs1`]: GTIN / GLN / SSCC check digits; GS1 element strings (AIs 00, 01, 10, 17, 21).
 //! * [`Timestamp`], [`Money`], [`UnitOfMeasure`] and the id types.
 
 #![forbid(unsafe_code)]
