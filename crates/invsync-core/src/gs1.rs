@@ -339,7 +339,8 @@ const fn days_in_month(year: i32, month: u8) -> u8 {
     }
 }
 
-/// The four-digit year of a two-digit GS1 year, by the sliding window around `reference_year`.
+/// The four-digit year of a two-digit GS1 year, by the sliding window around `reference_year`
+/// (GS1 General Specifications, "Determination of century in dates").
 pub const fn resolve_century(yy: u8, reference_year: i32) -> i32 {
     let century = reference_year.div_euclid(100);
     let diff = yy as i32 - reference_year.rem_euclid(100);
@@ -350,7 +351,8 @@ pub const fn resolve_century(yy: u8, reference_year: i32) -> i32 {
     } else {
         century
     };
-    century * 100 + yy as i32
+    // Saturating: a reference year near `i32::MAX` must not overflow.
+    century.saturating_mul(100).saturating_add(yy as i32)
 }
 
 const fn fixed_allowed(n: usize) -> &'static str {

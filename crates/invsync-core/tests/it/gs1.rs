@@ -169,6 +169,12 @@ fn element_string_century_sliding_window() {
     assert_eq!(ElementString::parse("(17)000229", 2026).unwrap().expiry().unwrap().year(), 2000);
     let e = ElementString::parse("(17)000229", 2080).unwrap_err();
     assert_eq!((e.offset, e.kind), (8, ElementErrorKind::BadDate("day past the end of the month")));
+    // Extreme reference years give an answer, not an overflow.
+    for reference in [i32::MAX, i32::MIN, 0, -1] {
+        assert!(ElementString::parse("(17)990100", reference).is_ok(), "{reference}");
+        assert!(ElementString::parse("(17)000100", reference).is_ok(), "{reference}");
+    }
+    assert_eq!(resolve_century(0, -1), 0);
     let d = ElementString::parse("(17)000200", 2080).unwrap().expiry().unwrap();
     assert_eq!((d.year(), d.day()), (2100, 28));
 }
