@@ -180,7 +180,7 @@ pub enum LedgerError {
         /// The location.
         location: LocationId,
         /// The quantity state that would go negative.
-        bucket: &'static str,
+        bucket: super::QuantityState,
         /// The negative quantity.
         qty: i64,
         /// The entry at which it would go negative (possibly a later one).

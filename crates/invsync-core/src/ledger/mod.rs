@@ -57,7 +57,7 @@ use foldhash::HashMap;
 
 pub use error::{BatchError, LedgerError, QueryError};
 pub use event::{Bucket, Event, Movement, UnknownBucket};
-pub use levels::Levels;
+pub use levels::{Levels, QuantityState};
 pub use replay::{Misplacement, Registered, Registration, ReplayError};
 pub use shared::SharedLedger;
 pub use valuation::{Layer, MAX_UNIT_COST_MICROS, ValuationMethod};
