@@ -432,6 +432,21 @@ mod tables {
     }
 }
 
+/// The window-length dispatch of the tabled loops: `f::<W, _>(args)` for the short windows
+/// W = 1..=4 of the usual lead times (W a const generic, so the period loop unrolls), and
+/// `general` (the same operations with W known only at run time) for longer ones.
+macro_rules! by_window {
+    ($w:expr, $f:ident($($arg:expr),* $(,)?), $general:expr) => {
+        match $w {
+            1 => $f::<1, _>($($arg),*),
+            2 => $f::<2, _>($($arg),*),
+            3 => $f::<3, _>($($arg),*),
+            4 => $f::<4, _>($($arg),*),
+            _ => $general,
+        }
+    };
+}
+
 /// Row bootstrap (one draw per scenario picks a row of `n` error rows of W): value `h` is
 /// `finish(max(0, forecast[h] + row[h]))` and the total is summed left to right from 0.
 ///
@@ -476,22 +491,16 @@ fn row_bootstrap<R: Rng + ?Sized>(
             }
             let (paths, row_totals) = table.split_at(n * w);
             // As in `iid_bootstrap`: the short windows get a copy with W known.
-            sum = match w {
-                1 => rows_from_table::<1, R>(values, totals, paths, row_totals, rng),
-                2 => rows_from_table::<2, R>(values, totals, paths, row_totals, rng),
-                3 => rows_from_table::<3, R>(values, totals, paths, row_totals, rng),
-                4 => rows_from_table::<4, R>(values, totals, paths, row_totals, rng),
-                _ => {
-                    let mut sum = 0.0;
-                    for (path, total) in values.chunks_exact_mut(w).zip(totals.iter_mut()) {
-                        let r = bounded(rng, n as u32) as usize;
-                        path.copy_from_slice(&paths[r * w..][..w]);
-                        *total = row_totals[r];
-                        sum += *total;
-                    }
-                    sum
+            sum = by_window!(w, rows_from_table(values, totals, paths, row_totals, rng), {
+                let mut sum = 0.0;
+                for (path, total) in values.chunks_exact_mut(w).zip(totals.iter_mut()) {
+                    let r = bounded(rng, n as u32) as usize;
+                    path.copy_from_slice(&paths[r * w..][..w]);
+                    *total = row_totals[r];
+                    sum += *total;
                 }
-            }
+                sum
+            })
         });
     }
     out.finish(w, sum);
@@ -539,25 +548,19 @@ fn iid_bootstrap<R: Rng + ?Sized>(
                 // the period loop unrolls (the same operations). W must be a const generic
                 // for that: one closure-driven loop behind a width dispatcher, tried, ran
                 // 1.4-1.6 x slower.
-                match w {
-                    1 => iid_from_table::<1, _>(values, totals, table, m, rng),
-                    2 => iid_from_table::<2, _>(values, totals, table, m, rng),
-                    3 => iid_from_table::<3, _>(values, totals, table, m, rng),
-                    4 => iid_from_table::<4, _>(values, totals, table, m, rng),
-                    _ => {
-                        let mut sum = 0.0;
-                        for (path, total) in values.chunks_exact_mut(w).zip(totals.iter_mut()) {
-                            let mut t = 0.0;
-                            for (v, column) in path.iter_mut().zip(table.chunks_exact(m)) {
-                                *v = column[bounded(rng, m as u32) as usize];
-                                t += *v;
-                            }
-                            *total = t;
-                            sum += t;
+                by_window!(w, iid_from_table(values, totals, table, m, rng), {
+                    let mut sum = 0.0;
+                    for (path, total) in values.chunks_exact_mut(w).zip(totals.iter_mut()) {
+                        let mut t = 0.0;
+                        for (v, column) in path.iter_mut().zip(table.chunks_exact(m)) {
+                            *v = column[bounded(rng, m as u32) as usize];
+                            t += *v;
                         }
-                        sum
+                        *total = t;
+                        sum += t;
                     }
-                }
+                    sum
+                })
             })
         });
     }

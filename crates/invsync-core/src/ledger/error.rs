@@ -1,6 +1,107 @@
 //! Ledger errors.
 
+use std::fmt;
+
 use crate::{EventId, ItemId, LocationId, Money, Timestamp};
+
+/// What is wrong with a movement refused as [`LedgerError::InvalidMovement`]. `Display`
+/// gives the sentence of the error message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InvalidMovementReason {
+    /// A receipt names itself as the scheduled receipt it fills.
+    ReceiptFillsItself,
+    /// A transfer receipt names itself as the transfer it receives.
+    TransferInReceivesItself,
+    /// An adjustment with a zero delta.
+    ZeroAdjustment,
+    /// A move from a bucket to the same bucket.
+    MoveWithinBucket,
+    /// A commit from `committed`.
+    CommitFromCommitted,
+    /// A damage from `damaged`.
+    DamageFromDamaged,
+    /// A quality release into `quality_control`.
+    QualityReleaseIntoQualityControl,
+    /// A transfer to its own location.
+    TransferWithinLocation,
+    /// A cancellation of itself.
+    CancelsItself,
+}
+
+impl InvalidMovementReason {
+    /// The sentence of the error message.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ReceiptFillsItself => "a receipt cannot fill itself as a scheduled receipt",
+            Self::TransferInReceivesItself => "a transfer receipt cannot receive itself",
+            Self::ZeroAdjustment => "an adjustment needs a non-zero delta",
+            Self::MoveWithinBucket => "a move needs two different buckets",
+            Self::CommitFromCommitted => "commit moves units into committed from another bucket",
+            Self::DamageFromDamaged => "damage moves units into damaged from another bucket",
+            Self::QualityReleaseIntoQualityControl => "a quality release moves units out of quality control",
+            Self::TransferWithinLocation => "a transfer needs two different locations",
+            Self::CancelsItself => "an event cannot cancel itself",
+        }
+    }
+}
+
+impl fmt::Display for InvalidMovementReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a referenced event cannot be referenced, for [`LedgerError::InvalidTarget`].
+/// `Display` gives the sentence of the error message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InvalidTargetReason {
+    /// A receipt fills an event that is not a scheduled receipt.
+    NotScheduledReceipt,
+    /// A transfer receipt receives an event that is not a transfer out.
+    NotTransferOut,
+    /// The referenced event is cancelled.
+    Cancelled,
+    /// The referenced event is for another item.
+    OtherItem,
+    /// The referenced event occurs later than the referring one.
+    OccursLater,
+    /// The scheduled receipt is for another location.
+    OtherLocation,
+    /// The transfer is bound for another location.
+    BoundElsewhere,
+    /// A cancellation of a cancellation.
+    CancelsCancellation,
+    /// A cancellation of an event already cancelled.
+    AlreadyCancelled,
+    /// A cancellation of an event that later receipts refer to.
+    HasDependents,
+}
+
+impl InvalidTargetReason {
+    /// The sentence of the error message.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::NotScheduledReceipt => "it is not a scheduled receipt",
+            Self::NotTransferOut => "it is not a transfer out",
+            Self::Cancelled => "it is cancelled",
+            Self::OtherItem => "it is for another item",
+            Self::OccursLater => "it occurs later than this event",
+            Self::OtherLocation => "it is for another location",
+            Self::BoundElsewhere => "it is bound for another location",
+            Self::CancelsCancellation => "a cancellation cannot be cancelled",
+            Self::AlreadyCancelled => "it is already cancelled",
+            Self::HasDependents => "later receipts refer to it; cancel them first",
+        }
+    }
+}
+
+impl fmt::Display for InvalidTargetReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Why the ledger refused an event. When an error is returned nothing was applied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,7 +148,7 @@ pub enum LedgerError {
         /// The event.
         event: EventId,
         /// What is wrong.
-        reason: &'static str,
+        reason: InvalidMovementReason,
     },
     /// The item is not registered and the ledger is strict.
     #[error("event {event}: unknown item {item}")]
@@ -129,7 +230,7 @@ pub enum LedgerError {
         /// The id it refers to.
         target: EventId,
         /// Why not.
-        reason: &'static str,
+        reason: InvalidTargetReason,
     },
     /// A cancellation names an event of another item x location than its own: it would
     /// reverse stock it does not speak for. Nothing is applied.
@@ -180,7 +281,7 @@ pub enum LedgerError {
         /// The location.
         location: LocationId,
         /// The quantity state that would go negative.
-        bucket: &'static str,
+        bucket: super::QuantityState,
         /// The negative quantity.
         qty: i64,
         /// The entry at which it would go negative (possibly a later one).

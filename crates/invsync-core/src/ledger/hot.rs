@@ -41,7 +41,7 @@ use std::collections::VecDeque;
 use super::NegativeStock;
 use super::event::Bucket;
 use super::key::{Entry, Guard, KeyState, Op, OpError, Removed, checkpoint_due};
-use super::levels::Levels;
+use super::levels::{Levels, QuantityState};
 use super::valuation::ValuationMethod;
 use crate::Timestamp;
 
@@ -55,10 +55,6 @@ type Lv = [i64; 8];
 /// Bound under which per-field levels are kept for the fast path: six of them sum without
 /// overflow, so no `Overflow` can arise where the fast path runs.
 const SAFE: i128 = 1 << 59;
-
-/// The names [`Levels::first_negative`] reports, by field.
-const NAMES: [&str; 8] =
-    ["available", "committed", "reserved", "damaged", "safety_stock", "quality_control", "incoming", "in_transit"];
 
 fn arr(l: &Levels) -> Lv {
     [l.available, l.committed, l.reserved, l.damaged, l.safety_stock, l.quality_control, l.incoming, l.in_transit]
@@ -436,7 +432,11 @@ impl Hot {
                         let a = self.actual(i);
                         if let Some(f) = (0..8).find(|&f| i128::from(a[f]) + d[f] < 0) {
                             let qty = (i128::from(a[f]) + d[f]) as i64;
-                            return Err(OpError::Negative { at_seq: self.items[i].e.seq(), bucket: NAMES[f], qty });
+                            return Err(OpError::Negative {
+                                at_seq: self.items[i].e.seq(),
+                                bucket: QuantityState::ALL[f],
+                                qty,
+                            });
                         }
                     }
                 }
@@ -458,7 +458,11 @@ impl Hot {
             if negative == NegativeStock::Reject
                 && let Some(f) = (0..8).find(|&f| a[f] < 0)
             {
-                return Err(OpError::Negative { at_seq: self.items[j].e.seq(), bucket: NAMES[f], qty: a[f] });
+                return Err(OpError::Negative {
+                    at_seq: self.items[j].e.seq(),
+                    bucket: QuantityState::ALL[f],
+                    qty: a[f],
+                });
             }
             walk.stores.push((j, a));
             walk.reposted += 1;

@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use super::NegativeStock;
 use super::event::Bucket;
 use super::hot::{HOT_DEPTH, Hot};
-use super::levels::Levels;
+use super::levels::{Levels, QuantityState};
 use super::valuation::{ValState, ValuationMethod};
 use crate::Timestamp;
 
@@ -80,7 +80,7 @@ pub(crate) struct KeyState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum OpError {
     /// A bucket would go below zero under the reject policy; `at` is the entry where.
-    Negative { at_seq: u64, bucket: &'static str, qty: i64 },
+    Negative { at_seq: u64, bucket: QuantityState, qty: i64 },
     /// Compare-and-set mismatch.
     Stale { bucket: Bucket, expected: i64, actual: i64 },
     /// A level left the i64 range.

@@ -1,6 +1,62 @@
 //! Quantity states of one item x location at one instant.
 
+use std::fmt;
+
 use super::event::Bucket;
+
+/// One quantity state of [`Levels`]: a [`Bucket`] of on hand, or `incoming` / `in_transit`
+/// outside it. Its `Display` is the snake_case name used in files and messages.
+///
+/// ```
+/// use invsync_core::ledger::{Bucket, QuantityState};
+/// assert_eq!(QuantityState::Bucket(Bucket::SafetyStock).to_string(), "safety_stock");
+/// assert_eq!(QuantityState::InTransit.to_string(), "in_transit");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum QuantityState {
+    /// One of the six on-hand buckets.
+    Bucket(Bucket),
+    /// Scheduled receipts not yet received.
+    Incoming,
+    /// Transfers to this location not yet received.
+    InTransit,
+}
+
+impl QuantityState {
+    /// Every quantity state, in the order of [`Levels`]' fields.
+    pub const ALL: [QuantityState; 8] = [
+        QuantityState::Bucket(Bucket::Available),
+        QuantityState::Bucket(Bucket::Committed),
+        QuantityState::Bucket(Bucket::Reserved),
+        QuantityState::Bucket(Bucket::Damaged),
+        QuantityState::Bucket(Bucket::SafetyStock),
+        QuantityState::Bucket(Bucket::QualityControl),
+        QuantityState::Incoming,
+        QuantityState::InTransit,
+    ];
+
+    /// The snake_case name, as used in files and messages.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            QuantityState::Bucket(b) => b.as_str(),
+            QuantityState::Incoming => "incoming",
+            QuantityState::InTransit => "in_transit",
+        }
+    }
+}
+
+impl From<Bucket> for QuantityState {
+    fn from(b: Bucket) -> Self {
+        QuantityState::Bucket(b)
+    }
+}
+
+impl fmt::Display for QuantityState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// The quantity states of one item x location (docs/oracles.md A7), in base units.
 ///
@@ -70,11 +126,11 @@ impl Levels {
     }
 
     /// The first bucket (or `incoming` / `in_transit`) below zero, if any.
-    pub(crate) fn first_negative(&self) -> Option<(&'static str, i64)> {
+    pub(crate) fn first_negative(&self) -> Option<(QuantityState, i64)> {
         Bucket::ALL
             .iter()
-            .map(|&b| (b.as_str(), self.get(b)))
-            .chain([("incoming", self.incoming), ("in_transit", self.in_transit)])
+            .map(|&b| (QuantityState::Bucket(b), self.get(b)))
+            .chain([(QuantityState::Incoming, self.incoming), (QuantityState::InTransit, self.in_transit)])
             .find(|&(_, v)| v < 0)
     }
 

@@ -55,9 +55,9 @@ mod valuation;
 
 use foldhash::HashMap;
 
-pub use error::{BatchError, LedgerError, QueryError};
+pub use error::{BatchError, InvalidMovementReason, InvalidTargetReason, LedgerError, QueryError};
 pub use event::{Bucket, Event, Movement, UnknownBucket};
-pub use levels::Levels;
+pub use levels::{Levels, QuantityState};
 pub use replay::{Misplacement, Registered, Registration, ReplayError};
 pub use shared::SharedLedger;
 pub use valuation::{Layer, MAX_UNIT_COST_MICROS, ValuationMethod};
@@ -228,10 +228,10 @@ impl Referenced {
     }
 
     /// Why an event of another kind is refused.
-    fn otherwise(self) -> &'static str {
+    fn otherwise(self) -> InvalidTargetReason {
         match self {
-            Referenced::ScheduledReceipt => "it is not a scheduled receipt",
-            Referenced::TransferOut => "it is not a transfer out",
+            Referenced::ScheduledReceipt => InvalidTargetReason::NotScheduledReceipt,
+            Referenced::TransferOut => InvalidTargetReason::NotTransferOut,
         }
     }
 }
@@ -690,15 +690,15 @@ impl Ledger {
             }
             _ => Ok(()),
         };
-        let invalid = |ok: bool, reason: &'static str| {
+        let invalid = |ok: bool, reason: InvalidMovementReason| {
             if ok { Ok(()) } else { Err(LedgerError::InvalidMovement { event: id(), reason }) }
         };
         match &e.movement {
             Movement::Receipt { against: Some(a), .. } if *a == e.id => {
-                invalid(false, "a receipt cannot fill itself as a scheduled receipt")
+                invalid(false, InvalidMovementReason::ReceiptFillsItself)
             }
             Movement::TransferIn { transfer, .. } if *transfer == e.id => {
-                invalid(false, "a transfer receipt cannot receive itself")
+                invalid(false, InvalidMovementReason::TransferInReceivesItself)
             }
             Movement::Receipt { qty, unit_cost, .. } | Movement::Return { qty, unit_cost, .. } => {
                 positive(*qty)?;
@@ -715,7 +715,7 @@ impl Ledger {
                 positive(*qty)
             }
             Movement::Adjust { delta, unit_cost, .. } => {
-                invalid(*delta != 0, "an adjustment needs a non-zero delta")?;
+                invalid(*delta != 0, InvalidMovementReason::ZeroAdjustment)?;
                 positive(delta.checked_abs().unwrap_or(i64::MAX))?;
                 cost(unit_cost)
             }
@@ -724,27 +724,27 @@ impl Ledger {
                 cost(unit_cost)
             }
             Movement::Move { from, to, qty, .. } => {
-                invalid(from != to, "a move needs two different buckets")?;
+                invalid(from != to, InvalidMovementReason::MoveWithinBucket)?;
                 positive(*qty)
             }
             Movement::Commit { qty, from } => {
-                invalid(*from != Bucket::Committed, "commit moves units into committed from another bucket")?;
+                invalid(*from != Bucket::Committed, InvalidMovementReason::CommitFromCommitted)?;
                 positive(*qty)
             }
             Movement::Damage { qty, from } => {
-                invalid(*from != Bucket::Damaged, "damage moves units into damaged from another bucket")?;
+                invalid(*from != Bucket::Damaged, InvalidMovementReason::DamageFromDamaged)?;
                 positive(*qty)
             }
             Movement::QualityRelease { qty, to } => {
-                invalid(*to != Bucket::QualityControl, "a quality release moves units out of quality control")?;
+                invalid(*to != Bucket::QualityControl, InvalidMovementReason::QualityReleaseIntoQualityControl)?;
                 positive(*qty)
             }
             Movement::TransferOut { to, qty, unit_cost, .. } => {
-                invalid(*to != e.location, "a transfer needs two different locations")?;
+                invalid(*to != e.location, InvalidMovementReason::TransferWithinLocation)?;
                 positive(*qty)?;
                 cost(unit_cost)
             }
-            Movement::Cancel { target } => invalid(*target != e.id, "an event cannot cancel itself"),
+            Movement::Cancel { target } => invalid(*target != e.id, InvalidMovementReason::CancelsItself),
         }
     }
 
@@ -765,13 +765,13 @@ impl Ledger {
             return Err(bad(want.otherwise()));
         }
         if entry.cancelled {
-            return Err(bad("it is cancelled"));
+            return Err(bad(InvalidTargetReason::Cancelled));
         }
         if entry.event.item != e.item {
-            return Err(bad("it is for another item"));
+            return Err(bad(InvalidTargetReason::OtherItem));
         }
         if e.occurred_at < entry.event.occurred_at {
-            return Err(bad("it occurs later than this event"));
+            return Err(bad(InvalidTargetReason::OccursLater));
         }
         Ok(t)
     }
@@ -800,7 +800,7 @@ impl Ledger {
                             return Err(LedgerError::InvalidTarget {
                                 event: e.id.clone(),
                                 target: s.clone(),
-                                reason: "it is for another location",
+                                reason: InvalidTargetReason::OtherLocation,
                             });
                         }
                         referenced = Some(t);
@@ -855,14 +855,14 @@ impl Ledger {
                     return Err(LedgerError::InvalidTarget {
                         event: e.id.clone(),
                         target: transfer.clone(),
-                        reason: "it is not a transfer out",
+                        reason: InvalidTargetReason::NotTransferOut,
                     });
                 };
                 if *to != e.location {
                     return Err(LedgerError::InvalidTarget {
                         event: e.id.clone(),
                         target: transfer.clone(),
-                        reason: "it is bound for another location",
+                        reason: InvalidTargetReason::BoundElsewhere,
                     });
                 }
                 referenced = Some(t);
@@ -878,13 +878,13 @@ impl Ledger {
                     return Err(cancel_mismatch(e, &entry.event));
                 }
                 if matches!(entry.event.movement, Movement::Cancel { .. }) {
-                    return Err(bad("a cancellation cannot be cancelled"));
+                    return Err(bad(InvalidTargetReason::CancelsCancellation));
                 }
                 if entry.cancelled {
-                    return Err(bad("it is already cancelled"));
+                    return Err(bad(InvalidTargetReason::AlreadyCancelled));
                 }
                 if entry.dependents > 0 {
-                    return Err(bad("later receipts refer to it; cancel them first"));
+                    return Err(bad(InvalidTargetReason::HasDependents));
                 }
                 let (at, seq) = (entry.event.occurred_at, u64::from(t));
                 let effects = entry.keys().map(|k| k.map(|key| Effect::Remove { key, at, seq }));

@@ -2,7 +2,8 @@
 
 use invsync_core::Timestamp;
 use invsync_core::ledger::{
-    AtpBucket, BatchError, Bucket, Ledger, LedgerConfig, LedgerError, Movement, NegativeStock, QueryError,
+    AtpBucket, BatchError, Bucket, InvalidMovementReason, InvalidTargetReason, Ledger, LedgerConfig, LedgerError,
+    Movement, NegativeStock, QuantityState, QueryError,
 };
 
 use crate::fixture::*;
@@ -21,6 +22,35 @@ fn seeded() -> Ledger {
     let mut l = Ledger::new(LedgerConfig::default());
     l.apply(ev("r", day(0), Movement::receipt(10))).unwrap();
     l
+}
+
+/// The typed reasons carry the same sentences the messages always had.
+#[test]
+fn typed_reasons_keep_their_messages() {
+    let mut l = seeded();
+    let err = l.apply(ev("a0", day(1), Movement::adjust(0))).unwrap_err();
+    assert!(matches!(err, LedgerError::InvalidMovement { reason: InvalidMovementReason::ZeroAdjustment, .. }));
+    assert_eq!(err.to_string(), "event a0: an adjustment needs a non-zero delta");
+    let err = l.apply(ev("c", day(1), Movement::cancel(id("c")))).unwrap_err();
+    assert!(matches!(err, LedgerError::InvalidMovement { reason: InvalidMovementReason::CancelsItself, .. }));
+    assert_eq!(err.to_string(), "event c: an event cannot cancel itself");
+    l.apply(ev("x", day(1), Movement::cancel(id("r")))).unwrap();
+    let err = l.apply(ev("y", day(2), Movement::cancel(id("r")))).unwrap_err();
+    assert!(matches!(err, LedgerError::InvalidTarget { reason: InvalidTargetReason::AlreadyCancelled, .. }));
+    assert_eq!(err.to_string(), "event y cannot refer to event r: it is already cancelled");
+    let err = l.apply(ev("z", day(2), Movement::cancel(id("x")))).unwrap_err();
+    assert!(matches!(err, LedgerError::InvalidTarget { reason: InvalidTargetReason::CancelsCancellation, .. }));
+    assert_eq!(err.to_string(), "event z cannot refer to event x: a cancellation cannot be cancelled");
+    let err = l.apply(ev("i", day(3), Movement::issue(1))).unwrap_err();
+    assert!(matches!(
+        err,
+        LedgerError::NegativeStock { bucket: QuantityState::Bucket(Bucket::Available), qty: -1, .. }
+    ));
+    assert!(err.to_string().contains(": available would be -1 after event i,"), "{err}");
+    let names: Vec<String> = QuantityState::ALL.iter().map(ToString::to_string).collect();
+    let want =
+        ["available", "committed", "reserved", "damaged", "safety_stock", "quality_control", "incoming", "in_transit"];
+    assert_eq!(names, want);
 }
 
 #[test]

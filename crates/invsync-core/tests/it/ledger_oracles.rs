@@ -2,7 +2,7 @@
 
 use invsync_core::Money;
 use invsync_core::ledger::{
-    Bucket, Layer, Ledger, LedgerConfig, LedgerError, Movement, NegativeStock, ValuationMethod,
+    Bucket, Layer, Ledger, LedgerConfig, LedgerError, Movement, NegativeStock, QuantityState, ValuationMethod,
 };
 
 use crate::fixture::*;
@@ -97,7 +97,7 @@ fn a2_future_negative_guard() {
     let before = fingerprint(&l);
     let err = l.apply(ev("c", day(-1), Movement::count(1))).unwrap_err();
     assert!(
-        matches!(&err, LedgerError::NegativeStock { at_event, qty: -1, bucket: "available", .. } if *at_event == id("i")),
+        matches!(&err, LedgerError::NegativeStock { at_event, qty: -1, bucket: QuantityState::Bucket(Bucket::Available), .. } if *at_event == id("i")),
         "{err}"
     );
     assert_eq!(fingerprint(&l), before);
