@@ -221,17 +221,19 @@ fn too_many_records(app: &App, n: usize) -> Option<Response> {
     })
 }
 
-async fn post_events(State(app): State<Shared>, request: Request) -> Response {
+/// Authenticates a connected system's request and reads its body: what every posting
+/// route of a system does first (401 / 403 / 413 / 408 answered here).
+async fn endpoint_request(app: &App, request: Request, what: &str) -> Result<(SourceId, Vec<u8>), Response> {
     let (parts, body) = request.into_parts();
-    let principal = match authenticate(&app, &parts.headers) {
-        Ok(p) => p,
-        Err(r) => return r,
+    let Principal::Endpoint(endpoint) = authenticate(app, &parts.headers)? else {
+        return Err(forbidden(format!("only a connected system's token may post {what}")));
     };
-    let Principal::Endpoint(endpoint) = principal else {
-        return forbidden("only a connected system's token may post events");
-    };
-    let body = match read_body(&app, body).await {
-        Ok(b) => b,
+    Ok((endpoint, read_body(app, body).await?))
+}
+
+async fn post_events(State(app): State<Shared>, request: Request) -> Response {
+    let (endpoint, body) = match endpoint_request(&app, request, "events").await {
+        Ok(v) => v,
         Err(r) => return r,
     };
     let events = match parse::events(&body) {
@@ -256,16 +258,8 @@ async fn post_events(State(app): State<Shared>, request: Request) -> Response {
 }
 
 async fn post_snapshots(State(app): State<Shared>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let principal = match authenticate(&app, &parts.headers) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let Principal::Endpoint(endpoint) = principal else {
-        return forbidden("only a connected system's token may post snapshots");
-    };
-    let body = match read_body(&app, body).await {
-        Ok(b) => b,
+    let (endpoint, body) = match endpoint_request(&app, request, "snapshots").await {
+        Ok(v) => v,
         Err(r) => return r,
     };
     let snapshots = match parse::records(&body) {
